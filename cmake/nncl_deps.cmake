@@ -1,0 +1,45 @@
+# Finds nncl's dependencies. A missing optional one switches its feature off with a message that says
+# which Debian package brings it (bash cmake/install_deps.sh installs them all); only NNCL_OPENCL=ON
+# turns a missing OpenCL into an error.
+find_package(PkgConfig REQUIRED)
+
+set(NNCL_HAVE_OPENCL NO)
+if(NOT NNCL_OPENCL STREQUAL "OFF")
+    find_package(OpenCL QUIET)
+    find_package(CLBlast CONFIG QUIET)
+    if(NOT CLBlast_FOUND)
+        pkg_check_modules(CLBLAST IMPORTED_TARGET QUIET clblast)
+    endif()
+    if(OpenCL_FOUND AND (CLBlast_FOUND OR CLBLAST_FOUND))
+        set(NNCL_HAVE_OPENCL YES)
+        if(TARGET clblast)
+            set(NNCL_CLBLAST_TARGET clblast)
+        else()
+            set(NNCL_CLBLAST_TARGET PkgConfig::CLBLAST)
+        endif()
+    elseif(NNCL_OPENCL STREQUAL "ON")
+        message(FATAL_ERROR "NNCL_OPENCL=ON but OpenCL or CLBlast is missing: "
+                            "install ocl-icd-opencl-dev opencl-headers libclblast-dev (bash cmake/install_deps.sh)")
+    else()
+        message(STATUS "OpenCL or CLBlast not found: building the CPU backend only "
+                       "(install ocl-icd-opencl-dev opencl-headers libclblast-dev for OpenCL)")
+    endif()
+endif()
+
+set(NNCL_HAVE_OPENMP NO)
+if(NNCL_OPENMP)
+    find_package(OpenMP QUIET COMPONENTS C)
+    if(OpenMP_C_FOUND)
+        set(NNCL_HAVE_OPENMP YES)
+    endif()
+endif()
+
+set(NNCL_HAVE_CRITERION NO)
+if(NNCL_BUILD_TESTS)
+    pkg_check_modules(CRITERION IMPORTED_TARGET QUIET criterion)
+    if(CRITERION_FOUND)
+        set(NNCL_HAVE_CRITERION YES)
+    else()
+        message(WARNING "Criterion not found: tests are not built (install libcriterion-dev)")
+    endif()
+endif()

@@ -1,0 +1,16 @@
+/*
+ * nncl.h: the umbrella header. Include this one.
+ */
+#ifndef NNCL_H
+#define NNCL_H
+
+#define NNCL_VERSION_MAJOR 0
+#define NNCL_VERSION_MINOR 1
+#define NNCL_VERSION_PATCH 0
+#define NNCL_VERSION_STRING "0.1.0"
+
+#include "nncl_status.h"
+#include "nncl_backend.h"
+#include "nncl_ops.h"
+
+#endif /* NNCL_H */

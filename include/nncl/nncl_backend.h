@@ -1,0 +1,90 @@
+/*
+ * nncl_backend.h: backends, the buffers they own and the tensors that view those buffers.
+ *
+ * A backend is a compute device behind one interface: "cpu" (the pure-C reference) or "opencl".
+ * Memory lives in buffers that the backend allocates and owns; a tensor is a plain value, a 2-D
+ * row-major float32 view (rows x cols) into a buffer at an element offset, so many tensors can share
+ * one allocation (all parameters of a model, say). Tensors never own memory.
+ *
+ * Ownership: whoever creates a backend or a buffer frees it; every *_free accepts NULL. Free all
+ * buffers of a backend before the backend.
+ */
+#ifndef NNCL_BACKEND_H
+#define NNCL_BACKEND_H
+
+#include <stddef.h>
+
+#include "nncl_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nncl_backend;
+struct nncl_buffer;
+
+/** A 2-D row-major float32 view: element (r, c) is at buffer float index offset + r * cols + c. */
+struct nncl_tensor {
+    struct nncl_buffer *buffer; /* borrowed; NULL marks "no tensor" */
+    size_t offset;              /* in elements (floats), not bytes */
+    size_t rows;
+    size_t cols;
+};
+
+/**
+ * Creates a backend by name: "cpu", "opencl" (device from NNCL_OPENCL_PLATFORM / NNCL_OPENCL_DEVICE),
+ * or "auto" (an OpenCL GPU when there is one, the CPU reference otherwise).
+ * @param out receives the backend; the caller frees it with nncl_backend_free().
+ * @return NNCL_OK, NNCL_ERR_INVALID_ARG for an unknown name, NNCL_ERR_UNSUPPORTED when the library was
+ *         built without that backend, NNCL_ERR_NO_DEVICE and others when the device cannot be opened.
+ */
+enum nncl_status nncl_backend_init(const char *name, struct nncl_backend **out);
+
+/** Releases the backend and everything it owns (queues, programs). NULL is a no-op. */
+void nncl_backend_free(struct nncl_backend *be);
+
+/** "cpu" or "opencl"; owned by the backend. */
+const char *nncl_backend_name(const struct nncl_backend *be);
+
+/** A one-line description of the device ("CPU reference", or the OpenCL device and driver). */
+const char *nncl_backend_device(const struct nncl_backend *be);
+
+/** Blocks until all work queued on the backend has finished; reports the first asynchronous error. */
+enum nncl_status nncl_backend_synchronize(struct nncl_backend *be);
+
+/** Names of the backends compiled into this library, NULL-terminated; for tests and benchmarks. */
+const char *const *nncl_backend_list(void);
+
+/**
+ * Allocates `nbytes` of backend memory (not initialised).
+ * @param out receives the buffer; free it with nncl_buffer_free() before freeing the backend.
+ */
+enum nncl_status nncl_buffer_alloc(struct nncl_backend *be, size_t nbytes, struct nncl_buffer **out);
+
+/** NULL is a no-op. */
+void nncl_buffer_free(struct nncl_buffer *buf);
+
+/** Size in bytes, and the backend the buffer belongs to. */
+size_t nncl_buffer_size(const struct nncl_buffer *buf);
+struct nncl_backend *nncl_buffer_backend(const struct nncl_buffer *buf);
+
+/** A view of rows x cols floats starting at float index `offset` of `buf` (no checks: see ops). */
+struct nncl_tensor nncl_tensor_view(struct nncl_buffer *buf, size_t offset, size_t rows, size_t cols);
+
+/** rows * cols. */
+size_t nncl_tensor_count(const struct nncl_tensor *t);
+
+/**
+ * Copies `n` floats from host memory into the tensor (n must equal rows * cols). Blocks until `src`
+ * may be reused. Fails with NNCL_ERR_SHAPE when the tensor does not fit in its buffer.
+ */
+enum nncl_status nncl_tensor_set(const struct nncl_tensor *t, const float *src, size_t n);
+
+/** Copies the tensor's rows * cols floats to host memory; waits for queued work that writes it. */
+enum nncl_status nncl_tensor_get(const struct nncl_tensor *t, float *dst, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NNCL_BACKEND_H */

@@ -1,0 +1,61 @@
+/*
+ * backend_registry.c: creating a backend by name. The only file that knows which backends this
+ * build has (the only #ifdef NNCL_USE_OPENCL outside src/opencl/).
+ */
+#include <string.h>
+
+#include "backend_impl.h"
+#include "status_impl.h"
+
+static const char *const backend_names[] = {
+    "cpu",
+#ifdef NNCL_USE_OPENCL
+    "opencl",
+#endif
+    NULL,
+};
+
+const char *const *nncl_backend_list(void) { return backend_names; }
+
+#ifdef NNCL_USE_OPENCL
+/* "auto": an OpenCL GPU when one opens, the CPU reference otherwise (an OpenCL CPU device such as
+ * PoCL is slower than the reference, so it is only used when asked for by name). */
+static enum nncl_status init_auto(struct nncl_backend **out) {
+    struct nncl_backend *cl = NULL;
+    if (nncl_opencl_backend_init(&cl) == NNCL_OK) {
+        if (nncl_opencl_backend_is_gpu(cl)) {
+            nncl_log(NNCL_LOG_INFO, "backend auto: using OpenCL GPU %s", cl->device);
+            *out = cl;
+            return NNCL_OK;
+        }
+        nncl_log(NNCL_LOG_INFO, "backend auto: OpenCL device %s is not a GPU; using the CPU reference",
+                 cl->device);
+        nncl_backend_free(cl);
+    } else {
+        nncl_log(NNCL_LOG_INFO, "backend auto: no usable OpenCL device (%s); using the CPU reference",
+                 nncl_last_error());
+    }
+    nncl_clear_error();
+    return nncl_cpu_backend_init(out);
+}
+#endif
+
+enum nncl_status nncl_backend_init(const char *name, struct nncl_backend **out) {
+    if (!out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_backend_init: out is NULL");
+    *out = NULL;
+    if (!name) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_backend_init: backend name is NULL");
+    if (strcmp(name, "cpu") == 0) return nncl_cpu_backend_init(out);
+#ifdef NNCL_USE_OPENCL
+    if (strcmp(name, "opencl") == 0) return nncl_opencl_backend_init(out);
+    if (strcmp(name, "auto") == 0) return init_auto(out);
+#else
+    if (strcmp(name, "opencl") == 0) {
+        return nncl_set_error(NNCL_ERR_UNSUPPORTED,
+                              "backend \"opencl\": this nncl was built without OpenCL; install "
+                              "ocl-icd-opencl-dev, opencl-headers and libclblast-dev "
+                              "(bash cmake/install_deps.sh) and rebuild");
+    }
+    if (strcmp(name, "auto") == 0) return nncl_cpu_backend_init(out);
+#endif
+    return nncl_set_error(NNCL_ERR_INVALID_ARG, "unknown backend \"%s\"; choose cpu, opencl or auto", name);
+}

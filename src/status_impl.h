@@ -1,0 +1,33 @@
+/*
+ * status_impl.h: how library code reports errors and logs. Internal.
+ */
+#ifndef NNCL_STATUS_IMPL_H
+#define NNCL_STATUS_IMPL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nncl/nncl_status.h"
+
+#if defined(__GNUC__)
+#define NNCL_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
+#else
+#define NNCL_PRINTF(fmt_index, first_arg)
+#endif
+
+/** Records the message for nncl_last_error(), logs it at debug level and returns `status`. */
+enum nncl_status nncl_set_error(enum nncl_status status, const char *fmt, ...) NNCL_PRINTF(2, 3);
+
+/** Sends one line to the log sink when `level` passes the threshold. */
+void nncl_log(enum nncl_log_level level, const char *fmt, ...) NNCL_PRINTF(2, 3);
+
+/** Aborts with file:line; for broken invariants only (programmer errors), never for bad input. */
+_Noreturn void nncl_abort(const char *file, int line, const char *expr);
+
+/* Never compiled out, unlike assert(). */
+#define NNCL_ASSERT(x)                                                                                     \
+    do {                                                                                                   \
+        if (!(x)) nncl_abort(__FILE__, __LINE__, #x);                                                       \
+    } while (0)
+
+#endif /* NNCL_STATUS_IMPL_H */

@@ -1,0 +1,56 @@
+/*
+ * test_util.h: helpers shared by the Criterion tests: backends, tensors from host arrays, seeded random
+ * numbers, and a comparison that reports the worst element.
+ */
+#ifndef NNCL_TEST_UTIL_H
+#define NNCL_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nncl/nncl.h"
+
+/* Creates a backend or fails the test with nncl_last_error(). */
+struct nncl_backend *tu_backend(const char *name);
+
+/* A tensor in a buffer of its own (freed by tu_free_all), filled from `data` when it is not NULL. */
+struct nncl_tensor tu_tensor(struct nncl_backend *be, size_t rows, size_t cols, const float *data);
+
+/* Frees every buffer tu_tensor made, then the backends tu_backend made. */
+void tu_free_all(void);
+
+/* Reads a tensor into `out` (rows * cols floats) or fails the test. */
+void tu_get(const struct nncl_tensor *t, float *out);
+
+/* Reads a 1x1 tensor. */
+float tu_get1(const struct nncl_tensor *t);
+
+/* Fails the test unless the status is NNCL_OK, printing what and nncl_last_error(). */
+void tu_ok(enum nncl_status st, const char *what);
+
+/* A small deterministic generator (xorshift64*), so every run sees the same numbers. */
+struct tu_rng {
+    uint64_t state;
+};
+float tu_uniform(struct tu_rng *rng, float lo, float hi);
+void tu_fill_uniform(struct tu_rng *rng, float *x, size_t n, float lo, float hi);
+
+/* Tolerance |got - ref| <= abs + rel |ref| per element. */
+struct tu_tol {
+    double abs;
+    double rel;
+};
+
+/*
+ * Compares n floats. Returns 1 when all are within tolerance (NaN matches only NaN, infinities only the
+ * same infinity); otherwise 0 and writes "<what>: worst index i (row r, col c): ref R got G, |diff| D >
+ * bound B" into msg.
+ */
+int tu_close(const float *ref, const float *got, size_t n, size_t cols, struct tu_tol tol, const char *what,
+             char *msg, size_t msg_cap);
+
+/* cr_assert that two arrays are close, with the report above. */
+void tu_assert_close(const float *ref, const float *got, size_t n, size_t cols, struct tu_tol tol,
+                     const char *what);
+
+#endif /* NNCL_TEST_UTIL_H */
