@@ -30,7 +30,7 @@ struct nncl_backend_i {
 struct nncl_backend {
     struct nncl_backend_i iface;
     void *context;       /* struct cpu_context, struct cl_state, ... */
-    char device[256];    /* one line for nncl_backend_device() */
+    char device[512];    /* one line for nncl_backend_device() */
 };
 
 struct nncl_buffer {

@@ -40,6 +40,17 @@ static enum nncl_status init_auto(struct nncl_backend **out) {
 }
 #endif
 
+#ifndef NNCL_USE_OPENCL
+enum nncl_status nncl_opencl_list_devices(struct nncl_device_info *out, size_t cap, size_t *count) {
+    (void)out;
+    (void)cap;
+    if (count) *count = 0;
+    return nncl_set_error(NNCL_ERR_UNSUPPORTED, "this nncl was built without OpenCL; install "
+                                                "ocl-icd-opencl-dev, opencl-headers and libclblast-dev "
+                                                "(bash cmake/install_deps.sh) and rebuild");
+}
+#endif
+
 enum nncl_status nncl_backend_init(const char *name, struct nncl_backend **out) {
     if (!out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_backend_init: out is NULL");
     *out = NULL;

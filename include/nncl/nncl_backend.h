@@ -55,6 +55,27 @@ enum nncl_status nncl_backend_synchronize(struct nncl_backend *be);
 /** Names of the backends compiled into this library, NULL-terminated; for tests and benchmarks. */
 const char *const *nncl_backend_list(void);
 
+/** One OpenCL device, as nncl_opencl_list_devices() reports it. */
+struct nncl_device_info {
+    int platform_index;
+    int device_index;           /* within its platform */
+    char platform[128];
+    char name[128];
+    char version[128];          /* "OpenCL 3.0 CUDA", ... */
+    char driver[64];
+    unsigned long long global_mem_bytes;
+    unsigned compute_units;
+    int is_gpu;
+    int is_selected;            /* the device "opencl" would open now (NNCL_OPENCL_PLATFORM/DEVICE) */
+};
+
+/**
+ * Lists the OpenCL devices of every platform into out[0..cap) and sets *count to how many exist (which
+ * may exceed cap). NNCL_ERR_UNSUPPORTED in a build without OpenCL; NNCL_ERR_NO_DEVICE when no
+ * platform is installed (with *count = 0).
+ */
+enum nncl_status nncl_opencl_list_devices(struct nncl_device_info *out, size_t cap, size_t *count);
+
 /**
  * Allocates `nbytes` of backend memory (not initialised).
  * @param out receives the buffer; free it with nncl_buffer_free() before freeing the backend.

@@ -1,0 +1,41 @@
+// activations.cl: activation functions forward and backward, element by element (see
+// src/cpu/cpu_activations.c for the reference these must match).
+
+inline float act_forward(int act, float a, float x) {
+    switch (act) {
+    case NNCL_ACT_SIGMOID: return nncl_sigmoid(x);
+    case NNCL_ACT_TANH: return tanh(x);
+    case NNCL_ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case NNCL_ACT_LEAKY_RELU: return x > 0.0f ? x : a * x;
+    case NNCL_ACT_ELU: return x > 0.0f ? x : a * expm1(x);
+    default: return x;
+    }
+}
+
+// f'(x) given y = f(x)
+inline float act_derivative(int act, float a, float x, float y) {
+    switch (act) {
+    case NNCL_ACT_SIGMOID: return y * (1.0f - y);
+    case NNCL_ACT_TANH: return 1.0f - y * y;
+    case NNCL_ACT_RELU: return x > 0.0f ? 1.0f : 0.0f;
+    case NNCL_ACT_LEAKY_RELU: return x > 0.0f ? 1.0f : a;
+    case NNCL_ACT_ELU: return x > 0.0f ? 1.0f : y + a;
+    default: return 1.0f;
+    }
+}
+
+// y = f(x); n elements
+kernel void nncl_act_fwd(ulong n, int act, float a, global const float *x, ulong x_off, global float *y,
+                         ulong y_off) {
+    GRID_STRIDE_LOOP(i, n) { y[y_off + i] = act_forward(act, a, x[x_off + i]); }
+}
+
+// dx = dy f'(x) + beta dx; n elements
+kernel void nncl_act_bwd(ulong n, int act, float a, float beta, global const float *x, ulong x_off,
+                         global const float *y, ulong y_off, global const float *dy, ulong dy_off,
+                         global float *dx, ulong dx_off) {
+    GRID_STRIDE_LOOP(i, n) {
+        const float g = dy[dy_off + i] * act_derivative(act, a, x[x_off + i], y[y_off + i]);
+        dx[dx_off + i] = nncl_axpby_out(g, beta, dx[dx_off + i]);
+    }
+}

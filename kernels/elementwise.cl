@@ -1,0 +1,49 @@
+// elementwise.cl: bias add and bias gradient, the sum reduction, fill, copy and scale (see
+// src/cpu/cpu_elementwise.c).
+
+// y[r][c] += bias[c]; rows x cols elements
+kernel void nncl_bias_add(ulong rows, ulong cols, global float *y, ulong y_off, global const float *bias,
+                          ulong bias_off) {
+    GRID_STRIDE_LOOP(i, rows * cols) { y[y_off + i] += bias[bias_off + i % cols]; }
+}
+
+// dbias[c] = alpha sum_r dy[r][c] + beta dbias[c]; one work-item per column
+kernel void nncl_bias_grad(ulong rows, ulong cols, float alpha, float beta, global const float *dy,
+                           ulong dy_off, global float *dbias, ulong dbias_off) {
+    GRID_STRIDE_LOOP(c, cols) {
+        float acc = 0.0f;
+        for (ulong r = 0; r < rows; r++) acc += dy[dy_off + r * cols + c];
+        dbias[dbias_off + c] = nncl_axpby_out(alpha * acc, beta, dbias[dbias_off + c]);
+    }
+}
+
+// out[0] = alpha sum(x) + beta out[0]. Launched as exactly one work-group of NNCL_SUM_GROUP items: each
+// item sums a strided slice, then the group reduces in local memory. One launch, no host round trip.
+#define NNCL_SUM_GROUP 256
+kernel __attribute__((reqd_work_group_size(NNCL_SUM_GROUP, 1, 1)))
+void nncl_sum(ulong n, float alpha, float beta, global const float *x, ulong x_off, global float *out,
+              ulong out_off) {
+    local float partial[NNCL_SUM_GROUP];
+    const uint lid = get_local_id(0);
+    float acc = 0.0f;
+    for (ulong i = lid; i < n; i += NNCL_SUM_GROUP) acc += x[x_off + i];
+    partial[lid] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint stride = NNCL_SUM_GROUP / 2; stride > 0; stride /= 2) {
+        if (lid < stride) partial[lid] += partial[lid + stride];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) out[out_off] = nncl_axpby_out(alpha * partial[0], beta, out[out_off]);
+}
+
+kernel void nncl_fill(ulong n, float value, global float *x, ulong x_off) {
+    GRID_STRIDE_LOOP(i, n) { x[x_off + i] = value; }
+}
+
+kernel void nncl_copy(ulong n, global const float *src, ulong src_off, global float *dst, ulong dst_off) {
+    GRID_STRIDE_LOOP(i, n) { dst[dst_off + i] = src[src_off + i]; }
+}
+
+kernel void nncl_scale(ulong n, float alpha, global float *x, ulong x_off) {
+    GRID_STRIDE_LOOP(i, n) { x[x_off + i] *= alpha; }
+}

@@ -1,0 +1,137 @@
+/*
+ * cl_backend.c: the OpenCL backend: its vtable and op table, creating and releasing the context and
+ * queue, and the one function that sets kernel arguments and enqueues a launch.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <clblast_c.h>
+
+#include "cl_impl.h"
+
+static const nncl_op_fn cl_ops[NNCL_OP_COUNT] = {
+    [NNCL_OP_GEMM] = cl_gemm,
+    [NNCL_OP_BIAS_ADD] = cl_bias_add,
+    [NNCL_OP_BIAS_GRAD] = cl_bias_grad,
+    [NNCL_OP_ACT_FWD] = cl_act_fwd,
+    [NNCL_OP_ACT_BWD] = cl_act_bwd,
+    [NNCL_OP_SOFTMAX_FWD] = cl_softmax_fwd,
+    [NNCL_OP_SOFTMAX_BWD] = cl_softmax_bwd,
+    [NNCL_OP_SOFTMAX_XENT_FWD] = cl_softmax_xent_fwd,
+    [NNCL_OP_SOFTMAX_XENT_BWD] = cl_softmax_xent_bwd,
+    [NNCL_OP_SIGMOID_BCE_FWD] = cl_sigmoid_bce_fwd,
+    [NNCL_OP_SIGMOID_BCE_BWD] = cl_sigmoid_bce_bwd,
+    [NNCL_OP_MSE_FWD] = cl_mse_fwd,
+    [NNCL_OP_MSE_BWD] = cl_mse_bwd,
+    [NNCL_OP_CLASS_ERROR] = cl_class_error,
+    [NNCL_OP_SUM] = cl_sum,
+    [NNCL_OP_SGD_UPDATE] = cl_sgd_update,
+    [NNCL_OP_MOMENTUM_UPDATE] = cl_momentum_update,
+    [NNCL_OP_ADAM_UPDATE] = cl_adam_update,
+    [NNCL_OP_FILL] = cl_fill,
+    [NNCL_OP_COPY] = cl_copy,
+    [NNCL_OP_SCALE] = cl_scale,
+};
+
+/* Launches: work-groups of LAUNCH_GROUP items, at most LAUNCH_MAX_ITEMS items in total (the kernels'
+ * grid-stride loops cover the rest), so a huge tensor does not become millions of tiny work-items. */
+enum { LAUNCH_GROUP = 64, LAUNCH_MAX_ITEMS = 1 << 18 };
+
+enum nncl_status cl_launch(struct nncl_backend *be, const char *op, enum cl_kernel_id id, size_t work_items,
+                           const struct cl_arg *args, int n_args) {
+    struct cl_state *st = cl_state_of(be);
+    cl_kernel kernel = NULL;
+    enum nncl_status s = cl_kernel_get(st, id, &kernel);
+    if (s) return s;
+    for (int i = 0; i < n_args; i++) {
+        cl_int err = clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value);
+        if (err != CL_SUCCESS) {
+            return nncl_set_error(NNCL_ERR_OPENCL, "OpenCL: %s: clSetKernelArg(%d) failed with %s; the kernel "
+                                  "signature and its enqueue code disagree", op, i, nncl_cl_error_name(err));
+        }
+    }
+    size_t local = LAUNCH_GROUP < st->max_group_size ? LAUNCH_GROUP : st->max_group_size;
+    size_t items = work_items < LAUNCH_MAX_ITEMS ? work_items : LAUNCH_MAX_ITEMS;
+    if (id == CL_KERNEL_SUM) {
+        local = CL_SUM_GROUP; /* one group; the kernel requires exactly this size */
+        items = CL_SUM_GROUP;
+    }
+    size_t global = (items + local - 1) / local * local;
+    cl_int err = clEnqueueNDRangeKernel(st->queue, kernel, 1, NULL, &global, &local, 0, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        s = nncl_cl_fail(err, "clEnqueueNDRangeKernel", __FILE__, __LINE__);
+        char detail[512];
+        snprintf(detail, sizeof detail, "%s", nncl_last_error());
+        return nncl_set_error(s, "%s on \"%s\": %s", op, st->device_name, detail);
+    }
+    return NNCL_OK;
+}
+
+static enum nncl_status cl_synchronize(struct nncl_backend *be) {
+    NNCL_CL_CHECK(clFinish(cl_state_of(be)->queue));
+    return NNCL_OK;
+}
+
+static void cl_free(struct nncl_backend *be) {
+    struct cl_state *st = cl_state_of(be);
+    if (st) {
+        if (st->queue) clFinish(st->queue);
+        cl_programs_release(st);
+        /* CLBlast caches programs per context; drop them before the context goes. */
+        CLBlastClearCache();
+        if (st->queue) clReleaseCommandQueue(st->queue);
+        if (st->context) clReleaseContext(st->context);
+        free(st);
+    }
+    free(be);
+}
+
+static const struct nncl_backend_i cl_iface = {
+    .name = "opencl",
+    .free = cl_free,
+    .buffer_alloc = cl_buffer_alloc,
+    .buffer_free = cl_buffer_free,
+    .buffer_write = cl_buffer_write,
+    .buffer_read = cl_buffer_read,
+    .synchronize = cl_synchronize,
+    .ops = cl_ops,
+};
+
+static enum nncl_status create_context(struct cl_state *st) {
+    enum nncl_status s = cl_device_select(st);
+    if (s) return s;
+    cl_int err = CL_SUCCESS;
+    st->context = clCreateContext(NULL, 1, &st->device, NULL, NULL, &err);
+    NNCL_CL_CHECK(err);
+    /* In order, no profiling: launches need no events between them. */
+    st->queue = clCreateCommandQueue(st->context, st->device, 0, &err);
+    NNCL_CL_CHECK(err);
+    return NNCL_OK;
+}
+
+enum nncl_status nncl_opencl_backend_init(struct nncl_backend **out) {
+    struct nncl_backend *be = calloc(1, sizeof *be);
+    struct cl_state *st = calloc(1, sizeof *st);
+    if (!be || !st) {
+        free(be);
+        free(st);
+        return nncl_set_error(NNCL_ERR_OOM, "opencl: out of host memory creating the backend");
+    }
+    be->iface = cl_iface;
+    be->context = st;
+    enum nncl_status s = create_context(st);
+    if (s) {
+        char detail[2048];
+        snprintf(detail, sizeof detail, "%s", nncl_last_error());
+        cl_free(be);
+        return nncl_set_error(s, "backend opencl: %s", detail);
+    }
+    snprintf(be->device, sizeof be->device, "%s (%s, driver %s)", st->device_name, st->platform_name,
+             st->driver_version);
+    *out = be;
+    return NNCL_OK;
+}
+
+int nncl_opencl_backend_is_gpu(const struct nncl_backend *be) {
+    return be && strcmp(be->iface.name, "opencl") == 0 && ((const struct cl_state *)be->context)->is_gpu;
+}

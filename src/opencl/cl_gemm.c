@@ -1,0 +1,45 @@
+/*
+ * cl_gemm.c: every matrix product of the OpenCL backend, through CLBlastSgemm (row-major, buffer
+ * offsets, so tensors that share one cl_mem need no sub-buffers).
+ */
+#include <clblast_c.h>
+
+#include "cl_impl.h"
+
+static enum nncl_status clblast_fail(struct cl_state *st, CLBlastStatusCode code, const struct nncl_op_call *call,
+                                     size_t m, size_t n, size_t k) {
+    enum nncl_status status = NNCL_ERR_CLBLAST;
+    const char *hint = "";
+    if (code == CLBlastTempBufferAllocFailure || code == CLBlastOpenCLOutOfResources ||
+        code == CLBlastOpenCLOutOfHostMemory) {
+        status = NNCL_ERR_OOM;
+        hint = "; the device ran out of memory: use a smaller batch or net";
+    } else if (code == CLBlastOpenCLBuildProgramFailure) {
+        hint = "; CLBlast could not compile its kernel for this device: check the OpenCL driver, or run "
+               "with NNCL_LOG_LEVEL=debug";
+    }
+    return nncl_set_error(status, "gemm: CLBlastSgemm(m=%zu, n=%zu, k=%zu, trans_a=%d, trans_b=%d) failed with "
+                          "%s (%d) on \"%s\"%s", m, n, k, call->ip[0], call->ip[1],
+                          nncl_clblast_error_name((int)code), (int)code, st->device_name, hint);
+}
+
+/* a (M x K, or K x M when trans_a), b (K x N, or N x K when trans_b), c (M x N): c = alpha op(a) op(b) + beta c */
+enum nncl_status cl_gemm(struct nncl_backend *be, const struct nncl_op_call *call) {
+    struct cl_state *st = cl_state_of(be);
+    const struct nncl_tensor *a = &call->t[0], *b = &call->t[1], *c = &call->t[2];
+    const size_t m = c->rows, n = c->cols, k = call->ip[0] ? a->rows : a->cols;
+    const float alpha = call->p[0], beta = call->p[1];
+    if (beta == 0.0f) {
+        /* Our contract: beta == 0 never reads c. CLBlast computes beta * c, and 0 * NaN is NaN, so c is
+         * cleared first (one small launch, only when beta is 0). */
+        struct nncl_op_call fill = {.op = NNCL_OP_FILL, .t = {*c}, .p = {0.0f}};
+        enum nncl_status s = cl_fill(be, &fill);
+        if (s) return s;
+    }
+    CLBlastStatusCode code = CLBlastSgemm(
+        CLBlastLayoutRowMajor, call->ip[0] ? CLBlastTransposeYes : CLBlastTransposeNo,
+        call->ip[1] ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, cl_mem_of(a), a->offset, a->cols,
+        cl_mem_of(b), b->offset, b->cols, beta, cl_mem_of(c), c->offset, c->cols, &st->queue, NULL);
+    if (code != CLBlastSuccess) return clblast_fail(st, code, call, m, n, k);
+    return NNCL_OK;
+}

@@ -1,0 +1,55 @@
+/*
+ * cl_ops_losses.c: enqueueing kernels/losses.cl: sigmoid + BCE, squared error, classification error.
+ */
+#include "cl_impl.h"
+
+/* Per-row forward losses share one signature: (rows, cols, in0, in0_off, in1, in1_off, [out, off], loss, off). */
+enum nncl_status cl_sigmoid_bce_fwd(struct nncl_backend *be, const struct nncl_op_call *call) {
+    cl_ulong rows = call->t[0].rows, cols = call->t[0].cols;
+    cl_ulong z_off = call->t[0].offset, t_off = call->t[1].offset, p_off = call->t[2].offset,
+             l_off = call->t[3].offset;
+    cl_mem z = cl_mem_of(&call->t[0]), t = cl_mem_of(&call->t[1]), p = cl_mem_of(&call->t[2]),
+           loss = cl_mem_of(&call->t[3]);
+    const struct cl_arg args[] = {CL_ARG(rows), CL_ARG(cols), CL_ARG(z),    CL_ARG(z_off), CL_ARG(t),
+                                  CL_ARG(t_off), CL_ARG(p),   CL_ARG(p_off), CL_ARG(loss), CL_ARG(l_off)};
+    return cl_launch(be, "sigmoid_bce_fwd", CL_KERNEL_SIGMOID_BCE_FWD, rows, args, 10);
+}
+
+/* The element-wise loss gradients: (n, scale, beta, a, a_off, t, t_off, out, out_off). */
+static enum nncl_status loss_bwd(struct nncl_backend *be, const char *op, enum cl_kernel_id id,
+                                 const struct nncl_op_call *call) {
+    cl_ulong n = nncl_tensor_count(&call->t[0]);
+    cl_ulong a_off = call->t[0].offset, t_off = call->t[1].offset, o_off = call->t[2].offset;
+    cl_float scale = call->p[0], beta = call->p[1];
+    cl_mem a = cl_mem_of(&call->t[0]), t = cl_mem_of(&call->t[1]), out = cl_mem_of(&call->t[2]);
+    const struct cl_arg args[] = {CL_ARG(n), CL_ARG(scale), CL_ARG(beta), CL_ARG(a),   CL_ARG(a_off),
+                                  CL_ARG(t), CL_ARG(t_off), CL_ARG(out),  CL_ARG(o_off)};
+    return cl_launch(be, op, id, n, args, 9);
+}
+
+enum nncl_status cl_sigmoid_bce_bwd(struct nncl_backend *be, const struct nncl_op_call *call) {
+    return loss_bwd(be, "sigmoid_bce_bwd", CL_KERNEL_SIGMOID_BCE_BWD, call);
+}
+
+enum nncl_status cl_mse_bwd(struct nncl_backend *be, const struct nncl_op_call *call) {
+    return loss_bwd(be, "mse_bwd", CL_KERNEL_MSE_BWD, call);
+}
+
+/* Per-row outputs from two (N x C) inputs: (rows, cols, y, y_off, t, t_off, out, out_off). */
+static enum nncl_status per_row(struct nncl_backend *be, const char *op, enum cl_kernel_id id,
+                                const struct nncl_op_call *call) {
+    cl_ulong rows = call->t[0].rows, cols = call->t[0].cols;
+    cl_ulong y_off = call->t[0].offset, t_off = call->t[1].offset, o_off = call->t[2].offset;
+    cl_mem y = cl_mem_of(&call->t[0]), t = cl_mem_of(&call->t[1]), out = cl_mem_of(&call->t[2]);
+    const struct cl_arg args[] = {CL_ARG(rows), CL_ARG(cols),  CL_ARG(y),   CL_ARG(y_off),
+                                  CL_ARG(t),    CL_ARG(t_off), CL_ARG(out), CL_ARG(o_off)};
+    return cl_launch(be, op, id, rows, args, 8);
+}
+
+enum nncl_status cl_mse_fwd(struct nncl_backend *be, const struct nncl_op_call *call) {
+    return per_row(be, "mse_fwd", CL_KERNEL_MSE_FWD, call);
+}
+
+enum nncl_status cl_class_error(struct nncl_backend *be, const struct nncl_op_call *call) {
+    return per_row(be, "class_error", CL_KERNEL_CLASS_ERROR, call);
+}

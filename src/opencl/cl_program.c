@@ -1,0 +1,185 @@
+/*
+ * cl_program.c: OpenCL programs built on first use and cached per backend.
+ *
+ * Each kernels/<file>.cl is compiled together with kernels/common.cl (the prelude) into one program the
+ * first time one of its kernels is needed; building everything at start-up would cost every short-lived
+ * process (each Criterion test is one) seconds of compiling. The sources are embedded into the library
+ * at build time (cmake/nncl_embed.cmake) or, in a build with NNCL_OPENCL_EMBED_KERNELS=OFF, read from
+ * the source tree's kernels/ folder, for kernel work without rebuilding.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_impl.h"
+
+#ifdef NNCL_EMBED_KERNELS
+#include "nncl_cl_activations.h"
+#include "nncl_cl_common.h"
+#include "nncl_cl_elementwise.h"
+#include "nncl_cl_losses.h"
+#include "nncl_cl_optim.h"
+#include "nncl_cl_softmax.h"
+#define EMBEDDED(name) (const char *)nncl_cl_##name
+#else
+#define EMBEDDED(name) NULL
+#endif
+
+/* Options every program is built with; they appear in build-failure messages. */
+static const char build_options[] = "-cl-std=CL1.2";
+
+struct program_source {
+    const char *file;     /* under kernels/ */
+    const char *embedded; /* NULL when read from disk */
+};
+
+static const struct program_source common_source = {"common.cl", EMBEDDED(common)};
+
+static const struct program_source program_sources[CL_PROGRAM_COUNT] = {
+    [CL_PROGRAM_ACTIVATIONS] = {"activations.cl", EMBEDDED(activations)},
+    [CL_PROGRAM_SOFTMAX] = {"softmax.cl", EMBEDDED(softmax)},
+    [CL_PROGRAM_LOSSES] = {"losses.cl", EMBEDDED(losses)},
+    [CL_PROGRAM_ELEMENTWISE] = {"elementwise.cl", EMBEDDED(elementwise)},
+    [CL_PROGRAM_OPTIM] = {"optim.cl", EMBEDDED(optim)},
+};
+
+struct kernel_entry {
+    enum cl_program_id program;
+    const char *name;
+};
+
+static const struct kernel_entry kernel_entries[CL_KERNEL_COUNT] = {
+    [CL_KERNEL_ACT_FWD] = {CL_PROGRAM_ACTIVATIONS, "nncl_act_fwd"},
+    [CL_KERNEL_ACT_BWD] = {CL_PROGRAM_ACTIVATIONS, "nncl_act_bwd"},
+    [CL_KERNEL_SOFTMAX_FWD] = {CL_PROGRAM_SOFTMAX, "nncl_softmax_fwd"},
+    [CL_KERNEL_SOFTMAX_BWD] = {CL_PROGRAM_SOFTMAX, "nncl_softmax_bwd"},
+    [CL_KERNEL_SOFTMAX_XENT_FWD] = {CL_PROGRAM_SOFTMAX, "nncl_softmax_xent_fwd"},
+    [CL_KERNEL_SOFTMAX_XENT_BWD] = {CL_PROGRAM_SOFTMAX, "nncl_softmax_xent_bwd"},
+    [CL_KERNEL_SIGMOID_BCE_FWD] = {CL_PROGRAM_LOSSES, "nncl_sigmoid_bce_fwd"},
+    [CL_KERNEL_SIGMOID_BCE_BWD] = {CL_PROGRAM_LOSSES, "nncl_sigmoid_bce_bwd"},
+    [CL_KERNEL_MSE_FWD] = {CL_PROGRAM_LOSSES, "nncl_mse_fwd"},
+    [CL_KERNEL_MSE_BWD] = {CL_PROGRAM_LOSSES, "nncl_mse_bwd"},
+    [CL_KERNEL_CLASS_ERROR] = {CL_PROGRAM_LOSSES, "nncl_class_error"},
+    [CL_KERNEL_BIAS_ADD] = {CL_PROGRAM_ELEMENTWISE, "nncl_bias_add"},
+    [CL_KERNEL_BIAS_GRAD] = {CL_PROGRAM_ELEMENTWISE, "nncl_bias_grad"},
+    [CL_KERNEL_SUM] = {CL_PROGRAM_ELEMENTWISE, "nncl_sum"},
+    [CL_KERNEL_FILL] = {CL_PROGRAM_ELEMENTWISE, "nncl_fill"},
+    [CL_KERNEL_COPY] = {CL_PROGRAM_ELEMENTWISE, "nncl_copy"},
+    [CL_KERNEL_SCALE] = {CL_PROGRAM_ELEMENTWISE, "nncl_scale"},
+    [CL_KERNEL_SGD_UPDATE] = {CL_PROGRAM_OPTIM, "nncl_sgd_update"},
+    [CL_KERNEL_MOMENTUM_UPDATE] = {CL_PROGRAM_OPTIM, "nncl_momentum_update"},
+    [CL_KERNEL_ADAM_UPDATE] = {CL_PROGRAM_OPTIM, "nncl_adam_update"},
+};
+
+/* The text of one source: the embedded copy, or the file read from NNCL_KERNEL_DIR (caller frees). */
+static enum nncl_status load_source(const struct program_source *src, char **out) {
+    if (src->embedded) {
+        *out = malloc(strlen(src->embedded) + 1);
+        if (!*out) return nncl_set_error(NNCL_ERR_OOM, "OpenCL: out of host memory loading %s", src->file);
+        strcpy(*out, src->embedded);
+        return NNCL_OK;
+    }
+#ifdef NNCL_KERNEL_DIR
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", NNCL_KERNEL_DIR, src->file);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return nncl_set_error(NNCL_ERR_IO, "OpenCL: cannot open kernel source %s (this build reads kernels "
+                              "from the source tree: NNCL_OPENCL_EMBED_KERNELS=OFF); restore the file or "
+                              "rebuild with embedded kernels", path);
+    }
+    char *text = NULL;
+    size_t len = 0;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long size = ftell(f);
+        if (size >= 0 && fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)size + 1))) {
+            len = fread(text, 1, (size_t)size, f);
+            if (len != (size_t)size) {
+                free(text);
+                text = NULL;
+            }
+        }
+    }
+    fclose(f);
+    if (!text) return nncl_set_error(NNCL_ERR_IO, "OpenCL: cannot read kernel source %s", path);
+    text[len] = '\0';
+    *out = text;
+    return NNCL_OK;
+#else
+    return nncl_set_error(NNCL_ERR_IO, "OpenCL: kernel source %s is not embedded in this build", src->file);
+#endif
+}
+
+static enum nncl_status build_failure(struct cl_state *st, cl_program program, cl_int err, const char *file) {
+    char log[12000] = "";
+    clGetProgramBuildInfo(program, st->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
+    log[sizeof log - 1] = '\0';
+    return nncl_set_error(NNCL_ERR_KERNEL_BUILD,
+                          "OpenCL: building kernels/%s (with kernels/common.cl in front) failed with %s on "
+                          "device \"%s\" (%s, driver %s), options \"%s\"; build log:\n%s",
+                          file, nncl_cl_error_name(err), st->device_name, st->platform_name, st->driver_version,
+                          build_options, log[0] ? log : "(empty)");
+}
+
+enum nncl_status cl_program_build(struct cl_state *st, const char *file, const char *source, cl_program *out) {
+    char *common = NULL;
+    enum nncl_status s = load_source(&common_source, &common);
+    if (s) return s;
+    const char *texts[2] = {common, source};
+    cl_int err = CL_SUCCESS;
+    cl_program program = clCreateProgramWithSource(st->context, 2, texts, NULL, &err);
+    free(common);
+    NNCL_CL_CHECK(err);
+    err = clBuildProgram(program, 1, &st->device, build_options, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        s = build_failure(st, program, err, file);
+        clReleaseProgram(program);
+        return s;
+    }
+    *out = program;
+    return NNCL_OK;
+}
+
+static enum nncl_status program_get(struct cl_state *st, enum cl_program_id id, cl_program *out) {
+    if (!st->programs[id]) {
+        char *source = NULL;
+        enum nncl_status s = load_source(&program_sources[id], &source);
+        if (s) return s;
+        s = cl_program_build(st, program_sources[id].file, source, &st->programs[id]);
+        free(source);
+        if (s) return s;
+    }
+    *out = st->programs[id];
+    return NNCL_OK;
+}
+
+enum nncl_status cl_kernel_get(struct cl_state *st, enum cl_kernel_id id, cl_kernel *out) {
+    if (st->kernels[id]) {
+        *out = st->kernels[id];
+        return NNCL_OK;
+    }
+    const struct kernel_entry *entry = &kernel_entries[id];
+    cl_program program = NULL;
+    enum nncl_status s = program_get(st, entry->program, &program);
+    if (s) return s;
+    cl_int err = CL_SUCCESS;
+    cl_kernel kernel = clCreateKernel(program, entry->name, &err);
+    if (err != CL_SUCCESS) {
+        return nncl_set_error(NNCL_ERR_KERNEL_BUILD, "OpenCL: kernel %s not found in kernels/%s (%s); the "
+                              "kernel source and src/opencl/cl_program.c disagree", entry->name,
+                              program_sources[entry->program].file, nncl_cl_error_name(err));
+    }
+    st->kernels[id] = kernel;
+    *out = kernel;
+    return NNCL_OK;
+}
+
+void cl_programs_release(struct cl_state *st) {
+    for (int i = 0; i < CL_KERNEL_COUNT; i++) {
+        if (st->kernels[i]) clReleaseKernel(st->kernels[i]);
+        st->kernels[i] = NULL;
+    }
+    for (int i = 0; i < CL_PROGRAM_COUNT; i++) {
+        if (st->programs[i]) clReleaseProgram(st->programs[i]);
+        st->programs[i] = NULL;
+    }
+}

@@ -1,0 +1,229 @@
+/*
+ * op_cases.c: the op-case table and its helpers (see op_cases.h). To cover a new op, add its cases
+ * here (at least a 1x1 case, a prime-sized case and one larger than a work-group), its shapes in
+ * op_case_shapes, and its tolerance in op_case_tolerance; document the tolerance in docs/testing.md.
+ */
+#include "op_cases.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Activation cases: forward and backward (beta 0 and 1) on three shapes, plus in-place variants. */
+#define ACT_CASES(act, a)                                                                                  \
+    {NNCL_OP_ACT_FWD, 1, 1, 0, {act}, {a}, 3.0f, 0, "1x1"},                                                 \
+    {NNCL_OP_ACT_FWD, 7, 13, 0, {act}, {a}, 3.0f, 0, "primes"},                                             \
+    {NNCL_OP_ACT_FWD, 300, 129, 0, {act}, {a}, 20.0f, 1, "in place, large inputs"},                         \
+    {NNCL_OP_ACT_BWD, 1, 1, 0, {act}, {a, 0.0f}, 3.0f, 0, "1x1 overwrite"},                                 \
+    {NNCL_OP_ACT_BWD, 7, 13, 0, {act}, {a, 1.0f}, 3.0f, 0, "primes accumulate"},                            \
+    {NNCL_OP_ACT_BWD, 300, 129, 0, {act}, {a, 0.0f}, 3.0f, 1, "dx = dy in place"}
+
+const struct op_case op_cases[] = {
+    /* gemm: c = alpha op(a) op(b) + beta c */
+    {NNCL_OP_GEMM, 1, 1, 1, {0, 0}, {1.0f, 0.0f}, 1.0f, 0, "1x1x1"},
+    {NNCL_OP_GEMM, 7, 11, 13, {0, 0}, {1.0f, 1.0f}, 1.0f, 0, "primes accumulate"},
+    {NNCL_OP_GEMM, 7, 11, 13, {1, 0}, {0.5f, 0.0f}, 1.0f, 0, "primes trans_a"},
+    {NNCL_OP_GEMM, 7, 11, 13, {0, 1}, {1.0f, -1.0f}, 1.0f, 0, "primes trans_b"},
+    {NNCL_OP_GEMM, 7, 11, 13, {1, 1}, {2.0f, 0.5f}, 1.0f, 0, "primes both transposed"},
+    {NNCL_OP_GEMM, 130, 70, 257, {0, 1}, {1.0f, 0.0f}, 1.0f, 0, "layer forward X W^T"},
+    {NNCL_OP_GEMM, 70, 257, 130, {1, 0}, {1.0f, 0.0f}, 1.0f, 0, "weight gradient dS^T X"},
+    {NNCL_OP_GEMM, 130, 257, 70, {0, 0}, {1.0f, 0.0f}, 1.0f, 0, "input gradient dS W"},
+    {NNCL_OP_GEMM, 128, 256, 784, {0, 1}, {1.0f, 0.0f}, 1.0f, 0, "Fashion-MNIST first layer"},
+    /* bias */
+    {NNCL_OP_BIAS_ADD, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1"},
+    {NNCL_OP_BIAS_ADD, 13, 7, 0, {0}, {0}, 1.0f, 0, "primes"},
+    {NNCL_OP_BIAS_ADD, 300, 129, 0, {0}, {0}, 1.0f, 0, "larger than a work-group"},
+    {NNCL_OP_BIAS_GRAD, 1, 1, 0, {0}, {1.0f, 0.0f}, 1.0f, 0, "1x1 overwrite"},
+    {NNCL_OP_BIAS_GRAD, 13, 7, 0, {0}, {0.5f, 1.0f}, 1.0f, 0, "primes accumulate"},
+    {NNCL_OP_BIAS_GRAD, 1000, 129, 0, {0}, {1.0f, 0.0f}, 1.0f, 0, "many rows, more columns than a work-group"},
+    /* activations */
+    ACT_CASES(NNCL_ACT_IDENTITY, 0.0f),
+    ACT_CASES(NNCL_ACT_SIGMOID, 0.0f),
+    ACT_CASES(NNCL_ACT_TANH, 0.0f),
+    ACT_CASES(NNCL_ACT_RELU, 0.0f),
+    ACT_CASES(NNCL_ACT_LEAKY_RELU, 0.1f),
+    ACT_CASES(NNCL_ACT_ELU, 1.0f),
+    {NNCL_OP_ACT_FWD, 7, 13, 0, {NNCL_ACT_LEAKY_RELU}, {0.3f}, 3.0f, 0, "slope 0.3"},
+    {NNCL_OP_ACT_BWD, 7, 13, 0, {NNCL_ACT_ELU}, {0.5f, 1.0f}, 3.0f, 0, "alpha 0.5"},
+    {NNCL_OP_ACT_FWD, 5, 7, 0, {NNCL_ACT_SIGMOID}, {0}, 100.0f, 0, "logits +-100"},
+    /* softmax */
+    {NNCL_OP_SOFTMAX_FWD, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1"},
+    {NNCL_OP_SOFTMAX_FWD, 13, 7, 0, {0}, {0}, 5.0f, 0, "primes"},
+    {NNCL_OP_SOFTMAX_FWD, 300, 10, 0, {0}, {0}, 100.0f, 0, "logits +-100, more rows than a work-group"},
+    {NNCL_OP_SOFTMAX_FWD, 3, 1000, 0, {0}, {0}, 10.0f, 0, "long rows"},
+    {NNCL_OP_SOFTMAX_BWD, 1, 1, 0, {0}, {0.0f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_SOFTMAX_BWD, 13, 7, 0, {0}, {1.0f}, 1.0f, 0, "primes accumulate"},
+    {NNCL_OP_SOFTMAX_BWD, 300, 10, 0, {0}, {0.0f}, 1.0f, 0, "more rows than a work-group"},
+    /* fused losses */
+    {NNCL_OP_SOFTMAX_XENT_FWD, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1"},
+    {NNCL_OP_SOFTMAX_XENT_FWD, 13, 7, 0, {0}, {0}, 5.0f, 0, "primes"},
+    {NNCL_OP_SOFTMAX_XENT_FWD, 300, 10, 0, {0}, {0}, 100.0f, 0, "logits +-100"},
+    {NNCL_OP_SOFTMAX_XENT_BWD, 1, 1, 0, {0}, {1.0f, 0.0f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_SOFTMAX_XENT_BWD, 13, 7, 0, {0}, {0.25f, 1.0f}, 1.0f, 0, "primes accumulate"},
+    {NNCL_OP_SOFTMAX_XENT_BWD, 300, 10, 0, {0}, {1.0f / 300, 0.0f}, 1.0f, 0, "mean over 300 rows"},
+    {NNCL_OP_SIGMOID_BCE_FWD, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1"},
+    {NNCL_OP_SIGMOID_BCE_FWD, 13, 7, 0, {0}, {0}, 5.0f, 0, "primes"},
+    {NNCL_OP_SIGMOID_BCE_FWD, 300, 3, 0, {0}, {0}, 100.0f, 0, "logits +-100"},
+    {NNCL_OP_SIGMOID_BCE_BWD, 1, 1, 0, {0}, {1.0f, 0.0f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_SIGMOID_BCE_BWD, 13, 7, 0, {0}, {0.5f, 1.0f}, 1.0f, 0, "primes accumulate"},
+    {NNCL_OP_SIGMOID_BCE_BWD, 300, 3, 0, {0}, {1.0f / 300, 0.0f}, 1.0f, 0, "larger than a work-group"},
+    {NNCL_OP_MSE_FWD, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1"},
+    {NNCL_OP_MSE_FWD, 13, 7, 0, {0}, {0}, 5.0f, 0, "primes"},
+    {NNCL_OP_MSE_FWD, 300, 3, 0, {0}, {0}, 100.0f, 0, "large values"},
+    {NNCL_OP_MSE_BWD, 1, 1, 0, {0}, {1.0f, 0.0f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_MSE_BWD, 13, 7, 0, {0}, {0.5f, 1.0f}, 1.0f, 0, "primes accumulate"},
+    {NNCL_OP_MSE_BWD, 300, 3, 0, {0}, {1.0f / 300, 0.0f}, 1.0f, 0, "larger than a work-group"},
+    {NNCL_OP_CLASS_ERROR, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1 threshold"},
+    {NNCL_OP_CLASS_ERROR, 13, 7, 0, {0}, {0}, 1.0f, 0, "primes"},
+    {NNCL_OP_CLASS_ERROR, 300, 10, 0, {0}, {0}, 1.0f, 0, "more rows than a work-group"},
+    {NNCL_OP_CLASS_ERROR, 300, 1, 0, {0}, {0}, 1.0f, 0, "one column: threshold 0.5"},
+    /* reduction */
+    {NNCL_OP_SUM, 1, 1, 0, {0}, {1.0f, 0.0f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_SUM, 13, 7, 0, {0}, {0.5f, 1.0f}, 1.0f, 0, "primes accumulate"},
+    {NNCL_OP_SUM, 1000, 257, 0, {0}, {1.0f / 1000, 0.0f}, 1.0f, 0, "much larger than the work-group"},
+    /* optimizer updates */
+    {NNCL_OP_SGD_UPDATE, 1, 1, 0, {0}, {0.1f, 0.0f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_SGD_UPDATE, 13, 7, 0, {0}, {0.05f, 0.01f}, 1.0f, 0, "primes, weight decay"},
+    {NNCL_OP_SGD_UPDATE, 1, 235146, 0, {0}, {0.01f, 0.0f}, 1.0f, 0, "a Fashion-MNIST net's parameter arena"},
+    {NNCL_OP_MOMENTUM_UPDATE, 1, 1, 0, {0}, {0.1f, 0.9f, 0.0f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_MOMENTUM_UPDATE, 13, 7, 0, {0}, {0.05f, 0.9f, 0.01f}, 1.0f, 0, "primes, weight decay"},
+    {NNCL_OP_MOMENTUM_UPDATE, 1, 300007, 0, {0}, {0.01f, 0.5f, 0.0f}, 1.0f, 0, "large prime arena"},
+    {NNCL_OP_ADAM_UPDATE, 1, 1, 0, {0}, {0.001f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.1f, 0.001f}, 1.0f, 0, "1x1 step 1"},
+    {NNCL_OP_ADAM_UPDATE, 13, 7, 0, {0}, {0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.65f, 0.01f}, 1.0f, 0, "primes"},
+    {NNCL_OP_ADAM_UPDATE, 1, 300007, 0, {0}, {0.001f, 0.8f, 0.99f, 1e-6f, 0.0f, 1.0f, 1.0f}, 1.0f, 0, "large"},
+    /* helpers */
+    {NNCL_OP_FILL, 1, 1, 0, {0}, {3.5f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_FILL, 13, 7, 0, {0}, {-2.0f}, 1.0f, 0, "primes"},
+    {NNCL_OP_FILL, 1, 300007, 0, {0}, {0.0f}, 1.0f, 0, "large prime"},
+    {NNCL_OP_COPY, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1"},
+    {NNCL_OP_COPY, 13, 7, 0, {0}, {0}, 1.0f, 0, "primes"},
+    {NNCL_OP_COPY, 1, 300007, 0, {0}, {0}, 1.0f, 0, "large prime"},
+    {NNCL_OP_SCALE, 1, 1, 0, {0}, {-1.0f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_SCALE, 13, 7, 0, {0}, {0.5f}, 1.0f, 0, "primes"},
+    {NNCL_OP_SCALE, 1, 300007, 0, {0}, {3.0f}, 1.0f, 0, "large prime"},
+};
+
+const size_t op_case_count = sizeof op_cases / sizeof op_cases[0];
+
+void op_case_shapes(const struct op_case *c, size_t rows[NNCL_OP_MAX_TENSORS], size_t cols[NNCL_OP_MAX_TENSORS]) {
+    const struct nncl_op_info *info = nncl_op_get_info(c->op);
+    for (int i = 0; i < NNCL_OP_MAX_TENSORS; i++) {
+        rows[i] = i < info->n_tensors ? c->rows : 0;
+        cols[i] = i < info->n_tensors ? c->cols : 0;
+    }
+    switch (c->op) {
+    case NNCL_OP_GEMM:
+        rows[0] = c->ip[0] ? c->k : c->rows, cols[0] = c->ip[0] ? c->rows : c->k;
+        rows[1] = c->ip[1] ? c->cols : c->k, cols[1] = c->ip[1] ? c->k : c->cols;
+        break;
+    case NNCL_OP_BIAS_ADD:
+    case NNCL_OP_BIAS_GRAD: rows[1] = 1; break;
+    case NNCL_OP_SOFTMAX_XENT_FWD:
+    case NNCL_OP_SIGMOID_BCE_FWD: cols[3] = 1; break;
+    case NNCL_OP_MSE_FWD:
+    case NNCL_OP_CLASS_ERROR: cols[2] = 1; break;
+    case NNCL_OP_SUM: rows[1] = cols[1] = 1; break;
+    default: break;
+    }
+}
+
+static float next_uniform(uint64_t *s, float lo, float hi) {
+    /* xorshift64* */
+    if (*s == 0) *s = 0x9E3779B97F4A7C15ull;
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    const double u = (double)((*s * 0x2545F4914F6CDD1Dull) >> 11) / 9007199254740992.0;
+    return (float)(lo + (hi - lo) * u);
+}
+
+/* Name of tensor `index` of the case's op. */
+static const char *tensor_name(const struct op_case *c, int index) {
+    return nncl_op_get_info(c->op)->tensor_names[index];
+}
+
+void op_case_fill(const struct op_case *c, int index, float *data, size_t rows, size_t cols, uint64_t *rng) {
+    const size_t n = rows * cols;
+    const int is_target = strcmp(tensor_name(c, index), "t") == 0;
+    if (is_target && (c->op == NNCL_OP_SOFTMAX_XENT_FWD || c->op == NNCL_OP_SOFTMAX_XENT_BWD ||
+                      (c->op == NNCL_OP_CLASS_ERROR && cols > 1))) {
+        for (size_t r = 0; r < rows; r++) { /* one-hot rows */
+            const size_t hot = (size_t)next_uniform(rng, 0.0f, (float)cols) % cols;
+            for (size_t k = 0; k < cols; k++) data[r * cols + k] = k == hot ? 1.0f : 0.0f;
+        }
+        return;
+    }
+    if (is_target && c->op != NNCL_OP_MSE_FWD && c->op != NNCL_OP_MSE_BWD) { /* 0/1 labels */
+        for (size_t i = 0; i < n; i++) data[i] = next_uniform(rng, 0.0f, 1.0f) < 0.5f ? 0.0f : 1.0f;
+        return;
+    }
+    if (c->op == NNCL_OP_ADAM_UPDATE && index == 3) { /* second moments are non-negative */
+        for (size_t i = 0; i < n; i++) data[i] = next_uniform(rng, 0.0f, c->range);
+        return;
+    }
+    if ((c->op == NNCL_OP_SOFTMAX_XENT_BWD || c->op == NNCL_OP_SIGMOID_BCE_BWD) && index == 0) { /* probabilities */
+        for (size_t i = 0; i < n; i++) data[i] = next_uniform(rng, 0.0f, 1.0f);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) data[i] = next_uniform(rng, -c->range, c->range);
+}
+
+static int beta_param(const struct op_case *c, float *beta) {
+    const struct nncl_op_info *info = nncl_op_get_info(c->op);
+    for (int i = 0; i < info->n_params; i++) {
+        if (strcmp(info->param_names[i], "beta") == 0) {
+            *beta = c->p[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int op_case_output_starts_nan(const struct op_case *c, int index) {
+    const struct nncl_op_info *info = nncl_op_get_info(c->op);
+    if (!(info->written & (1u << index))) return 0;
+    if (!(info->read_before_write & (1u << index))) return 1;
+    float beta = 1.0f;
+    return beta_param(c, &beta) && beta == 0.0f;
+}
+
+void op_case_describe(const struct op_case *c, char *out, size_t cap) {
+    const struct nncl_op_info *info = nncl_op_get_info(c->op);
+    size_t rows[NNCL_OP_MAX_TENSORS], cols[NNCL_OP_MAX_TENSORS];
+    op_case_shapes(c, rows, cols);
+    int used = snprintf(out, cap, "%s [", info->name);
+    for (int i = 0; i < info->n_tensors && used > 0 && (size_t)used < cap; i++) {
+        used += snprintf(out + used, cap - (size_t)used, "%s%s %zux%zu", i ? ", " : "", info->tensor_names[i],
+                         rows[i], cols[i]);
+    }
+    for (int i = 0; i < info->n_iparams && used > 0 && (size_t)used < cap; i++) {
+        used += snprintf(out + used, cap - (size_t)used, "; %s=%d", info->iparam_names[i], c->ip[i]);
+    }
+    for (int i = 0; i < info->n_params && used > 0 && (size_t)used < cap; i++) {
+        used += snprintf(out + used, cap - (size_t)used, "; %s=%g", info->param_names[i], (double)c->p[i]);
+    }
+    if (used > 0 && (size_t)used < cap) snprintf(out + used, cap - (size_t)used, "] (%s)", c->note);
+}
+
+struct op_tolerance op_case_tolerance(const struct op_case *c) {
+    const double r = c->range;
+    const double eps = 1.2e-7; /* float unit roundoff, 2^-23 */
+    switch (c->op) {
+    case NNCL_OP_GEMM:
+        /* k products of size <= r^2, summed in float in any order: error grows at most like k eps r^2 */
+        return (struct op_tolerance){4.0 * eps * (double)c->k * r * r + 1e-6, 1e-5};
+    case NNCL_OP_BIAS_GRAD: return (struct op_tolerance){4.0 * eps * (double)c->rows * r + 1e-6, 1e-5};
+    case NNCL_OP_SUM:
+        return (struct op_tolerance){4.0 * eps * (double)(c->rows * c->cols) * r * fabs((double)c->p[0]) + 1e-6, 1e-5};
+    case NNCL_OP_SOFTMAX_FWD:
+    case NNCL_OP_SOFTMAX_BWD:
+    case NNCL_OP_SOFTMAX_XENT_FWD:
+    case NNCL_OP_SIGMOID_BCE_FWD:
+    case NNCL_OP_MSE_FWD:
+        /* per-row sums over cols of exp or squares, float on the device, double on the CPU */
+        return (struct op_tolerance){4.0 * eps * (double)c->cols + 1e-6, 2e-5};
+    default:
+        /* element-wise: a few ulp of the device's exp/tanh/expm1/sqrt (OpenCL allows 3-5 ulp) */
+        return (struct op_tolerance){1e-6, 2e-5};
+    }
+}

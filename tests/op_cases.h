@@ -1,0 +1,52 @@
+/*
+ * op_cases.h: THE table of op cases. The parity tests (tests/test_parity.c) run every case on every
+ * non-CPU backend against the CPU reference; the benchmarks can time the same cases. Each case fixes
+ * the op, its shapes, parameters and the range of its random inputs; tolerances are per op, here.
+ *
+ * Shapes are chosen to break lazy kernels: a 1x1 case, prime sizes, and sizes larger than a
+ * work-group (64 work-items per group, 256 for sum) or a CLBlast tile; softmax and the losses get
+ * logits of +-100.
+ */
+#ifndef NNCL_OP_CASES_H
+#define NNCL_OP_CASES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nncl/nncl.h"
+
+struct op_case {
+    enum nncl_op op;
+    size_t rows, cols; /* the op's main shape; for gemm c is rows x cols */
+    size_t k;          /* gemm's inner dimension */
+    int ip[NNCL_OP_MAX_IPARAMS];
+    float p[NNCL_OP_MAX_PARAMS];
+    float range;       /* random inputs are uniform in [-range, range] */
+    int inplace;       /* 1: the op's output shares its input's memory (act_fwd y = x; act_bwd dx = dy) */
+    char note[64];     /* an array, not a pointer: Criterion copies cases into a freshly exec-ed process */
+};
+
+extern const struct op_case op_cases[];
+extern const size_t op_case_count;
+
+/* Rows and columns of each tensor of the case, in the op's tensor order. */
+void op_case_shapes(const struct op_case *c, size_t rows[NNCL_OP_MAX_TENSORS], size_t cols[NNCL_OP_MAX_TENSORS]);
+
+/* Fills tensor `index` of the case with its inputs (targets are one-hot or 0/1, Adam's v is >= 0). */
+void op_case_fill(const struct op_case *c, int index, float *data, size_t rows, size_t cols, uint64_t *rng);
+
+/* "gemm 130x70 k=257 trans_a=1 trans_b=0 alpha=1 beta=1 (note)", for messages. */
+void op_case_describe(const struct op_case *c, char *out, size_t cap);
+
+/* Whether output tensor `index` must be pre-filled with NaN: a write-only output, or a gradient output
+ * with beta = 0, which a correct op never reads. Other outputs are pre-filled with random values, so an
+ * op that overwrites where it should accumulate (or the reverse) fails. */
+int op_case_output_starts_nan(const struct op_case *c, int index);
+
+/* Per-op tolerance |got - ref| <= abs + rel |ref|; documented in docs/testing.md. */
+struct op_tolerance {
+    double abs, rel;
+};
+struct op_tolerance op_case_tolerance(const struct op_case *c);
+
+#endif /* NNCL_OP_CASES_H */
