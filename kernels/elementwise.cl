@@ -47,3 +47,14 @@ kernel void nncl_copy(ulong n, global const float *src, ulong src_off, global fl
 kernel void nncl_scale(ulong n, float alpha, global float *x, ulong x_off) {
     GRID_STRIDE_LOOP(i, n) { x[x_off + i] *= alpha; }
 }
+
+// dst[b][c] = src[idx[b]][c]; a row whose index is not an integer in [0, n) becomes NaN
+kernel void nncl_gather_rows(ulong n, ulong rows, ulong cols, global const float *src, ulong src_off,
+                             global const float *idx, ulong idx_off, global float *dst, ulong dst_off) {
+    GRID_STRIDE_LOOP(i, rows * cols) {
+        const ulong b = i / cols, c = i % cols;
+        const float r = idx[idx_off + b];
+        const int valid = r >= 0.0f && r < (float)n && floor(r) == r;
+        dst[dst_off + i] = valid ? src[src_off + (ulong)r * cols + c] : NAN;
+    }
+}

@@ -39,6 +39,7 @@ static const struct nncl_op_info op_infos[NNCL_OP_COUNT] = {
     [NNCL_OP_FILL] = {"fill", 1, {"x"}, T(0), 0, 1, {"value"}, 0, {0}},
     [NNCL_OP_COPY] = {"copy", 2, {"src", "dst"}, T(1), 0, 0, {0}, 0, {0}},
     [NNCL_OP_SCALE] = {"scale", 1, {"x"}, T(0), T(0), 1, {"alpha"}, 0, {0}},
+    [NNCL_OP_GATHER_ROWS] = {"gather_rows", 3, {"src", "idx", "dst"}, T(2), 0, 0, {0}, 0, {0}},
 };
 
 const struct nncl_op_info *nncl_op_get_info(enum nncl_op op) {
@@ -199,6 +200,12 @@ static enum nncl_status check_shapes(const struct nncl_op_call *call) {
     case NNCL_OP_COPY: return check_same_shapes(call, T(0) | T(1));
     case NNCL_OP_FILL:
     case NNCL_OP_SCALE: return NNCL_OK;
+    case NNCL_OP_GATHER_ROWS:
+        if (call->t[1].cols != 1) return shape_error(call, "idx must have one column");
+        if (call->t[2].rows != call->t[1].rows || call->t[2].cols != call->t[0].cols) {
+            return shape_error(call, "dst must have a row per index and the columns of src");
+        }
+        return NNCL_OK;
     case NNCL_OP_COUNT: break;
     }
     NNCL_ASSERT(!"unreachable: op validated before check_shapes");
@@ -447,5 +454,12 @@ enum nncl_status nncl_op_scale(struct nncl_backend *be, float alpha, const struc
     CALL_INIT(NNCL_OP_SCALE);
     SET_T(0, x);
     call.p[0] = alpha;
+    return nncl_op_run(be, &call);
+}
+
+enum nncl_status nncl_op_gather_rows(struct nncl_backend *be, const struct nncl_tensor *src,
+                                     const struct nncl_tensor *idx, const struct nncl_tensor *dst) {
+    CALL_INIT(NNCL_OP_GATHER_ROWS);
+    SET_T(0, src); SET_T(1, idx); SET_T(2, dst);
     return nncl_op_run(be, &call);
 }

@@ -101,6 +101,10 @@ const struct op_case op_cases[] = {
     {NNCL_OP_SCALE, 1, 1, 0, {0}, {-1.0f}, 1.0f, 0, "1x1"},
     {NNCL_OP_SCALE, 13, 7, 0, {0}, {0.5f}, 1.0f, 0, "primes"},
     {NNCL_OP_SCALE, 1, 300007, 0, {0}, {3.0f}, 1.0f, 0, "large prime"},
+    /* gather: rows is the source row count, k the number of indices */
+    {NNCL_OP_GATHER_ROWS, 1, 1, 1, {0}, {0}, 1.0f, 0, "1x1"},
+    {NNCL_OP_GATHER_ROWS, 13, 7, 11, {0}, {0}, 1.0f, 0, "primes, some indices invalid"},
+    {NNCL_OP_GATHER_ROWS, 1000, 784, 128, {0}, {0}, 1.0f, 0, "a Fashion-MNIST batch"},
 };
 
 const size_t op_case_count = sizeof op_cases / sizeof op_cases[0];
@@ -123,6 +127,7 @@ void op_case_shapes(const struct op_case *c, size_t rows[NNCL_OP_MAX_TENSORS], s
     case NNCL_OP_MSE_FWD:
     case NNCL_OP_CLASS_ERROR: cols[2] = 1; break;
     case NNCL_OP_SUM: rows[1] = cols[1] = 1; break;
+    case NNCL_OP_GATHER_ROWS: rows[1] = rows[2] = c->k, cols[1] = 1; break;
     default: break;
     }
 }
@@ -155,6 +160,15 @@ void op_case_fill(const struct op_case *c, int index, float *data, size_t rows, 
     }
     if (is_target && c->op != NNCL_OP_MSE_FWD && c->op != NNCL_OP_MSE_BWD) { /* 0/1 labels */
         for (size_t i = 0; i < n; i++) data[i] = next_uniform(rng, 0.0f, 1.0f) < 0.5f ? 0.0f : 1.0f;
+        return;
+    }
+    if (c->op == NNCL_OP_GATHER_ROWS && index == 1) {
+        /* valid row indices, and in the "invalid" case also -1, n, and a fraction */
+        const int with_invalid = strstr(c->note, "invalid") != NULL;
+        for (size_t i = 0; i < n; i++) {
+            data[i] = (float)((size_t)next_uniform(rng, 0.0f, (float)c->rows) % c->rows);
+            if (with_invalid && i % 4 == 3) data[i] = (i % 8 == 3) ? -1.0f : (i % 3 ? (float)c->rows : 0.5f);
+        }
         return;
     }
     if (c->op == NNCL_OP_ADAM_UPDATE && index == 3) { /* second moments are non-negative */

@@ -13,18 +13,6 @@ static void setup(void) { be = tu_backend("cpu"); }
 static void teardown(void) { tu_free_all(); }
 TestSuite(errors, .init = setup, .fini = teardown);
 
-#define ASSERT_ERROR(call, status, ...)                                                                       \
-    do {                                                                                                     \
-        enum nncl_status st_ = (call);                                                                       \
-        cr_assert_eq(st_, (status), "%s returned %s, expected %s (%s)", #call, nncl_status_string(st_),      \
-                     nncl_status_string(status), nncl_last_error());                                         \
-        const char *needles_[] = {__VA_ARGS__};                                                              \
-        for (size_t i_ = 0; i_ < sizeof needles_ / sizeof needles_[0]; i_++) {                               \
-            cr_assert(strstr(nncl_last_error(), needles_[i_]), "message of %s lacks \"%s\": %s", #call,      \
-                      needles_[i_], nncl_last_error());                                                      \
-        }                                                                                                    \
-    } while (0)
-
 Test(errors, gemm_inner_dimension_mismatch) {
     struct nncl_tensor a = tu_tensor(be, 3, 4, NULL), b = tu_tensor(be, 5, 2, NULL), c = tu_tensor(be, 3, 2, NULL);
     ASSERT_ERROR(nncl_op_gemm(be, 0, 0, 1.0f, &a, &b, 0.0f, &c), NNCL_ERR_SHAPE, "gemm", "a 3x4", "b 5x2",

@@ -147,7 +147,7 @@ ParameterizedTest(const struct op_case *c, parity, op_case) {
     float *inputs[NNCL_OP_MAX_TENSORS] = {0}, *ref[NNCL_OP_MAX_TENSORS] = {0}, *got[NNCL_OP_MAX_TENSORS] = {0};
     /* Seeded from the case's contents (Criterion hands each test a copy, so its address says nothing):
      * every run of a case sees the same numbers. */
-    uint64_t rng = 1469598103934665603ull;
+    uint64_t rng = 14695981039346656037ull; /* FNV-1a */
     const unsigned char *bytes = (const unsigned char *)c;
     for (size_t i = 0; i < sizeof *c; i++) rng = (rng ^ bytes[i]) * 1099511628211ull;
     for (int i = 0; i < info->n_tensors; i++) {

@@ -53,4 +53,20 @@ int tu_close(const float *ref, const float *got, size_t n, size_t cols, struct t
 void tu_assert_close(const float *ref, const float *got, size_t n, size_t cols, struct tu_tol tol,
                      const char *what);
 
+/*
+ * Asserts that `call` returns `status` and that nncl_last_error() contains each of the strings that
+ * follow: how tests check that a message names the op, the file, the line and the fix.
+ */
+#define ASSERT_ERROR(call, status, ...)                                                                       \
+    do {                                                                                                     \
+        enum nncl_status st_ = (call);                                                                       \
+        cr_assert_eq(st_, (status), "%s returned %s, expected %s (%s)", #call, nncl_status_string(st_),      \
+                     nncl_status_string(status), nncl_last_error());                                         \
+        const char *needles_[] = {__VA_ARGS__};                                                              \
+        for (size_t i_ = 0; i_ < sizeof needles_ / sizeof needles_[0]; i_++) {                               \
+            cr_assert(strstr(nncl_last_error(), needles_[i_]), "message of %s lacks \"%s\": %s", #call,    \
+                      needles_[i_], nncl_last_error());                                                      \
+        }                                                                                                    \
+    } while (0)
+
 #endif /* NNCL_TEST_UTIL_H */

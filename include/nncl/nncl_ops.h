@@ -48,6 +48,7 @@ enum nncl_op {
     NNCL_OP_FILL,             /* x(out); value:                                   x = value */
     NNCL_OP_COPY,             /* src, dst(out):                                   dst = src */
     NNCL_OP_SCALE,            /* x(inout); alpha:                                 x = alpha x */
+    NNCL_OP_GATHER_ROWS,      /* src (N x C), idx (B x 1), dst(out) (B x C):      dst[b] = src[idx[b]] */
     NNCL_OP_COUNT
 };
 
@@ -157,6 +158,13 @@ enum nncl_status nncl_op_fill(struct nncl_backend *be, float value, const struct
 enum nncl_status nncl_op_copy(struct nncl_backend *be, const struct nncl_tensor *src,
                               const struct nncl_tensor *dst);
 enum nncl_status nncl_op_scale(struct nncl_backend *be, float alpha, const struct nncl_tensor *x);
+/**
+ * Row gather, how a shuffled mini-batch is assembled on the device. Indices are stored as floats
+ * (exact up to 2^24 rows); a row whose index is not an integer in [0, N) comes out as NaN, so a bad
+ * index is visible instead of reading outside src.
+ */
+enum nncl_status nncl_op_gather_rows(struct nncl_backend *be, const struct nncl_tensor *src,
+                                     const struct nncl_tensor *idx, const struct nncl_tensor *dst);
 
 #ifdef __cplusplus
 }

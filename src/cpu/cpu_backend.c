@@ -30,6 +30,7 @@ static const nncl_op_fn cpu_ops[NNCL_OP_COUNT] = {
     [NNCL_OP_FILL] = cpu_fill,
     [NNCL_OP_COPY] = cpu_copy,
     [NNCL_OP_SCALE] = cpu_scale,
+    [NNCL_OP_GATHER_ROWS] = cpu_gather_rows,
 };
 
 static void cpu_free(struct nncl_backend *be) { free(be); }

@@ -1,6 +1,7 @@
 /*
  * cpu_elementwise.c: bias add and bias gradient, the sum reduction, and the fill/copy/scale helpers.
  */
+#include <math.h>
 #include <string.h>
 
 #include "cpu_impl.h"
@@ -71,5 +72,19 @@ enum nncl_status cpu_scale(struct nncl_backend *be, const struct nncl_op_call *c
     const float alpha = call->p[0];
     const size_t count = nncl_tensor_count(&call->t[0]);
     for (size_t i = 0; i < count; i++) x[i] *= alpha;
+    return NNCL_OK;
+}
+
+/* src (N x C), idx (B x 1), dst (B x C): dst[b] = src[idx[b]]; a row with an invalid index becomes NaN */
+enum nncl_status cpu_gather_rows(struct nncl_backend *be, const struct nncl_op_call *call) {
+    (void)be;
+    const float *src = cpu_data(&call->t[0]), *idx = cpu_data(&call->t[1]);
+    float *dst = cpu_data(&call->t[2]);
+    const size_t n = call->t[0].rows, cols = call->t[0].cols, rows = call->t[1].rows;
+    for (size_t b = 0; b < rows; b++) {
+        const float i = idx[b];
+        const int valid = i >= 0.0f && i < (float)n && floorf(i) == i;
+        for (size_t c = 0; c < cols; c++) dst[b * cols + c] = valid ? src[(size_t)i * cols + c] : NAN;
+    }
     return NNCL_OK;
 }

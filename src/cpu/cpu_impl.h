@@ -34,6 +34,7 @@ enum nncl_status cpu_adam_update(struct nncl_backend *be, const struct nncl_op_c
 enum nncl_status cpu_fill(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_copy(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_scale(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status cpu_gather_rows(struct nncl_backend *be, const struct nncl_op_call *call);
 
 /* The plain triple loop the blocked gemm is tested against (same arguments as NNCL_OP_GEMM). */
 void cpu_gemm_naive(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,

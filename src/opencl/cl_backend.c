@@ -31,6 +31,7 @@ static const nncl_op_fn cl_ops[NNCL_OP_COUNT] = {
     [NNCL_OP_FILL] = cl_fill,
     [NNCL_OP_COPY] = cl_copy,
     [NNCL_OP_SCALE] = cl_scale,
+    [NNCL_OP_GATHER_ROWS] = cl_gather_rows,
 };
 
 /* Launches: work-groups of LAUNCH_GROUP items, at most LAUNCH_MAX_ITEMS items in total (the kernels'

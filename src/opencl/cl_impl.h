@@ -42,6 +42,7 @@ enum cl_kernel_id {
     CL_KERNEL_FILL,
     CL_KERNEL_COPY,
     CL_KERNEL_SCALE,
+    CL_KERNEL_GATHER_ROWS,
     CL_KERNEL_SGD_UPDATE,
     CL_KERNEL_MOMENTUM_UPDATE,
     CL_KERNEL_ADAM_UPDATE,
@@ -137,6 +138,7 @@ enum nncl_status cl_sum(struct nncl_backend *be, const struct nncl_op_call *call
 enum nncl_status cl_fill(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_copy(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_scale(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status cl_gather_rows(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_sgd_update(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_momentum_update(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_adam_update(struct nncl_backend *be, const struct nncl_op_call *call);

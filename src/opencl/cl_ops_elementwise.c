@@ -54,3 +54,13 @@ enum nncl_status cl_scale(struct nncl_backend *be, const struct nncl_op_call *ca
     const struct cl_arg args[] = {CL_ARG(n), CL_ARG(alpha), CL_ARG(x), CL_ARG(x_off)};
     return cl_launch(be, "scale", CL_KERNEL_SCALE, n, args, 4);
 }
+
+/* src (N x C), idx (B x 1), dst (B x C); one work-item per element of dst */
+enum nncl_status cl_gather_rows(struct nncl_backend *be, const struct nncl_op_call *call) {
+    cl_ulong n = call->t[0].rows, cols = call->t[0].cols, rows = call->t[1].rows;
+    cl_ulong s_off = call->t[0].offset, i_off = call->t[1].offset, d_off = call->t[2].offset;
+    cl_mem src = cl_mem_of(&call->t[0]), idx = cl_mem_of(&call->t[1]), dst = cl_mem_of(&call->t[2]);
+    const struct cl_arg args[] = {CL_ARG(n),     CL_ARG(rows), CL_ARG(cols),  CL_ARG(src), CL_ARG(s_off),
+                                  CL_ARG(idx),   CL_ARG(i_off), CL_ARG(dst), CL_ARG(d_off)};
+    return cl_launch(be, "gather_rows", CL_KERNEL_GATHER_ROWS, rows * cols, args, 9);
+}

@@ -65,6 +65,7 @@ static const struct kernel_entry kernel_entries[CL_KERNEL_COUNT] = {
     [CL_KERNEL_FILL] = {CL_PROGRAM_ELEMENTWISE, "nncl_fill"},
     [CL_KERNEL_COPY] = {CL_PROGRAM_ELEMENTWISE, "nncl_copy"},
     [CL_KERNEL_SCALE] = {CL_PROGRAM_ELEMENTWISE, "nncl_scale"},
+    [CL_KERNEL_GATHER_ROWS] = {CL_PROGRAM_ELEMENTWISE, "nncl_gather_rows"},
     [CL_KERNEL_SGD_UPDATE] = {CL_PROGRAM_OPTIM, "nncl_sgd_update"},
     [CL_KERNEL_MOMENTUM_UPDATE] = {CL_PROGRAM_OPTIM, "nncl_momentum_update"},
     [CL_KERNEL_ADAM_UPDATE] = {CL_PROGRAM_OPTIM, "nncl_adam_update"},

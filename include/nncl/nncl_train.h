@@ -1,0 +1,92 @@
+/*
+ * nncl_train.h: the trainer: batch, stochastic and mini-batch gradient descent with SGD, momentum or
+ * Adam, a stop rule, and evaluation. Written against the backend interface: one training step is a
+ * queue of ops with no host round trip; the loss and error are accumulated on the device and read back
+ * once per report interval.
+ */
+#ifndef NNCL_TRAIN_H
+#define NNCL_TRAIN_H
+
+#include "nncl_data.h"
+#include "nncl_model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum nncl_optimizer { NNCL_OPT_SGD, NNCL_OPT_MOMENTUM, NNCL_OPT_ADAM, NNCL_OPT_COUNT };
+
+/** "sgd", "momentum", "adam". */
+const char *nncl_optimizer_name(enum nncl_optimizer opt);
+enum nncl_status nncl_optimizer_from_name(const char *name, enum nncl_optimizer *out);
+
+/** What one report (by default one epoch) measured. Losses are means over examples. */
+struct nncl_epoch_report {
+    size_t epoch;         /* 1-based */
+    size_t steps;         /* optimizer steps so far */
+    double train_loss;    /* mean over the epoch's examples, measured during the epoch */
+    double train_error;   /* classification error during the epoch; NaN for regression */
+    int has_val;
+    double val_loss, val_error;
+    double seconds;       /* wall time of this epoch, including the read-back */
+    double examples_per_second;
+};
+
+/* Called after each report; return non-zero to stop training (after this epoch). */
+typedef int (*nncl_epoch_fn)(const struct nncl_epoch_report *report, void *user_data);
+
+struct nncl_train_options {
+    size_t batch_size;      /* 0: the whole training set (batch gradient descent); 1: stochastic */
+    size_t epochs;          /* maximum number of epochs */
+    enum nncl_optimizer optimizer;
+    float lr;               /* learning rate (the lecture's eta) */
+    float momentum;         /* NNCL_OPT_MOMENTUM */
+    float beta1, beta2, eps; /* NNCL_OPT_ADAM */
+    float weight_decay;     /* L2, on every parameter */
+    int shuffle;            /* reshuffle the examples every epoch (mini-batch SGD) */
+    uint64_t seed;          /* shuffling and the validation split */
+    float val_fraction;     /* hold out this fraction (0 <= f < 1) of the examples for validation */
+    double tol;             /* stop rule: the monitored loss (validation if any) must improve by more than */
+    size_t patience;        /*   tol within `patience` epochs, or training stops; patience 0 disables it */
+    nncl_epoch_fn on_epoch; /* optional */
+    void *user_data;
+};
+
+/** Defaults: batch 128, 10 epochs, Adam lr 1e-3 (0.9, 0.999, 1e-8), shuffle, seed 1, no validation, no stop rule. */
+struct nncl_train_options nncl_train_defaults(void);
+
+struct nncl_train_result {
+    size_t epochs;          /* epochs run */
+    size_t steps;
+    int converged;          /* stopped by the stop rule */
+    struct nncl_epoch_report last;
+};
+
+/**
+ * Trains `m` on `data` (which must match the model's inputs and outputs). The data set is copied to
+ * the model's backend once; each step gathers its batch there.
+ */
+enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *data, const struct nncl_train_options *opts,
+                            struct nncl_train_result *result);
+
+/** Mean loss and classification error (NaN for regression) of `m` over `data`, in batches of `batch_size`. */
+enum nncl_status nncl_evaluate(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, double *loss,
+                               double *error);
+
+/**
+ * The model's outputs for every example (n x outputs floats into `out`): values for regression,
+ * probabilities for BCE/XENT heads.
+ */
+enum nncl_status nncl_predict(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, float *out);
+
+/**
+ * The gradient of the mean loss over the first `n` examples of `data` (no shuffling, no update): leaves
+ * it in the model's gradient arena and returns the mean loss.
+ */
+enum nncl_status nncl_compute_gradient(struct nncl_model *m, const struct nncl_dataset *data, size_t n, double *loss);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NNCL_TRAIN_H */

@@ -1,0 +1,54 @@
+/*
+ * cli.h: what the nncl command's subcommands share: data and backend options, error reporting.
+ */
+#ifndef NNCL_CLI_H
+#define NNCL_CLI_H
+
+#include <stdio.h>
+
+#include "nncl/nncl.h"
+#include "nncl/nncl_data.h"
+#include "nncl/nncl_model.h"
+#include "nncl/nncl_train.h"
+
+/* Exit codes: 0 success, 1 a failure (bad data, device error, ...), 2 a usage error. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* Where the data comes from: a file (CSV, IDX with --labels, safetensors) or a named data set. */
+struct cli_data_opts {
+    const char *data;    /* --data FILE */
+    const char *labels;  /* --labels FILE (IDX) */
+    const char *dataset; /* --dataset fashion-mnist */
+    const char *split;   /* --split train|test (named data sets) */
+    const char *target;  /* --target COLUMN (CSV) */
+    const char *task;    /* --task auto|regression|binary|classification */
+};
+
+/* Prints "nncl <cmd>: <what>: <nncl_last_error()>" to stderr and returns CLI_FAIL. */
+int cli_fail(const char *cmd, const char *what);
+/* Prints "nncl <cmd>: <message>" and a hint to run --help; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...);
+
+/* Parses numbers strictly (the whole string); on failure prints a usage error naming the option. */
+int cli_parse_size(const char *cmd, const char *option, const char *text, size_t *out);
+int cli_parse_float(const char *cmd, const char *option, const char *text, float *out);
+int cli_parse_u64(const char *cmd, const char *option, const char *text, uint64_t *out);
+
+/* Opens a backend by name ("auto" says which it picked and why, on stderr). */
+int cli_open_backend(const char *cmd, const char *name, struct nncl_backend **out);
+
+/*
+ * Loads the data the options name. With a model, CSV files get the model's transform and class names.
+ * `require_target` 0 allows data without targets (prediction).
+ */
+int cli_load_data(const char *cmd, const struct cli_data_opts *o, const struct nncl_model *model, int require_target,
+                  struct nncl_dataset *out);
+
+/* Subcommands: argc/argv start at the subcommand's name. */
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_grad(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+
+#endif /* NNCL_CLI_H */

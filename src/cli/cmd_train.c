@@ -1,0 +1,315 @@
+/*
+ * cmd_train.c: `nncl train`: describe a net, point it at data, train it on a backend, save it.
+ */
+#define _GNU_SOURCE /* getopt_long */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char *const CMD = "train";
+
+static size_t outputs_of(const struct nncl_model_spec *s) { return s->layers[s->n_layers - 1].units; }
+#define FASHION_MNIST_HIDDEN "256:relu,128:relu"
+
+static void help(void) {
+    printf("usage: nncl train (--data FILE [--labels FILE] | --dataset fashion-mnist) [options]\n"
+           "\n"
+           "data:\n"
+           "  --data FILE            .csv (header row), .safetensors (tensors x and y), or IDX images with --labels\n"
+           "  --labels FILE          IDX labels for IDX images\n"
+           "  --dataset NAME         fashion-mnist (the Debian package dataset-fashion-mnist); also evaluates\n"
+           "                         on its test split after training\n"
+           "  --target COLUMN        CSV target column (default: the last)\n"
+           "  --task T               auto|regression|binary|classification (default auto: from the target)\n"
+           "  --val-split F          hold out this fraction for validation (default 0)\n"
+           "net:\n"
+           "  --hidden SPEC          hidden layers, units:activation[:param] left to right, e.g. 256:relu,128:tanh\n"
+           "                         activations: identity sigmoid tanh relu leaky_relu elu (default: none; \n"
+           "                         " FASHION_MNIST_HIDDEN " for fashion-mnist)\n"
+           "  --loss L               mse|bce|xent (default: mse for regression, bce for binary, xent for classes)\n"
+           "  --output-act A         output activation with the mse loss: an activation name or softmax\n"
+           "  --init I               uniform (default, scaled by fan-in)|xavier|he|zero\n"
+           "  --init-from MODEL      continue from a model file (same architecture)\n"
+           "training:\n"
+           "  --optimizer O          sgd|momentum|adam (default adam)\n"
+           "  --lr X                 learning rate (default 0.001 for adam, 0.01 otherwise)\n"
+           "  --momentum X           momentum (default 0.9)\n"
+           "  --weight-decay X       L2 weight decay (default 0)\n"
+           "  --batch-size N         examples per step; 0 = the whole set (batch gradient descent), 1 = stochastic\n"
+           "                         (default 128)\n"
+           "  --epochs N             maximum epochs (default 10; 0 writes the initialised model untrained)\n"
+           "  --patience N --tol X   stop when the loss (validation loss with --val-split) has not improved by\n"
+           "                         more than X (default 1e-4) for N epochs (default 0: never)\n"
+           "  --no-shuffle           keep the file's order (default: reshuffle every epoch)\n"
+           "  --seed N               initialisation, shuffling and split (default 1)\n"
+           "  --backend B            cpu|opencl|auto (default auto: an OpenCL GPU, else cpu)\n"
+           "output:\n"
+           "  --out FILE             save the model (safetensors, written atomically)\n"
+           "  --metrics FILE         one CSV row per epoch\n"
+           "  --quiet                no per-epoch lines\n");
+}
+
+struct train_args {
+    struct cli_data_opts data;
+    const char *hidden, *loss, *output_act, *init, *init_from, *optimizer, *backend, *out, *metrics;
+    struct nncl_train_options opts;
+    int lr_given, quiet;
+};
+
+static int parse_args(int argc, char **argv, struct train_args *a) {
+    enum { O_LABELS = 256, O_TARGET, O_TASK, O_VAL, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM,
+           O_WD, O_BATCH, O_EPOCHS, O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_DATASET,
+           O_DATA, O_QUIET, O_HELP, O_SPLIT };
+    static const struct option long_opts[] = {
+        {"data", required_argument, 0, O_DATA}, {"labels", required_argument, 0, O_LABELS},
+        {"dataset", required_argument, 0, O_DATASET}, {"split", required_argument, 0, O_SPLIT},
+        {"target", required_argument, 0, O_TARGET}, {"task", required_argument, 0, O_TASK},
+        {"val-split", required_argument, 0, O_VAL}, {"hidden", required_argument, 0, O_HIDDEN},
+        {"loss", required_argument, 0, O_LOSS}, {"output-act", required_argument, 0, O_OUTACT},
+        {"init", required_argument, 0, O_INIT}, {"init-from", required_argument, 0, O_INITFROM},
+        {"optimizer", required_argument, 0, O_OPT}, {"lr", required_argument, 0, O_LR},
+        {"momentum", required_argument, 0, O_MOM}, {"weight-decay", required_argument, 0, O_WD},
+        {"batch-size", required_argument, 0, O_BATCH}, {"epochs", required_argument, 0, O_EPOCHS},
+        {"patience", required_argument, 0, O_PATIENCE}, {"tol", required_argument, 0, O_TOL},
+        {"no-shuffle", no_argument, 0, O_NOSHUF}, {"seed", required_argument, 0, O_SEED},
+        {"backend", required_argument, 0, O_BACKEND}, {"out", required_argument, 0, O_OUT},
+        {"metrics", required_argument, 0, O_METRICS}, {"quiet", no_argument, 0, O_QUIET},
+        {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0},
+    };
+    a->opts = nncl_train_defaults();
+    a->backend = "auto";
+    opterr = 0;
+    optind = 1;
+    int c;
+    float tol = 0;
+    while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+        int rc = CLI_OK;
+        switch (c) {
+        case O_DATA: a->data.data = optarg; break;
+        case O_LABELS: a->data.labels = optarg; break;
+        case O_DATASET: a->data.dataset = optarg; break;
+        case O_SPLIT: a->data.split = optarg; break;
+        case O_TARGET: a->data.target = optarg; break;
+        case O_TASK: a->data.task = optarg; break;
+        case O_VAL: rc = cli_parse_float(CMD, "--val-split", optarg, &a->opts.val_fraction); break;
+        case O_HIDDEN: a->hidden = optarg; break;
+        case O_LOSS: a->loss = optarg; break;
+        case O_OUTACT: a->output_act = optarg; break;
+        case O_INIT: a->init = optarg; break;
+        case O_INITFROM: a->init_from = optarg; break;
+        case O_OPT: a->optimizer = optarg; break;
+        case O_LR: rc = cli_parse_float(CMD, "--lr", optarg, &a->opts.lr), a->lr_given = 1; break;
+        case O_MOM: rc = cli_parse_float(CMD, "--momentum", optarg, &a->opts.momentum); break;
+        case O_WD: rc = cli_parse_float(CMD, "--weight-decay", optarg, &a->opts.weight_decay); break;
+        case O_BATCH: rc = cli_parse_size(CMD, "--batch-size", optarg, &a->opts.batch_size); break;
+        case O_EPOCHS: rc = cli_parse_size(CMD, "--epochs", optarg, &a->opts.epochs); break;
+        case O_PATIENCE: rc = cli_parse_size(CMD, "--patience", optarg, &a->opts.patience); break;
+        case O_TOL: rc = cli_parse_float(CMD, "--tol", optarg, &tol), a->opts.tol = tol; break;
+        case O_NOSHUF: a->opts.shuffle = 0; break;
+        case O_SEED: rc = cli_parse_u64(CMD, "--seed", optarg, &a->opts.seed); break;
+        case O_BACKEND: a->backend = optarg; break;
+        case O_OUT: a->out = optarg; break;
+        case O_METRICS: a->metrics = optarg; break;
+        case O_QUIET: a->quiet = 1; break;
+        case O_HELP: help(); exit(CLI_OK);
+        default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
+        }
+        if (rc) return rc;
+    }
+    if (optind < argc) return cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
+    return CLI_OK;
+}
+
+/* The net the options describe, with the head chosen by the data's task unless overridden. */
+static int build_spec(const struct train_args *a, const struct nncl_dataset *ds, struct nncl_model_spec *spec) {
+    memset(spec, 0, sizeof *spec);
+    spec->n_inputs = ds->n_inputs;
+    const char *hidden = a->hidden ? a->hidden : (a->data.dataset ? FASHION_MNIST_HIDDEN : "");
+    if (nncl_parse_hidden(hidden, spec)) return cli_fail(CMD, "--hidden");
+    if (spec->n_layers >= NNCL_MAX_LAYERS) return cli_usage_error(CMD, "--hidden: at most %d hidden layers", NNCL_MAX_LAYERS - 1);
+    struct nncl_layer_spec *out = &spec->layers[spec->n_layers++];
+    out->units = ds->n_outputs;
+    out->act = NNCL_ACT_IDENTITY;
+    spec->loss = ds->task == NNCL_TASK_CLASSIFICATION ? NNCL_LOSS_XENT
+                 : ds->task == NNCL_TASK_BINARY       ? NNCL_LOSS_BCE
+                                                      : NNCL_LOSS_MSE;
+    if (a->loss && nncl_loss_from_name(a->loss, &spec->loss)) return cli_fail(CMD, "--loss");
+    if (a->output_act) {
+        if (spec->loss != NNCL_LOSS_MSE) {
+            return cli_usage_error(CMD, "--output-act only applies to the mse loss (bce has a sigmoid and xent a "
+                                        "softmax built in); add --loss mse");
+        }
+        if (strcmp(a->output_act, "softmax") == 0) {
+            spec->output_softmax = 1;
+        } else if (nncl_act_from_name(a->output_act, &out->act)) {
+            return cli_fail(CMD, "--output-act");
+        }
+        out->act_param = nncl_act_default_param(out->act);
+    }
+    if (nncl_model_spec_check(spec)) return cli_fail(CMD, "the net");
+    return CLI_OK;
+}
+
+static int same_architecture(const struct nncl_model_spec *x, const struct nncl_model_spec *y) {
+    if (x->n_inputs != y->n_inputs || x->n_layers != y->n_layers || x->loss != y->loss ||
+        x->output_softmax != y->output_softmax) {
+        return 0;
+    }
+    for (size_t l = 0; l < x->n_layers; l++) {
+        if (x->layers[l].units != y->layers[l].units) return 0;
+        if (l + 1 < x->n_layers && x->layers[l].act != y->layers[l].act) return 0;
+    }
+    return 1;
+}
+
+struct progress {
+    FILE *metrics;
+    int tty, quiet;
+    size_t epochs;
+};
+
+static int on_epoch(const struct nncl_epoch_report *r, void *user) {
+    struct progress *p = user;
+    if (p->metrics) {
+        fprintf(p->metrics, "%zu,%zu,%.9g,%.9g,%.9g,%.9g,%.6f\n", r->epoch, r->steps, r->train_loss, r->train_error,
+                r->val_loss, r->val_error, r->seconds);
+        fflush(p->metrics);
+    }
+    if (p->quiet) return 0;
+    char metric[64] = "", val[96] = "";
+    if (!isnan(r->train_error)) snprintf(metric, sizeof metric, "  accuracy %.2f%%", 100.0 * (1.0 - r->train_error));
+    if (r->has_val) {
+        snprintf(val, sizeof val, "  val loss %.4f%s", r->val_loss, "");
+        if (!isnan(r->val_error)) {
+            size_t used = strlen(val);
+            snprintf(val + used, sizeof val - used, "  val accuracy %.2f%%", 100.0 * (1.0 - r->val_error));
+        }
+    }
+    if (p->tty) {
+        char bar[21];
+        size_t filled = p->epochs ? r->epoch * 20 / p->epochs : 20;
+        for (size_t i = 0; i < 20; i++) bar[i] = i < filled ? '=' : ' ';
+        bar[20] = '\0';
+        fprintf(stderr, "[%s] epoch %zu/%zu  loss %.4f%s%s  %.0f examples/s  %.2f s\n", bar, r->epoch, p->epochs,
+                r->train_loss, metric, val, r->examples_per_second, r->seconds);
+    } else {
+        fprintf(stderr, "epoch %zu/%zu loss %.6f%s%s %.0f examples/s %.3f s\n", r->epoch, p->epochs, r->train_loss,
+                metric, val, r->examples_per_second, r->seconds);
+    }
+    return 0;
+}
+
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int run(struct train_args *a, struct nncl_backend *be) {
+    struct nncl_dataset ds;
+    struct nncl_model *model = NULL, *from = NULL;
+    int rc = CLI_OK;
+    if (a->init_from && nncl_model_load(be, a->init_from, &from)) return cli_fail(CMD, "--init-from");
+    rc = cli_load_data(CMD, &a->data, from, 1, &ds);
+    if (rc) {
+        nncl_model_free(from);
+        return rc;
+    }
+    struct nncl_model_spec spec;
+    rc = build_spec(a, &ds, &spec);
+    if (!rc && from) {
+        if (a->hidden && !same_architecture(&spec, nncl_model_get_spec(from))) {
+            rc = cli_usage_error(CMD, "--init-from %s: the model file has another architecture than --hidden "
+                                      "describes; drop --hidden to continue that model", a->init_from);
+        } else if (nncl_model_get_spec(from)->n_inputs != ds.n_inputs ||
+                   outputs_of(nncl_model_get_spec(from)) != ds.n_outputs) {
+            fprintf(stderr, "nncl train: --init-from %s takes %zu inputs and gives %zu outputs, the data has %zu and %zu\n",
+                    a->init_from, nncl_model_get_spec(from)->n_inputs, outputs_of(nncl_model_get_spec(from)),
+                    ds.n_inputs, ds.n_outputs);
+            rc = CLI_FAIL;
+        }
+        model = from;
+        from = NULL;
+    } else if (!rc) {
+        enum nncl_init init = NNCL_INIT_UNIFORM;
+        if (a->init && nncl_init_from_name(a->init, &init)) rc = cli_fail(CMD, "--init");
+        if (!rc && nncl_model_init(be, &spec, init, a->opts.seed, &model)) rc = cli_fail(CMD, "cannot create the model");
+    }
+    if (!rc && nncl_model_set_data_info(model, &ds)) rc = cli_fail(CMD, "model");
+    if (!rc && a->optimizer && nncl_optimizer_from_name(a->optimizer, &a->opts.optimizer)) rc = cli_fail(CMD, "--optimizer");
+    if (!rc && !a->lr_given && a->opts.optimizer != NNCL_OPT_ADAM) a->opts.lr = 0.01f;
+
+    struct progress prog = {.tty = isatty(fileno(stderr)), .quiet = a->quiet, .epochs = a->opts.epochs};
+    if (!rc && a->metrics) {
+        prog.metrics = fopen(a->metrics, "w");
+        if (!prog.metrics) {
+            fprintf(stderr, "nncl train: --metrics %s: cannot open for writing\n", a->metrics);
+            rc = CLI_FAIL;
+        } else {
+            fprintf(prog.metrics, "epoch,steps,train_loss,train_error,val_loss,val_error,seconds\n");
+        }
+    }
+    if (!rc) {
+        const struct nncl_model_spec *s = nncl_model_get_spec(model);
+        fprintf(stderr, "nncl train: %zu examples, %zu inputs, %zu outputs; %zu layers, %zu parameters, loss %s; "
+                        "%s lr %g, batch %zu; backend %s\n", ds.n, ds.n_inputs, ds.n_outputs, s->n_layers,
+                nncl_model_param_count(model), nncl_loss_name(s->loss), nncl_optimizer_name(a->opts.optimizer),
+                (double)a->opts.lr, a->opts.batch_size ? a->opts.batch_size : ds.n, nncl_backend_device(be));
+        a->opts.on_epoch = on_epoch;
+        a->opts.user_data = &prog;
+        struct nncl_train_result res;
+        const double t0 = seconds_now();
+        if (a->opts.epochs > 0 && nncl_train(model, &ds, &a->opts, &res)) {
+            rc = cli_fail(CMD, "training stopped");
+        } else if (a->opts.epochs > 0) {
+            fprintf(stderr, "nncl train: %zu epochs, %zu steps in %.2f s%s\n", res.epochs, res.steps, seconds_now() - t0,
+                    res.converged ? " (stopped: the loss stopped improving)" : "");
+        }
+    }
+    if (prog.metrics && fclose(prog.metrics) != 0 && !rc) {
+        fprintf(stderr, "nncl train: --metrics %s: write failed\n", a->metrics);
+        rc = CLI_FAIL;
+    }
+    if (!rc && a->out) {
+        if (nncl_model_save(model, a->out)) {
+            rc = cli_fail(CMD, "cannot save the model");
+        } else {
+            fprintf(stderr, "nncl train: model saved to %s\n", a->out);
+        }
+    }
+    if (!rc && a->data.dataset) {
+        /* the main job: report accuracy on the held-out test split */
+        struct cli_data_opts test = a->data;
+        test.split = "test";
+        struct nncl_dataset tds;
+        rc = cli_load_data(CMD, &test, model, 1, &tds);
+        double loss = 0, err = 0;
+        if (!rc && nncl_evaluate(model, &tds, 1024, &loss, &err)) rc = cli_fail(CMD, "evaluating the test split");
+        if (!rc) {
+            printf("test accuracy %.2f%% (loss %.4f) on %zu examples of %s\n", 100.0 * (1.0 - err), loss, tds.n,
+                   a->data.dataset);
+        }
+        nncl_dataset_free(&tds);
+    }
+    nncl_model_free(model);
+    nncl_model_free(from);
+    nncl_dataset_free(&ds);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv) {
+    struct train_args a;
+    memset(&a, 0, sizeof a);
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc;
+    struct nncl_backend *be = NULL;
+    if ((rc = cli_open_backend(CMD, a.backend, &be))) return rc;
+    rc = run(&a, be);
+    nncl_backend_free(be);
+    return rc;
+}

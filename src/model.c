@@ -1,0 +1,429 @@
+/*
+ * model.c: fully connected models: specs, initialisation, and the forward and backward passes as
+ * sequences of backend ops (the lecture's forward x^(l) = theta(W x^(l-1)) and backward delta recursion).
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_impl.h"
+#include "status_impl.h"
+
+static const char *const loss_names[NNCL_LOSS_COUNT] = {"mse", "bce", "xent"};
+static const char *const init_names[NNCL_INIT_COUNT] = {"uniform", "xavier", "he", "zero"};
+
+const char *nncl_loss_name(enum nncl_loss loss) {
+    return (unsigned)loss < NNCL_LOSS_COUNT ? loss_names[loss] : "unknown loss";
+}
+
+enum nncl_status nncl_loss_from_name(const char *name, enum nncl_loss *out) {
+    for (int i = 0; name && i < NNCL_LOSS_COUNT; i++) {
+        if (strcmp(name, loss_names[i]) == 0) return *out = (enum nncl_loss)i, NNCL_OK;
+    }
+    return nncl_set_error(NNCL_ERR_INVALID_ARG, "unknown loss \"%s\"; choose mse, bce or xent", name ? name : "");
+}
+
+const char *nncl_init_name(enum nncl_init init) {
+    return (unsigned)init < NNCL_INIT_COUNT ? init_names[init] : "unknown init";
+}
+
+enum nncl_status nncl_init_from_name(const char *name, enum nncl_init *out) {
+    for (int i = 0; name && i < NNCL_INIT_COUNT; i++) {
+        if (strcmp(name, init_names[i]) == 0) return *out = (enum nncl_init)i, NNCL_OK;
+    }
+    return nncl_set_error(NNCL_ERR_INVALID_ARG, "unknown initialisation \"%s\"; choose uniform, xavier, he or zero",
+                          name ? name : "");
+}
+
+/* ---- specs ------------------------------------------------------------------------------------- */
+
+enum nncl_status nncl_parse_hidden(const char *text, struct nncl_model_spec *spec) {
+    if (!text || !spec) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_parse_hidden: NULL argument");
+    const char *p = text;
+    while (*p) {
+        char item[128];
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof item) {
+            return nncl_set_error(NNCL_ERR_FORMAT, "--hidden \"%s\": empty or overlong layer at character %zu; "
+                                  "write layers as units:activation separated by commas, e.g. 256:relu,128:tanh",
+                                  text, (size_t)(p - text) + 1);
+        }
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (spec->n_layers >= NNCL_MAX_LAYERS) {
+            return nncl_set_error(NNCL_ERR_INVALID_ARG, "--hidden \"%s\": more than %d layers", text, NNCL_MAX_LAYERS);
+        }
+        char *colon = strchr(item, ':');
+        char *units_end = NULL;
+        unsigned long long units = strtoull(item, &units_end, 10);
+        if (!isdigit((unsigned char)item[0]) || units == 0 || units > 1000000 || (units_end != colon && *units_end)) {
+            return nncl_set_error(NNCL_ERR_FORMAT, "--hidden \"%s\": \"%s\" needs a unit count from 1 to 1000000 "
+                                  "before the colon, e.g. 128:relu", text, item);
+        }
+        struct nncl_layer_spec *layer = &spec->layers[spec->n_layers];
+        layer->units = (size_t)units;
+        layer->act = NNCL_ACT_TANH; /* the lecture's default */
+        if (colon) {
+            char *param = strchr(colon + 1, ':');
+            if (param) *param++ = '\0';
+            enum nncl_status st = nncl_act_from_name(colon + 1, &layer->act);
+            if (st) {
+                char detail[256];
+                snprintf(detail, sizeof detail, "%s", nncl_last_error());
+                return nncl_set_error(NNCL_ERR_FORMAT, "--hidden \"%s\": %s", text, detail);
+            }
+            layer->act_param = nncl_act_default_param(layer->act);
+            if (param) {
+                char *end = NULL;
+                layer->act_param = strtof(param, &end);
+                if (!*param || *end || !isfinite(layer->act_param)) {
+                    return nncl_set_error(NNCL_ERR_FORMAT, "--hidden \"%s\": activation parameter \"%s\" is not a "
+                                          "number", text, param);
+                }
+            }
+        } else {
+            layer->act_param = nncl_act_default_param(layer->act);
+        }
+        spec->n_layers++;
+        p += len;
+        if (*p == ',') {
+            p++;
+            if (!*p) return nncl_set_error(NNCL_ERR_FORMAT, "--hidden \"%s\": trailing comma", text);
+        }
+    }
+    return NNCL_OK;
+}
+
+enum nncl_status nncl_model_spec_check(const struct nncl_model_spec *s) {
+    if (!s) return nncl_set_error(NNCL_ERR_INVALID_ARG, "model spec is NULL");
+    if (s->n_inputs == 0) return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: the data has no input columns");
+    if (s->n_layers < 1 || s->n_layers > NNCL_MAX_LAYERS) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: %zu layers; between 1 and %d are supported", s->n_layers,
+                              NNCL_MAX_LAYERS);
+    }
+    for (size_t l = 0; l < s->n_layers; l++) {
+        if (s->layers[l].units == 0) return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: layer %zu has 0 units", l + 1);
+        if ((unsigned)s->layers[l].act >= NNCL_ACT_COUNT || !isfinite(s->layers[l].act_param)) {
+            return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: layer %zu has an invalid activation", l + 1);
+        }
+    }
+    const size_t outputs = nncl_model_outputs(s);
+    if ((unsigned)s->loss >= NNCL_LOSS_COUNT) return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: invalid loss");
+    if (s->loss == NNCL_LOSS_XENT && outputs < 2) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: softmax cross-entropy needs at least 2 outputs (got %zu); "
+                              "use the bce loss for one 0/1 output", outputs);
+    }
+    if (s->output_softmax && s->loss != NNCL_LOSS_MSE) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: a softmax output with the %s loss; softmax is already "
+                              "part of xent, so use --loss xent, or mse with a softmax output", nncl_loss_name(s->loss));
+    }
+    return NNCL_OK;
+}
+
+/* ---- creation ---------------------------------------------------------------------------------- */
+
+/* splitmix64: a small seeded generator, so initial weights depend only on the seed */
+static uint64_t next_random(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static float uniform(uint64_t *state, double bound) {
+    const double u = (double)(next_random(state) >> 11) / 9007199254740992.0; /* [0, 1) */
+    return (float)((2.0 * u - 1.0) * bound);
+}
+
+static void init_layer(const struct nncl_model_spec *s, size_t l, enum nncl_init init, uint64_t *rng, float *w, float *b) {
+    const size_t in = nncl_layer_in(s, l), out = nncl_layer_out(s, l);
+    double wb = 0.0, bb = 0.0;
+    switch (init) {
+    case NNCL_INIT_UNIFORM: wb = bb = 1.0 / sqrt((double)in); break;
+    case NNCL_INIT_XAVIER: wb = sqrt(6.0 / (double)(in + out)); break;
+    case NNCL_INIT_HE: wb = sqrt(6.0 / (double)in); break;
+    default: break; /* zero */
+    }
+    for (size_t i = 0; i < in * out; i++) w[i] = wb > 0.0 ? uniform(rng, wb) : 0.0f;
+    for (size_t j = 0; j < out; j++) b[j] = bb > 0.0 ? uniform(rng, bb) : 0.0f;
+}
+
+enum nncl_status nncl_model_init(struct nncl_backend *be, const struct nncl_model_spec *spec, enum nncl_init init,
+                                 uint64_t seed, struct nncl_model **out) {
+    if (!be || !out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_model_init: backend or out is NULL");
+    *out = NULL;
+    enum nncl_status st = nncl_model_spec_check(spec);
+    if (st) return st;
+    if ((unsigned)init >= NNCL_INIT_COUNT) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_model_init: invalid init");
+    struct nncl_model *m = calloc(1, sizeof *m);
+    if (!m) return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
+    m->be = be;
+    m->spec = *spec;
+    for (size_t l = 0; l < spec->n_layers; l++) {
+        m->w_off[l] = m->n_params;
+        m->n_params += nncl_layer_in(spec, l) * nncl_layer_out(spec, l);
+        m->b_off[l] = m->n_params;
+        m->n_params += nncl_layer_out(spec, l);
+    }
+    const size_t n_params = m->n_params;
+    float *host = malloc(n_params * sizeof(float));
+    if (!host) {
+        free(m);
+        return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory for %zu parameters", n_params);
+    }
+    uint64_t rng = seed;
+    for (size_t l = 0; l < spec->n_layers; l++) init_layer(spec, l, init, &rng, host + m->w_off[l], host + m->b_off[l]);
+    st = nncl_buffer_alloc(be, m->n_params * sizeof(float), &m->params);
+    if (!st) st = nncl_buffer_alloc(be, m->n_params * sizeof(float), &m->grads);
+    if (!st) st = nncl_model_set_params(m, host, m->n_params);
+    if (!st) {
+        struct nncl_tensor g = nncl_model_grads(m);
+        st = nncl_op_fill(be, 0.0f, &g);
+    }
+    free(host);
+    if (st) {
+        nncl_model_free(m);
+        return st;
+    }
+    *out = m;
+    return NNCL_OK;
+}
+
+void nncl_model_free(struct nncl_model *m) {
+    if (!m) return;
+    nncl_buffer_free(m->params);
+    nncl_buffer_free(m->grads);
+    nncl_buffer_free(m->work);
+    for (size_t i = 0; m->class_names && i < m->n_classes; i++) free(m->class_names[i]);
+    free(m->class_names);
+    nncl_preprocess_free(&m->preprocess);
+    free(m);
+}
+
+const struct nncl_model_spec *nncl_model_get_spec(const struct nncl_model *m) { return &m->spec; }
+struct nncl_backend *nncl_model_backend(const struct nncl_model *m) { return m->be; }
+size_t nncl_model_param_count(const struct nncl_model *m) { return m->n_params; }
+
+struct nncl_tensor nncl_model_weight(const struct nncl_model *m, size_t l) {
+    return nncl_tensor_view(m->params, m->w_off[l], nncl_layer_out(&m->spec, l), nncl_layer_in(&m->spec, l));
+}
+struct nncl_tensor nncl_model_bias(const struct nncl_model *m, size_t l) {
+    return nncl_tensor_view(m->params, m->b_off[l], 1, nncl_layer_out(&m->spec, l));
+}
+struct nncl_tensor nncl_model_weight_grad(const struct nncl_model *m, size_t l) {
+    return nncl_tensor_view(m->grads, m->w_off[l], nncl_layer_out(&m->spec, l), nncl_layer_in(&m->spec, l));
+}
+struct nncl_tensor nncl_model_bias_grad(const struct nncl_model *m, size_t l) {
+    return nncl_tensor_view(m->grads, m->b_off[l], 1, nncl_layer_out(&m->spec, l));
+}
+struct nncl_tensor nncl_model_params(const struct nncl_model *m) { return nncl_tensor_view(m->params, 0, 1, m->n_params); }
+struct nncl_tensor nncl_model_grads(const struct nncl_model *m) { return nncl_tensor_view(m->grads, 0, 1, m->n_params); }
+
+enum nncl_status nncl_model_get_params(const struct nncl_model *m, float *out, size_t n) {
+    struct nncl_tensor p = nncl_model_params(m);
+    return nncl_tensor_get(&p, out, n);
+}
+
+enum nncl_status nncl_model_set_params(struct nncl_model *m, const float *in, size_t n) {
+    struct nncl_tensor p = nncl_model_params(m);
+    return nncl_tensor_set(&p, in, n);
+}
+
+enum nncl_status nncl_model_reserve(struct nncl_model *m, size_t rows) {
+    if (rows <= m->batch_cap) return NNCL_OK;
+    const struct nncl_model_spec *s = &m->spec;
+    size_t total = 0;
+    for (size_t l = 0; l < s->n_layers; l++) {
+        const size_t width = rows * nncl_layer_out(s, l);
+        m->s_off[l] = total, total += width;
+        m->x_off[l] = total, total += width;
+        m->d_off[l] = total, total += width;
+    }
+    m->g_off = total;
+    if (s->output_softmax) total += rows * nncl_model_outputs(s);
+    struct nncl_buffer *work = NULL;
+    enum nncl_status st = nncl_buffer_alloc(m->be, total * sizeof(float), &work);
+    if (st) return st;
+    nncl_buffer_free(m->work);
+    m->work = work;
+    m->batch_cap = rows;
+    return NNCL_OK;
+}
+
+/* Layer l's per-batch tensors for a batch of `rows`. */
+static struct nncl_tensor work_view(const struct nncl_model *m, size_t off, size_t rows, size_t l) {
+    return nncl_tensor_view(m->work, off, rows, nncl_layer_out(&m->spec, l));
+}
+
+#define TRY(expr)                                                                                              \
+    do {                                                                                                       \
+        enum nncl_status try_st_ = (expr);                                                                     \
+        if (try_st_) return try_st_;                                                                           \
+    } while (0)
+
+static enum nncl_status check_batch(const struct nncl_model *m, const struct nncl_tensor *x,
+                                    const struct nncl_tensor *target, const char *where) {
+    if (!x || x->cols != m->spec.n_inputs) {
+        return nncl_set_error(NNCL_ERR_SHAPE, "%s: the model takes %zu inputs but the data has %zu columns", where,
+                              m->spec.n_inputs, x ? x->cols : 0);
+    }
+    const size_t outputs = nncl_model_outputs(&m->spec);
+    if (target && (target->cols != outputs || target->rows != x->rows)) {
+        return nncl_set_error(NNCL_ERR_SHAPE, "%s: the model has %zu outputs but the targets are %zux%zu for %zu "
+                              "examples", where, outputs, target->rows, target->cols, x->rows);
+    }
+    return NNCL_OK;
+}
+
+enum nncl_status nncl_model_forward(struct nncl_model *m, const struct nncl_tensor *x, const struct nncl_tensor *target,
+                                    const struct nncl_tensor *loss_rows, struct nncl_tensor *output) {
+    TRY(check_batch(m, x, target, "forward"));
+    const struct nncl_model_spec *s = &m->spec;
+    const size_t rows = x->rows, last = s->n_layers - 1;
+    TRY(nncl_model_reserve(m, rows));
+    struct nncl_backend *be = m->be;
+    struct nncl_tensor in = *x;
+    for (size_t l = 0; l < s->n_layers; l++) {
+        struct nncl_tensor w = nncl_model_weight(m, l), b = nncl_model_bias(m, l);
+        struct nncl_tensor sl = work_view(m, m->s_off[l], rows, l), xl = work_view(m, m->x_off[l], rows, l);
+        /* s = x W^T + b: the lecture's s_j = sum_i w_ij x_i with x_0 = 1 carrying the bias */
+        TRY(nncl_op_gemm(be, 0, 1, 1.0f, &in, &w, 0.0f, &sl));
+        TRY(nncl_op_bias_add(be, &sl, &b));
+        if (l < last || s->loss == NNCL_LOSS_MSE) {
+            if (l == last && s->output_softmax) {
+                TRY(nncl_op_softmax_fwd(be, &sl, &xl));
+            } else {
+                TRY(nncl_op_act_fwd(be, s->layers[l].act, s->layers[l].act_param, &sl, &xl));
+            }
+        }
+        in = xl;
+    }
+    struct nncl_tensor logits = work_view(m, m->s_off[last], rows, last);
+    struct nncl_tensor out = work_view(m, m->x_off[last], rows, last);
+    if (target) {
+        /* the per-example losses; fused heads also write the probabilities into `out` */
+        struct nncl_tensor scratch = nncl_tensor_view(m->work, m->d_off[last], rows, 1); /* delta is free now */
+        const struct nncl_tensor *lr = loss_rows ? loss_rows : &scratch;
+        switch (s->loss) {
+        case NNCL_LOSS_XENT: TRY(nncl_op_softmax_xent_fwd(be, &logits, target, &out, lr)); break;
+        case NNCL_LOSS_BCE: TRY(nncl_op_sigmoid_bce_fwd(be, &logits, target, &out, lr)); break;
+        default: TRY(nncl_op_mse_fwd(be, &out, target, lr)); break;
+        }
+    } else if (s->loss == NNCL_LOSS_XENT) {
+        TRY(nncl_op_softmax_fwd(be, &logits, &out));
+    } else if (s->loss == NNCL_LOSS_BCE) {
+        TRY(nncl_op_act_fwd(be, NNCL_ACT_SIGMOID, 0.0f, &logits, &out));
+    }
+    if (output) *output = out;
+    return NNCL_OK;
+}
+
+enum nncl_status nncl_model_backward(struct nncl_model *m, const struct nncl_tensor *x, const struct nncl_tensor *target) {
+    TRY(check_batch(m, x, target, "backward"));
+    if (!target) return nncl_set_error(NNCL_ERR_INVALID_ARG, "backward: needs the targets of the forward pass");
+    const struct nncl_model_spec *s = &m->spec;
+    const size_t rows = x->rows, last = s->n_layers - 1;
+    if (rows > m->batch_cap) return nncl_set_error(NNCL_ERR_INVALID_ARG, "backward: run forward on this batch first");
+    struct nncl_backend *be = m->be;
+    const float scale = 1.0f / (float)rows; /* gradients of the mean loss */
+
+    /* delta of the output layer: d(mean loss)/d s^(L) */
+    struct nncl_tensor out = work_view(m, m->x_off[last], rows, last);
+    struct nncl_tensor delta = work_view(m, m->d_off[last], rows, last);
+    switch (s->loss) {
+    case NNCL_LOSS_XENT: TRY(nncl_op_softmax_xent_bwd(be, &out, target, scale, 0.0f, &delta)); break;
+    case NNCL_LOSS_BCE: TRY(nncl_op_sigmoid_bce_bwd(be, &out, target, scale, 0.0f, &delta)); break;
+    default:
+        if (s->output_softmax) {
+            struct nncl_tensor g = nncl_tensor_view(m->work, m->g_off, rows, nncl_model_outputs(s));
+            TRY(nncl_op_mse_bwd(be, &out, target, scale, 0.0f, &g));
+            TRY(nncl_op_softmax_bwd(be, &out, &g, 0.0f, &delta));
+        } else {
+            /* the lecture's delta^(L) = 2 (x^(L) - y) theta'(s^(L)) */
+            struct nncl_tensor sl = work_view(m, m->s_off[last], rows, last);
+            TRY(nncl_op_mse_bwd(be, &out, target, scale, 0.0f, &delta));
+            TRY(nncl_op_act_bwd(be, s->layers[last].act, s->layers[last].act_param, &sl, &out, &delta, 0.0f, &delta));
+        }
+        break;
+    }
+    for (size_t l = last + 1; l-- > 0;) {
+        struct nncl_tensor d = work_view(m, m->d_off[l], rows, l);
+        struct nncl_tensor in = l == 0 ? *x : work_view(m, m->x_off[l - 1], rows, l - 1);
+        struct nncl_tensor dw = nncl_model_weight_grad(m, l), db = nncl_model_bias_grad(m, l);
+        /* dE/dw_ij = x_i delta_j, summed over the batch: dW = delta^T x; the bias sees x_0 = 1 */
+        TRY(nncl_op_gemm(be, 1, 0, 1.0f, &d, &in, 0.0f, &dw));
+        TRY(nncl_op_bias_grad(be, 1.0f, &d, 0.0f, &db));
+        if (l > 0) {
+            /* delta^(l-1) = theta'(s^(l-1)) * sum_j w_ij delta_j: first delta W, then theta' in place */
+            struct nncl_tensor w = nncl_model_weight(m, l);
+            struct nncl_tensor dprev = work_view(m, m->d_off[l - 1], rows, l - 1);
+            struct nncl_tensor sprev = work_view(m, m->s_off[l - 1], rows, l - 1);
+            TRY(nncl_op_gemm(be, 0, 0, 1.0f, &d, &w, 0.0f, &dprev));
+            TRY(nncl_op_act_bwd(be, s->layers[l - 1].act, s->layers[l - 1].act_param, &sprev, &in, &dprev, 0.0f,
+                                &dprev));
+        }
+    }
+    return NNCL_OK;
+}
+
+/* ---- data info --------------------------------------------------------------------------------- */
+
+static char *dup_string(const char *s) {
+    char *copy = malloc(strlen(s) + 1);
+    if (copy) strcpy(copy, s);
+    return copy;
+}
+
+/* A deep copy of a data transform (the model keeps its own). */
+static enum nncl_status preprocess_copy(const struct nncl_preprocess *src, struct nncl_preprocess *dst) {
+    *dst = *src;
+    dst->columns = NULL;
+    dst->n_columns = 0;
+    if (!src->n_columns) return NNCL_OK;
+    dst->columns = calloc(src->n_columns, sizeof *dst->columns);
+    if (!dst->columns) return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
+    dst->n_columns = src->n_columns;
+    for (size_t i = 0; i < src->n_columns; i++) {
+        const struct nncl_column *c = &src->columns[i];
+        struct nncl_column *d = &dst->columns[i];
+        *d = *c;
+        d->categories = NULL;
+        d->n_categories = 0;
+        if (!c->n_categories) continue;
+        d->categories = calloc(c->n_categories, sizeof *d->categories);
+        if (!d->categories) return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
+        d->n_categories = c->n_categories;
+        for (size_t k = 0; k < c->n_categories; k++) {
+            if (!(d->categories[k] = dup_string(c->categories[k]))) {
+                return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
+            }
+        }
+    }
+    return NNCL_OK;
+}
+
+enum nncl_status nncl_model_set_data_info(struct nncl_model *m, const struct nncl_dataset *ds) {
+    for (size_t i = 0; m->class_names && i < m->n_classes; i++) free(m->class_names[i]);
+    free(m->class_names);
+    m->class_names = NULL;
+    nncl_preprocess_free(&m->preprocess);
+    m->task = ds->task;
+    m->n_classes = ds->n_classes;
+    if (ds->class_names && ds->n_classes) {
+        m->class_names = calloc(ds->n_classes, sizeof *m->class_names);
+        if (!m->class_names) return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
+        for (size_t i = 0; i < ds->n_classes; i++) {
+            if (!(m->class_names[i] = dup_string(ds->class_names[i]))) {
+                return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
+            }
+        }
+    }
+    return preprocess_copy(&ds->preprocess, &m->preprocess);
+}
+
+const struct nncl_preprocess *nncl_model_preprocess(const struct nncl_model *m) { return &m->preprocess; }
+size_t nncl_model_class_count(const struct nncl_model *m) { return m->n_classes; }
+const char *const *nncl_model_class_names(const struct nncl_model *m) { return (const char *const *)m->class_names; }
+enum nncl_task nncl_model_task(const struct nncl_model *m) { return m->task; }

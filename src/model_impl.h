@@ -1,0 +1,42 @@
+/*
+ * model_impl.h: the model's internals, shared by model.c (layers, passes), model_io.c (files) and
+ * train.c (the trainer). Internal.
+ */
+#ifndef NNCL_MODEL_IMPL_H
+#define NNCL_MODEL_IMPL_H
+
+#include "nncl/nncl_model.h"
+
+struct nncl_model {
+    struct nncl_backend *be;
+    struct nncl_model_spec spec;
+    size_t n_params;
+    struct nncl_buffer *params; /* arena: W1 b1 W2 b2 ... */
+    struct nncl_buffer *grads;  /* same layout */
+    size_t w_off[NNCL_MAX_LAYERS], b_off[NNCL_MAX_LAYERS]; /* float offsets into the arenas */
+
+    /* Per-batch workspace, sized for `batch_cap` rows and regrown on demand: for each layer the
+     * pre-activation S, the output X and delta D (the gradient of the loss wrt S), plus the
+     * softmax-with-MSE scratch G. Batches with fewer rows use the leading rows. */
+    size_t batch_cap;
+    struct nncl_buffer *work;
+    size_t s_off[NNCL_MAX_LAYERS], x_off[NNCL_MAX_LAYERS], d_off[NNCL_MAX_LAYERS], g_off;
+
+    /* what the data looked like (written into model files) */
+    enum nncl_task task;
+    size_t n_classes;
+    char **class_names;
+    struct nncl_preprocess preprocess;
+};
+
+/** Grows the workspace to at least `rows` rows. */
+enum nncl_status nncl_model_reserve(struct nncl_model *m, size_t rows);
+
+/** The width of layer l's output, and of its input (n_inputs for l = 0). */
+static inline size_t nncl_layer_out(const struct nncl_model_spec *s, size_t l) { return s->layers[l].units; }
+static inline size_t nncl_layer_in(const struct nncl_model_spec *s, size_t l) {
+    return l == 0 ? s->n_inputs : s->layers[l - 1].units;
+}
+static inline size_t nncl_model_outputs(const struct nncl_model_spec *s) { return s->layers[s->n_layers - 1].units; }
+
+#endif /* NNCL_MODEL_IMPL_H */

@@ -1,0 +1,395 @@
+/*
+ * train.c: the trainer (batch, stochastic and mini-batch gradient descent; SGD, momentum, Adam; the
+ * stop rule), evaluation, prediction and single-batch gradients, all through backend ops.
+ *
+ * The data set is copied to the backend once. Each epoch uploads one permutation of the example
+ * indices (the shuffle); each step then gathers its batch on the device, runs forward, backward and
+ * the optimizer update, and adds its summed loss and error into an accumulator on the device. Only at
+ * the end of an epoch is the accumulator read back: one small blocking read per epoch.
+ */
+#define _POSIX_C_SOURCE 199309L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model_impl.h"
+#include "nncl/nncl_train.h"
+#include "status_impl.h"
+
+#define TRY(expr)                                                                                              \
+    do {                                                                                                       \
+        enum nncl_status try_st_ = (expr);                                                                     \
+        if (try_st_) return try_st_;                                                                           \
+    } while (0)
+
+static const char *const optimizer_names[NNCL_OPT_COUNT] = {"sgd", "momentum", "adam"};
+
+const char *nncl_optimizer_name(enum nncl_optimizer opt) {
+    return (unsigned)opt < NNCL_OPT_COUNT ? optimizer_names[opt] : "unknown optimizer";
+}
+
+enum nncl_status nncl_optimizer_from_name(const char *name, enum nncl_optimizer *out) {
+    for (int i = 0; name && i < NNCL_OPT_COUNT; i++) {
+        if (strcmp(name, optimizer_names[i]) == 0) return *out = (enum nncl_optimizer)i, NNCL_OK;
+    }
+    return nncl_set_error(NNCL_ERR_INVALID_ARG, "unknown optimizer \"%s\"; choose sgd, momentum or adam",
+                          name ? name : "");
+}
+
+struct nncl_train_options nncl_train_defaults(void) {
+    struct nncl_train_options o = {
+        .batch_size = 128, .epochs = 10, .optimizer = NNCL_OPT_ADAM, .lr = 1e-3f, .momentum = 0.9f,
+        .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .shuffle = 1, .seed = 1, .tol = 1e-4, .patience = 0,
+    };
+    return o;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- the data set on the device ---------------------------------------------------------------- */
+
+struct device_data {
+    struct nncl_buffer *buf;
+    struct nncl_tensor x, y; /* y.buffer NULL when the data has no targets */
+};
+
+static enum nncl_status check_data(const struct nncl_model *m, const struct nncl_dataset *ds, int need_targets) {
+    if (!ds || !ds->x || ds->n == 0) return nncl_set_error(NNCL_ERR_INVALID_ARG, "the data set is empty");
+    if (ds->n_inputs != m->spec.n_inputs) {
+        return nncl_set_error(NNCL_ERR_SHAPE, "%s has %zu input features but the model takes %zu; use data prepared "
+                              "the same way as the model's training data", ds->source, ds->n_inputs, m->spec.n_inputs);
+    }
+    if (need_targets && !ds->y) return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s has no targets", ds->source);
+    if (ds->y && ds->n_outputs != nncl_model_outputs(&m->spec)) {
+        return nncl_set_error(NNCL_ERR_SHAPE, "%s has %zu target columns but the model has %zu outputs", ds->source,
+                              ds->n_outputs, nncl_model_outputs(&m->spec));
+    }
+    if (ds->n >= (1u << 24)) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s has %zu examples; row indices are floats, exact up to 2^24",
+                              ds->source, ds->n);
+    }
+    return NNCL_OK;
+}
+
+static enum nncl_status upload(struct nncl_backend *be, const struct nncl_dataset *ds, size_t n, struct device_data *dd) {
+    memset(dd, 0, sizeof *dd);
+    const size_t nx = n * ds->n_inputs, ny = ds->y ? n * ds->n_outputs : 0;
+    TRY(nncl_buffer_alloc(be, (nx + ny) * sizeof(float), &dd->buf));
+    dd->x = nncl_tensor_view(dd->buf, 0, n, ds->n_inputs);
+    TRY(nncl_tensor_set(&dd->x, ds->x, nx));
+    if (ds->y) {
+        dd->y = nncl_tensor_view(dd->buf, nx, n, ds->n_outputs);
+        TRY(nncl_tensor_set(&dd->y, ds->y, ny));
+    }
+    return NNCL_OK;
+}
+
+/* ---- per-batch scratch ------------------------------------------------------------------------- */
+
+enum { ACC_TRAIN_LOSS, ACC_TRAIN_ERR, ACC_VAL_LOSS, ACC_VAL_ERR, ACC_COUNT };
+
+struct batch_space {
+    struct nncl_buffer *buf;
+    struct nncl_tensor x, t, loss_rows, err_rows, acc[ACC_COUNT], acc_all;
+};
+
+static enum nncl_status batch_space_init(struct nncl_backend *be, size_t rows, size_t in, size_t out,
+                                         struct batch_space *b) {
+    memset(b, 0, sizeof *b);
+    TRY(nncl_buffer_alloc(be, (rows * (in + out + 2) + ACC_COUNT) * sizeof(float), &b->buf));
+    size_t off = 0;
+    b->x = nncl_tensor_view(b->buf, off, rows, in), off += rows * in;
+    b->t = nncl_tensor_view(b->buf, off, rows, out), off += rows * out;
+    b->loss_rows = nncl_tensor_view(b->buf, off, rows, 1), off += rows;
+    b->err_rows = nncl_tensor_view(b->buf, off, rows, 1), off += rows;
+    b->acc_all = nncl_tensor_view(b->buf, off, 1, ACC_COUNT);
+    for (int i = 0; i < ACC_COUNT; i++) b->acc[i] = nncl_tensor_view(b->buf, off + (size_t)i, 1, 1);
+    return nncl_op_fill(be, 0.0f, &b->acc_all);
+}
+
+/* The first `rows` rows of a batch tensor. */
+static struct nncl_tensor head(const struct nncl_tensor *t, size_t rows) {
+    return nncl_tensor_view(t->buffer, t->offset, rows, t->cols);
+}
+
+static int measures_error(const struct nncl_model *m) {
+    return m->spec.loss != NNCL_LOSS_MSE || m->task == NNCL_TASK_BINARY || m->task == NNCL_TASK_CLASSIFICATION;
+}
+
+/* Forward over a batch (x, t) and add its summed loss and error into acc[loss_slot], acc[loss_slot + 1]. */
+static enum nncl_status forward_and_count(struct nncl_model *m, struct batch_space *b, const struct nncl_tensor *x,
+                                          const struct nncl_tensor *t, int loss_slot) {
+    const size_t rows = x->rows;
+    struct nncl_tensor loss_rows = head(&b->loss_rows, rows), err_rows = head(&b->err_rows, rows), out;
+    TRY(nncl_model_forward(m, x, t, &loss_rows, &out));
+    TRY(nncl_op_sum(m->be, 1.0f, &loss_rows, 1.0f, &b->acc[loss_slot]));
+    if (measures_error(m)) {
+        TRY(nncl_op_class_error(m->be, &out, t, &err_rows));
+        TRY(nncl_op_sum(m->be, 1.0f, &err_rows, 1.0f, &b->acc[loss_slot + 1]));
+    }
+    return NNCL_OK;
+}
+
+/* ---- training ---------------------------------------------------------------------------------- */
+
+struct optimizer_state {
+    struct nncl_buffer *buf;
+    struct nncl_tensor m, v;
+    long step;
+};
+
+static enum nncl_status optimizer_init(struct nncl_model *mod, const struct nncl_train_options *o,
+                                       struct optimizer_state *os) {
+    memset(os, 0, sizeof *os);
+    const size_t p = mod->n_params;
+    const size_t slots = o->optimizer == NNCL_OPT_ADAM ? 2 : o->optimizer == NNCL_OPT_MOMENTUM ? 1 : 0;
+    if (!slots) return NNCL_OK;
+    TRY(nncl_buffer_alloc(mod->be, slots * p * sizeof(float), &os->buf));
+    struct nncl_tensor all = nncl_tensor_view(os->buf, 0, 1, slots * p);
+    TRY(nncl_op_fill(mod->be, 0.0f, &all));
+    os->m = nncl_tensor_view(os->buf, 0, 1, p);
+    os->v = nncl_tensor_view(os->buf, (slots - 1) * p, 1, p);
+    return NNCL_OK;
+}
+
+static enum nncl_status optimizer_step(struct nncl_model *mod, const struct nncl_train_options *o,
+                                       struct optimizer_state *os) {
+    struct nncl_tensor w = nncl_model_params(mod), g = nncl_model_grads(mod);
+    os->step++;
+    switch (o->optimizer) {
+    case NNCL_OPT_MOMENTUM: return nncl_op_momentum_update(mod->be, o->lr, o->momentum, o->weight_decay, &w, &g, &os->v);
+    case NNCL_OPT_ADAM:
+        return nncl_op_adam_update(mod->be, o->lr, o->beta1, o->beta2, o->eps, o->weight_decay, os->step, &w, &g,
+                                   &os->m, &os->v);
+    default: return nncl_op_sgd_update(mod->be, o->lr, o->weight_decay, &w, &g);
+    }
+}
+
+static enum nncl_status check_options(const struct nncl_train_options *o) {
+    if (!(o->lr > 0.0f) || !isfinite(o->lr)) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "learning rate %g: it must be a positive number", (double)o->lr);
+    }
+    if (!(o->val_fraction >= 0.0f && o->val_fraction < 1.0f)) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "validation fraction %g: it must be in [0, 1)",
+                              (double)o->val_fraction);
+    }
+    if ((unsigned)o->optimizer >= NNCL_OPT_COUNT) return nncl_set_error(NNCL_ERR_INVALID_ARG, "invalid optimizer");
+    if (!(o->weight_decay >= 0.0f) || !isfinite(o->weight_decay)) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "weight decay %g: it must be 0 or more", (double)o->weight_decay);
+    }
+    return NNCL_OK;
+}
+
+/* Fisher-Yates with a seeded splitmix64, so a seed gives the same order on every backend. */
+static uint64_t next_random(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void shuffle(float *idx, size_t n, uint64_t *rng) {
+    for (size_t i = n; i > 1; i--) {
+        const size_t j = (size_t)(next_random(rng) % i);
+        const float tmp = idx[i - 1];
+        idx[i - 1] = idx[j];
+        idx[j] = tmp;
+    }
+}
+
+struct trainer {
+    struct nncl_model *m;
+    const struct nncl_train_options *o;
+    struct device_data data;
+    struct batch_space batch;
+    struct optimizer_state opt;
+    struct nncl_buffer *idx_buf; /* this epoch's training order, then the validation examples */
+    float *order;                /* host copy of the same */
+    size_t n_train, n_val, batch_rows;
+};
+
+static void trainer_free(struct trainer *tr) {
+    nncl_buffer_free(tr->data.buf);
+    nncl_buffer_free(tr->batch.buf);
+    nncl_buffer_free(tr->opt.buf);
+    nncl_buffer_free(tr->idx_buf);
+    free(tr->order);
+}
+
+/* Gathers the rows listed at idx_buf[first .. first + rows) into the batch tensors. */
+static enum nncl_status gather(struct trainer *tr, size_t first, size_t rows) {
+    struct nncl_tensor idx = nncl_tensor_view(tr->idx_buf, first, rows, 1);
+    struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
+    TRY(nncl_op_gather_rows(tr->m->be, &tr->data.x, &idx, &x));
+    return nncl_op_gather_rows(tr->m->be, &tr->data.y, &idx, &t);
+}
+
+static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl_epoch_report *r) {
+    struct nncl_model *m = tr->m;
+    const double t0 = now_seconds();
+    if (tr->o->shuffle) {
+        shuffle(tr->order, tr->n_train, rng);
+        struct nncl_tensor order = nncl_tensor_view(tr->idx_buf, 0, 1, tr->n_train);
+        TRY(nncl_tensor_set(&order, tr->order, tr->n_train)); /* one upload per epoch */
+    }
+    TRY(nncl_op_fill(m->be, 0.0f, &tr->batch.acc_all));
+    for (size_t first = 0; first < tr->n_train; first += tr->batch_rows) {
+        const size_t rows = tr->n_train - first < tr->batch_rows ? tr->n_train - first : tr->batch_rows;
+        TRY(gather(tr, first, rows));
+        struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
+        TRY(forward_and_count(m, &tr->batch, &x, &t, ACC_TRAIN_LOSS));
+        TRY(nncl_model_backward(m, &x, &t));
+        TRY(optimizer_step(m, tr->o, &tr->opt));
+    }
+    for (size_t first = 0; first < tr->n_val; first += tr->batch_rows) {
+        const size_t rows = tr->n_val - first < tr->batch_rows ? tr->n_val - first : tr->batch_rows;
+        TRY(gather(tr, tr->n_train + first, rows));
+        struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
+        TRY(forward_and_count(m, &tr->batch, &x, &t, ACC_VAL_LOSS));
+    }
+    float acc[ACC_COUNT];
+    TRY(nncl_tensor_get(&tr->batch.acc_all, acc, ACC_COUNT)); /* the epoch's only blocking read */
+    const double seconds = now_seconds() - t0;
+    r->steps = (size_t)tr->opt.step;
+    r->train_loss = acc[ACC_TRAIN_LOSS] / (double)tr->n_train;
+    r->train_error = measures_error(m) ? acc[ACC_TRAIN_ERR] / (double)tr->n_train : NAN;
+    r->has_val = tr->n_val > 0;
+    r->val_loss = r->has_val ? acc[ACC_VAL_LOSS] / (double)tr->n_val : NAN;
+    r->val_error = r->has_val && measures_error(m) ? acc[ACC_VAL_ERR] / (double)tr->n_val : NAN;
+    r->seconds = seconds;
+    r->examples_per_second = seconds > 0 ? (double)tr->n_train / seconds : 0;
+    if (!isfinite(r->train_loss) || (r->has_val && !isfinite(r->val_loss))) {
+        return nncl_set_error(NNCL_ERR_NUMERIC, "epoch %zu: the loss became %g; training diverged: use a smaller "
+                              "learning rate (now %g)", r->epoch, r->train_loss, (double)tr->o->lr);
+    }
+    return NNCL_OK;
+}
+
+static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_dataset *data) {
+    struct nncl_model *m = tr->m;
+    const struct nncl_train_options *o = tr->o;
+    tr->n_val = (size_t)((double)data->n * o->val_fraction);
+    tr->n_train = data->n - tr->n_val;
+    if (tr->n_train == 0) return nncl_set_error(NNCL_ERR_INVALID_ARG, "no training examples left after the validation split");
+    tr->batch_rows = o->batch_size == 0 || o->batch_size > tr->n_train ? tr->n_train : o->batch_size;
+    TRY(upload(m->be, data, data->n, &tr->data));
+    TRY(batch_space_init(m->be, tr->batch_rows, data->n_inputs, data->n_outputs, &tr->batch));
+    TRY(optimizer_init(m, o, &tr->opt));
+    TRY(nncl_model_reserve(m, tr->batch_rows));
+    tr->order = malloc(data->n * sizeof(float));
+    if (!tr->order) return nncl_set_error(NNCL_ERR_OOM, "trainer: out of host memory");
+    for (size_t i = 0; i < data->n; i++) tr->order[i] = (float)i;
+    if (tr->n_val) {
+        /* a seeded split, so that sorted files do not put one class in the validation set */
+        uint64_t split_rng = o->seed ^ 0x76616c6964617465ull;
+        shuffle(tr->order, data->n, &split_rng);
+    }
+    TRY(nncl_buffer_alloc(m->be, data->n * sizeof(float), &tr->idx_buf));
+    struct nncl_tensor all = nncl_tensor_view(tr->idx_buf, 0, 1, data->n);
+    return nncl_tensor_set(&all, tr->order, data->n);
+}
+
+enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *data, const struct nncl_train_options *o,
+                            struct nncl_train_result *result) {
+    if (!m || !o) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_train: model or options is NULL");
+    TRY(check_data(m, data, 1));
+    TRY(check_options(o));
+    struct trainer tr = {.m = m, .o = o};
+    struct nncl_train_result res = {0};
+    enum nncl_status st = trainer_setup(&tr, data);
+    uint64_t rng = o->seed;
+    double best = INFINITY;
+    size_t since_best = 0;
+    for (size_t epoch = 1; !st && epoch <= o->epochs; epoch++) {
+        struct nncl_epoch_report r = {.epoch = epoch};
+        st = run_epoch(&tr, &rng, &r);
+        if (st) break;
+        res.epochs = epoch;
+        res.steps = r.steps;
+        res.last = r;
+        if (o->on_epoch && o->on_epoch(&r, o->user_data)) break;
+        /* the lecture's "stop if converged": no improvement of more than tol for `patience` epochs */
+        const double monitored = r.has_val ? r.val_loss : r.train_loss;
+        if (monitored < best - o->tol) {
+            best = monitored;
+            since_best = 0;
+        } else if (o->patience && ++since_best >= o->patience) {
+            res.converged = 1;
+            break;
+        }
+    }
+    trainer_free(&tr);
+    if (result) *result = res;
+    return st;
+}
+
+/* ---- evaluation -------------------------------------------------------------------------------- */
+
+enum nncl_status nncl_evaluate(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, double *loss,
+                               double *error) {
+    if (!m) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_evaluate: model is NULL");
+    TRY(check_data(m, data, 1));
+    const size_t rows_max = batch_size == 0 || batch_size > data->n ? data->n : batch_size;
+    struct device_data dd;
+    struct batch_space b;
+    memset(&b, 0, sizeof b);
+    enum nncl_status st = upload(m->be, data, data->n, &dd);
+    if (!st) st = batch_space_init(m->be, rows_max, data->n_inputs, data->n_outputs, &b);
+    for (size_t first = 0; !st && first < data->n; first += rows_max) {
+        const size_t rows = data->n - first < rows_max ? data->n - first : rows_max;
+        struct nncl_tensor x = nncl_tensor_view(dd.buf, dd.x.offset + first * data->n_inputs, rows, data->n_inputs);
+        struct nncl_tensor t = nncl_tensor_view(dd.buf, dd.y.offset + first * data->n_outputs, rows, data->n_outputs);
+        st = forward_and_count(m, &b, &x, &t, ACC_TRAIN_LOSS);
+    }
+    float acc[ACC_COUNT] = {0};
+    if (!st) st = nncl_tensor_get(&b.acc_all, acc, ACC_COUNT);
+    nncl_buffer_free(dd.buf);
+    nncl_buffer_free(b.buf);
+    if (st) return st;
+    if (loss) *loss = acc[ACC_TRAIN_LOSS] / (double)data->n;
+    if (error) *error = measures_error(m) ? acc[ACC_TRAIN_ERR] / (double)data->n : NAN;
+    return NNCL_OK;
+}
+
+enum nncl_status nncl_predict(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, float *out) {
+    if (!m || !out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_predict: model or out is NULL");
+    TRY(check_data(m, data, 0));
+    const size_t rows_max = batch_size == 0 || batch_size > data->n ? data->n : batch_size;
+    const size_t outputs = nncl_model_outputs(&m->spec);
+    struct nncl_dataset inputs_only = *data;
+    inputs_only.y = NULL;
+    struct device_data dd;
+    enum nncl_status st = upload(m->be, &inputs_only, data->n, &dd);
+    for (size_t first = 0; !st && first < data->n; first += rows_max) {
+        const size_t rows = data->n - first < rows_max ? data->n - first : rows_max;
+        struct nncl_tensor x = nncl_tensor_view(dd.buf, first * data->n_inputs, rows, data->n_inputs), y;
+        st = nncl_model_forward(m, &x, NULL, NULL, &y);
+        if (!st) st = nncl_tensor_get(&y, out + first * outputs, rows * outputs);
+    }
+    nncl_buffer_free(dd.buf);
+    return st;
+}
+
+enum nncl_status nncl_compute_gradient(struct nncl_model *m, const struct nncl_dataset *data, size_t n, double *loss) {
+    if (!m) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_compute_gradient: model is NULL");
+    TRY(check_data(m, data, 1));
+    if (n == 0 || n > data->n) n = data->n;
+    struct device_data dd;
+    struct batch_space b;
+    memset(&b, 0, sizeof b);
+    enum nncl_status st = upload(m->be, data, n, &dd);
+    if (!st) st = batch_space_init(m->be, n, data->n_inputs, data->n_outputs, &b);
+    if (!st) st = forward_and_count(m, &b, &dd.x, &dd.y, ACC_TRAIN_LOSS);
+    if (!st) st = nncl_model_backward(m, &dd.x, &dd.y);
+    float acc[ACC_COUNT] = {0};
+    if (!st) st = nncl_tensor_get(&b.acc_all, acc, ACC_COUNT);
+    nncl_buffer_free(dd.buf);
+    nncl_buffer_free(b.buf);
+    if (!st && loss) *loss = acc[ACC_TRAIN_LOSS] / (double)n;
+    return st;
+}

@@ -1,0 +1,176 @@
+/*
+ * test_training.c: training converges on the lecture's problems: XOR with a tanh net, linear
+ * regression that recovers known weights, logistic regression, and the Income table; plus the stop
+ * rule and the batch/stochastic/mini-batch modes.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nncl/nncl_model.h"
+#include "nncl/nncl_train.h"
+#include "test_util.h"
+
+static struct nncl_dataset alloc_data(size_t n, size_t in, size_t out) {
+    struct nncl_dataset ds;
+    memset(&ds, 0, sizeof ds);
+    ds.n = n, ds.n_inputs = in, ds.n_outputs = out;
+    ds.x = calloc(n * in, sizeof(float));
+    ds.y = calloc(n * out, sizeof(float));
+    cr_assert(ds.x && ds.y);
+    snprintf(ds.source, sizeof ds.source, "generated");
+    return ds;
+}
+
+static struct nncl_model *net(struct nncl_backend *be, size_t in, const char *hidden, size_t out, enum nncl_loss loss,
+                              enum nncl_act out_act, uint64_t seed) {
+    struct nncl_model_spec s;
+    memset(&s, 0, sizeof s);
+    s.n_inputs = in;
+    tu_ok(nncl_parse_hidden(hidden, &s), "hidden");
+    s.layers[s.n_layers++] = (struct nncl_layer_spec){out, out_act, 0.0f};
+    s.loss = loss;
+    struct nncl_model *m = NULL;
+    tu_ok(nncl_model_init(be, &s, NNCL_INIT_UNIFORM, seed, &m), "model_init");
+    return m;
+}
+
+/* XOR with the lecture's tanh network: tanh hidden units, tanh output, squared error, targets -1/+1. */
+Test(training, xor_with_tanh) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = alloc_data(4, 2, 1);
+    const float x[] = {0, 0, 0, 1, 1, 0, 1, 1}, y[] = {-1, 1, 1, -1};
+    memcpy(ds.x, x, sizeof x);
+    memcpy(ds.y, y, sizeof y);
+    struct nncl_model *m = net(be, 2, "4:tanh", 1, NNCL_LOSS_MSE, NNCL_ACT_TANH, 2);
+    struct nncl_train_options o = nncl_train_defaults();
+    o.batch_size = 0; /* batch gradient descent */
+    o.optimizer = NNCL_OPT_SGD, o.lr = 0.2f, o.epochs = 2000;
+    struct nncl_train_result r;
+    tu_ok(nncl_train(m, &ds, &o, &r), "train");
+    float out[4];
+    tu_ok(nncl_predict(m, &ds, 0, out), "predict");
+    for (int i = 0; i < 4; i++) cr_assert(out[i] * y[i] > 0.5f, "XOR example %d: output %g, target %g", i, out[i], y[i]);
+    cr_assert(r.last.train_loss < 0.1, "final loss %g", r.last.train_loss);
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+/* y = 2 x1 - 3 x2 + 0.5: a linear model (no hidden layer) recovers the weights and the bias. */
+Test(training, linear_regression_recovers_weights) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = alloc_data(200, 2, 1);
+    struct tu_rng rng = {4};
+    for (size_t i = 0; i < ds.n; i++) {
+        ds.x[2 * i] = tu_uniform(&rng, -1, 1), ds.x[2 * i + 1] = tu_uniform(&rng, -1, 1);
+        ds.y[i] = 2.0f * ds.x[2 * i] - 3.0f * ds.x[2 * i + 1] + 0.5f;
+    }
+    ds.task = NNCL_TASK_REGRESSION;
+    struct nncl_model *m = net(be, 2, "", 1, NNCL_LOSS_MSE, NNCL_ACT_IDENTITY, 1);
+    struct nncl_train_options o = nncl_train_defaults();
+    o.batch_size = 20, o.optimizer = NNCL_OPT_SGD, o.lr = 0.1f, o.epochs = 200;
+    tu_ok(nncl_train(m, &ds, &o, NULL), "train");
+    float p[3];
+    tu_ok(nncl_model_get_params(m, p, 3), "params");
+    cr_assert_float_eq(p[0], 2.0f, 1e-3, "w1 = %g", p[0]);
+    cr_assert_float_eq(p[1], -3.0f, 1e-3, "w2 = %g", p[1]);
+    cr_assert_float_eq(p[2], 0.5f, 1e-3, "bias (the x0 = 1 weight) = %g", p[2]);
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+/* Logistic regression (sigmoid + binary cross-entropy) on linearly separable data, stochastic GD. */
+Test(training, logistic_regression) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = alloc_data(300, 2, 1);
+    struct tu_rng rng = {8};
+    for (size_t i = 0; i < ds.n; i++) {
+        const float a = tu_uniform(&rng, -2, 2), b = tu_uniform(&rng, -2, 2);
+        ds.x[2 * i] = a, ds.x[2 * i + 1] = b;
+        ds.y[i] = 1.5f * a - 2.0f * b + 0.3f > 0 ? 1.0f : 0.0f;
+    }
+    ds.task = NNCL_TASK_BINARY;
+    struct nncl_model *m = net(be, 2, "", 1, NNCL_LOSS_BCE, NNCL_ACT_IDENTITY, 1);
+    struct nncl_train_options o = nncl_train_defaults();
+    o.batch_size = 1, o.optimizer = NNCL_OPT_SGD, o.lr = 0.1f, o.epochs = 20; /* stochastic, as in the lecture */
+    tu_ok(nncl_train(m, &ds, &o, NULL), "train");
+    double loss = 0, err = 0;
+    tu_ok(nncl_model_set_data_info(m, &ds), "info");
+    tu_ok(nncl_evaluate(m, &ds, 64, &loss, &err), "evaluate");
+    cr_assert(err <= 0.02, "classification error %g", err);
+    float p[3];
+    tu_ok(nncl_model_get_params(m, p, 3), "params");
+    cr_assert(p[0] > 0 && p[1] < 0 && fabsf(p[1] / p[0] + 2.0f / 1.5f) < 0.3f, "w = (%g, %g)", p[0], p[1]);
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+/* The seed's Income table: predict high/low income from age, education, marital status and major. */
+Test(training, income_table) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds;
+    struct nncl_csv_options copts = {.target = "income_class", .require_target = 1};
+    tu_ok(nncl_dataset_load_csv(NNCL_TEST_DATA_DIR "/income.csv", &copts, &ds), "load income.csv");
+    cr_assert_eq(ds.n, 9);
+    cr_assert_eq(ds.task, NNCL_TASK_BINARY);
+    struct nncl_model *m = net(be, ds.n_inputs, "4:tanh", 1, NNCL_LOSS_BCE, NNCL_ACT_IDENTITY, 3);
+    tu_ok(nncl_model_set_data_info(m, &ds), "info");
+    struct nncl_train_options o = nncl_train_defaults();
+    o.batch_size = 0, o.optimizer = NNCL_OPT_ADAM, o.lr = 0.05f, o.epochs = 300;
+    tu_ok(nncl_train(m, &ds, &o, NULL), "train");
+    double loss = 0, err = 0;
+    tu_ok(nncl_evaluate(m, &ds, 0, &loss, &err), "evaluate");
+    cr_assert_eq(err, 0.0, "the 9 rows are learnable; error %g", err);
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+struct count {
+    size_t epochs;
+};
+
+static int count_epochs(const struct nncl_epoch_report *r, void *user) {
+    ((struct count *)user)->epochs = r->epoch;
+    return 0;
+}
+
+/* The stop rule: a converged problem stops long before the epoch limit. */
+Test(training, stops_when_converged) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = alloc_data(50, 1, 1);
+    for (size_t i = 0; i < ds.n; i++) ds.x[i] = (float)i / 50.0f, ds.y[i] = 3.0f * ds.x[i];
+    struct nncl_model *m = net(be, 1, "", 1, NNCL_LOSS_MSE, NNCL_ACT_IDENTITY, 1);
+    struct nncl_train_options o = nncl_train_defaults();
+    struct count c = {0};
+    o.batch_size = 0, o.optimizer = NNCL_OPT_SGD, o.lr = 0.5f, o.epochs = 100000, o.tol = 1e-12, o.patience = 10;
+    o.on_epoch = count_epochs, o.user_data = &c;
+    struct nncl_train_result r;
+    tu_ok(nncl_train(m, &ds, &o, &r), "train");
+    cr_assert(r.converged, "did not converge in %zu epochs", r.epochs);
+    cr_assert(r.epochs < 100000 && c.epochs == r.epochs);
+    cr_assert(r.last.train_loss < 1e-6, "loss %g", r.last.train_loss);
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+/* A diverging run (huge learning rate) stops with a message naming the epoch and the learning rate. */
+Test(training, divergence_is_reported) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = alloc_data(50, 1, 1);
+    for (size_t i = 0; i < ds.n; i++) ds.x[i] = (float)i, ds.y[i] = 3.0f * ds.x[i];
+    struct nncl_model *m = net(be, 1, "", 1, NNCL_LOSS_MSE, NNCL_ACT_IDENTITY, 1);
+    struct nncl_train_options o = nncl_train_defaults();
+    o.batch_size = 0, o.optimizer = NNCL_OPT_SGD, o.lr = 10.0f, o.epochs = 200;
+    cr_assert_eq(nncl_train(m, &ds, &o, NULL), NNCL_ERR_NUMERIC);
+    cr_assert(strstr(nncl_last_error(), "smaller learning rate"), "%s", nncl_last_error());
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
