@@ -88,6 +88,8 @@ struct nncl_csv_options {
     int require_target;       /* 0: a file without the target column loads with y = NULL (prediction) */
     const char *const *class_names; /* with `apply`: the model's class names, so labels map the same way */
     size_t n_class_names;
+    const char *ignore;       /* training data: comma-separated columns that are not inputs (an id, or a
+                                 second target such as the Income table's income next to income_class) */
 };
 
 /**

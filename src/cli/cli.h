@@ -22,6 +22,7 @@ struct cli_data_opts {
     const char *split;   /* --split train|test (named data sets) */
     const char *target;  /* --target COLUMN (CSV) */
     const char *task;    /* --task auto|regression|binary|classification */
+    const char *ignore;  /* --ignore COL[,COL...] (CSV training data) */
 };
 
 /* Prints "nncl <cmd>: <what>: <nncl_last_error()>" to stderr and returns CLI_FAIL. */

@@ -102,7 +102,8 @@ int cli_load_data(const char *cmd, const struct cli_data_opts *o, const struct n
         return cli_usage_error(cmd, "no data: give --data FILE (.csv, .safetensors, or IDX with --labels) or "
                                     "--dataset fashion-mnist");
     } else if (ends_with(o->data, ".csv")) {
-        struct nncl_csv_options copts = {.target = o->target, .task = task, .require_target = require_target};
+        struct nncl_csv_options copts = {.target = o->target, .task = task, .require_target = require_target,
+                                         .ignore = o->ignore};
         if (model && nncl_model_preprocess(model)->n_columns) {
             copts.apply = nncl_model_preprocess(model);
             if (!o->target && nncl_model_preprocess(model)->target[0]) copts.target = nncl_model_preprocess(model)->target;

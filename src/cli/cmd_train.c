@@ -25,6 +25,7 @@ static void help(void) {
            "  --dataset NAME         fashion-mnist (the Debian package dataset-fashion-mnist); also evaluates\n"
            "                         on its test split after training\n"
            "  --target COLUMN        CSV target column (default: the last)\n"
+           "  --ignore COL[,COL]     CSV columns that are not inputs (an id, or another target)\n"
            "  --task T               auto|regression|binary|classification (default auto: from the target)\n"
            "  --val-split F          hold out this fraction for validation (default 0)\n"
            "net:\n"
@@ -64,11 +65,12 @@ struct train_args {
 static int parse_args(int argc, char **argv, struct train_args *a) {
     enum { O_LABELS = 256, O_TARGET, O_TASK, O_VAL, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM,
            O_WD, O_BATCH, O_EPOCHS, O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_DATASET,
-           O_DATA, O_QUIET, O_HELP, O_SPLIT };
+           O_DATA, O_QUIET, O_HELP, O_SPLIT, O_IGNORE };
     static const struct option long_opts[] = {
         {"data", required_argument, 0, O_DATA}, {"labels", required_argument, 0, O_LABELS},
         {"dataset", required_argument, 0, O_DATASET}, {"split", required_argument, 0, O_SPLIT},
         {"target", required_argument, 0, O_TARGET}, {"task", required_argument, 0, O_TASK},
+        {"ignore", required_argument, 0, O_IGNORE},
         {"val-split", required_argument, 0, O_VAL}, {"hidden", required_argument, 0, O_HIDDEN},
         {"loss", required_argument, 0, O_LOSS}, {"output-act", required_argument, 0, O_OUTACT},
         {"init", required_argument, 0, O_INIT}, {"init-from", required_argument, 0, O_INITFROM},
@@ -96,6 +98,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_SPLIT: a->data.split = optarg; break;
         case O_TARGET: a->data.target = optarg; break;
         case O_TASK: a->data.task = optarg; break;
+        case O_IGNORE: a->data.ignore = optarg; break;
         case O_VAL: rc = cli_parse_float(CMD, "--val-split", optarg, &a->opts.val_fraction); break;
         case O_HIDDEN: a->hidden = optarg; break;
         case O_LOSS: a->loss = optarg; break;

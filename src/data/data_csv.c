@@ -518,20 +518,50 @@ static enum nncl_status check_no_empty(const struct csv_load *L) {
     return NNCL_OK;
 }
 
-/* Training data: every column but the target is an input, its transform computed from the data. */
+/* Whether column `name` is in the comma-separated list `ignore`. */
+static int in_list(const char *ignore, const char *name) {
+    const size_t len = strlen(name);
+    for (const char *p = ignore; p && *p;) {
+        const size_t n = strcspn(p, ",");
+        if (n == len && strncmp(p, name, n) == 0) return 1;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+/* Every name in the ignore list must be a column: a typo would otherwise silently train on it. */
+static enum nncl_status check_ignore_list(const struct csv_table *t, const char *ignore) {
+    for (const char *p = ignore; p && *p;) {
+        const size_t n = strcspn(p, ",");
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+        if (find_column(t, name) == NO_COLUMN) {
+            return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: cannot ignore column \"%s\": there is no such column",
+                                  t->path, name);
+        }
+        p += n + (p[n] == ',');
+    }
+    return NNCL_OK;
+}
+
+/* Training data: every column but the target and the ignored ones is an input, its transform computed
+ * from the data. */
 static enum nncl_status plan_from_data(struct csv_load *L) {
     const struct csv_table *t = &L->t;
     struct nncl_preprocess *pp = &L->ds.preprocess;
-    size_t n_in = t->n_cols - (L->target_col != NO_COLUMN);
+    enum nncl_status ist = check_ignore_list(t, L->o.ignore);
+    if (ist) return ist;
+    size_t n_in = 0;
+    for (size_t j = 0; j < t->n_cols; j++) n_in += j != L->target_col && !in_list(L->o.ignore, t->header[j]);
     if (n_in == 0) {
-        return nncl_set_error(NNCL_ERR_FORMAT, "%s: no input columns: the only column is the target \"%s\"", t->path,
-                              t->header[L->target_col]);
+        return nncl_set_error(NNCL_ERR_FORMAT, "%s: no input columns left besides the target and the ignored ones",
+                              t->path);
     }
     L->input_cols = malloc(n_in * sizeof *L->input_cols);
     pp->columns = calloc(n_in, sizeof *pp->columns);
     if (!L->input_cols || !pp->columns) return nncl_set_error(NNCL_ERR_OOM, "%s: out of memory", t->path);
     for (size_t j = 0; j < t->n_cols; j++) {
-        if (j != L->target_col) L->input_cols[pp->n_columns++] = j;
+        if (j != L->target_col && !in_list(L->o.ignore, t->header[j])) L->input_cols[pp->n_columns++] = j;
     }
     if (L->target_col != NO_COLUMN) memcpy(pp->target, t->header[L->target_col], strlen(t->header[L->target_col]) + 1);
     pp->target_mean = 0.0;
