@@ -30,6 +30,11 @@ enum nncl_status nncl_backend_synchronize(struct nncl_backend *be) {
     return be->iface.synchronize ? be->iface.synchronize(be) : NNCL_OK;
 }
 
+enum nncl_status nncl_backend_memory(struct nncl_backend *be, size_t *total, size_t *max_alloc) {
+    if (!be || !total || !max_alloc) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_backend_memory: NULL argument");
+    return be->iface.memory(be, total, max_alloc);
+}
+
 enum nncl_status nncl_buffer_alloc(struct nncl_backend *be, size_t nbytes, struct nncl_buffer **out) {
     if (!be || !out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_buffer_alloc: backend or out is NULL");
     *out = NULL;

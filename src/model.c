@@ -231,6 +231,63 @@ enum nncl_status nncl_model_set_params(struct nncl_model *m, const float *in, si
     return nncl_tensor_set(&p, in, n);
 }
 
+size_t nncl_model_workspace_bytes(const struct nncl_model_spec *s, size_t rows) {
+    size_t floats = 0;
+    for (size_t l = 0; l < s->n_layers; l++) floats += 3 * rows * nncl_layer_out(s, l);
+    if (s->output_softmax) floats += rows * nncl_model_outputs(s);
+    return floats * sizeof(float);
+}
+
+/* Whether any of the tensor's values is NaN or infinite (a blocking read). */
+static int tensor_nonfinite(const struct nncl_tensor *t) {
+    const size_t n = t->rows * t->cols;
+    float *v = malloc(n * sizeof *v);
+    int bad = 0;
+    if (!v || nncl_tensor_get(t, v, n) != NNCL_OK) bad = -1;
+    for (size_t i = 0; bad == 0 && i < n; i++) bad = !isfinite(v[i]);
+    free(v);
+    return bad == 1;
+}
+
+int nncl_model_find_nonfinite(struct nncl_model *m, size_t rows, int check_grads, char *where, size_t cap) {
+    const struct nncl_model_spec *s = &m->spec;
+    const size_t last = s->n_layers - 1;
+    for (size_t l = 0; l < s->n_layers; l++) {
+        const char *act = l == last && s->loss == NNCL_LOSS_XENT ? "softmax"
+                          : l == last && s->loss == NNCL_LOSS_BCE ? "sigmoid"
+                          : l == last && s->output_softmax        ? "softmax"
+                                                                  : nncl_act_name(s->layers[l].act);
+        struct nncl_tensor sl = nncl_tensor_view(m->work, m->s_off[l], rows, nncl_layer_out(s, l));
+        struct nncl_tensor xl = nncl_tensor_view(m->work, m->x_off[l], rows, nncl_layer_out(s, l));
+        const char *what = tensor_nonfinite(&sl) ? "pre-activation s = W x + b" : tensor_nonfinite(&xl) ? "output" : NULL;
+        if (what) {
+            snprintf(where, cap, "layer %zu (%zu units, %s): %s", l + 1, nncl_layer_out(s, l), act, what);
+            return 1;
+        }
+    }
+    for (size_t l = last + 1; check_grads && l-- > 0;) {
+        struct nncl_tensor dw = nncl_model_weight_grad(m, l), db = nncl_model_bias_grad(m, l);
+        if (tensor_nonfinite(&dw) || tensor_nonfinite(&db)) {
+            snprintf(where, cap, "layer %zu (%zu units): the gradient of its weights", l + 1, nncl_layer_out(s, l));
+            return 1;
+        }
+    }
+    if (check_grads) {
+        /* everything finite, yet the loss was not: the outputs are so large that the loss overflows */
+        struct nncl_tensor out = nncl_tensor_view(m->work, m->x_off[last], rows, nncl_layer_out(s, last));
+        const size_t n = rows * out.cols;
+        float *v = malloc(n * sizeof *v), big = 0.0f;
+        if (v && nncl_tensor_get(&out, v, n) == NNCL_OK) {
+            for (size_t i = 0; i < n; i++) big = fabsf(v[i]) > big ? fabsf(v[i]) : big;
+        }
+        free(v);
+        snprintf(where, cap, "the loss: the outputs of layer %zu reach %g, so the %s loss overflows", last + 1,
+                 (double)big, nncl_loss_name(s->loss));
+        return 1;
+    }
+    return 0;
+}
+
 enum nncl_status nncl_model_reserve(struct nncl_model *m, size_t rows) {
     if (rows <= m->batch_cap) return NNCL_OK;
     const struct nncl_model_spec *s = &m->spec;

@@ -29,6 +29,17 @@ struct nncl_model {
     struct nncl_preprocess preprocess;
 };
 
+/**
+ * After a forward (and optionally backward) pass over `rows` rows, finds the first non-finite value in
+ * pass order: layer by layer the pre-activations s and outputs x, then the gradients from the last
+ * layer back. Writes e.g. "layer 2 (128 units, relu): pre-activation s" into `where` and returns 1, or
+ * returns 0 when everything is finite. Reads device memory: for the failure path only.
+ */
+int nncl_model_find_nonfinite(struct nncl_model *m, size_t rows, int check_grads, char *where, size_t cap);
+
+/** Bytes of per-batch workspace for `rows` rows. */
+size_t nncl_model_workspace_bytes(const struct nncl_model_spec *s, size_t rows);
+
 /** Grows the workspace to at least `rows` rows. */
 enum nncl_status nncl_model_reserve(struct nncl_model *m, size_t rows);
 

@@ -205,12 +205,21 @@ static void shuffle(float *idx, size_t n, uint64_t *rng) {
 struct trainer {
     struct nncl_model *m;
     const struct nncl_train_options *o;
-    struct device_data data;
+    const struct nncl_dataset *host; /* the caller's data */
+    struct nncl_memory_plan plan;
+    struct device_data data;         /* empty when streaming */
     struct batch_space batch;
     struct optimizer_state opt;
-    struct nncl_buffer *idx_buf; /* this epoch's training order, then the validation examples */
-    float *order;                /* host copy of the same */
-    size_t n_train, n_val, batch_rows;
+    struct nncl_buffer *idx_buf;     /* this epoch's training order, then the validation examples */
+    float *order;                    /* host copy of the same */
+    size_t n_train, n_val, batch_rows, steps_per_epoch;
+    /* per step of the epoch: [2s] its summed loss, [2s+1] the sum of its gradient; non-finite marks the
+     * step where training diverged (read once per epoch) */
+    struct nncl_buffer *health;
+    float *health_host;
+    /* parameters and optimizer state at the start of the epoch: the last good state */
+    struct nncl_buffer *snapshot;
+    float *host_x, *host_t;          /* streaming: the batch assembled on the host */
 };
 
 static void trainer_free(struct trainer *tr) {
@@ -218,54 +227,189 @@ static void trainer_free(struct trainer *tr) {
     nncl_buffer_free(tr->batch.buf);
     nncl_buffer_free(tr->opt.buf);
     nncl_buffer_free(tr->idx_buf);
+    nncl_buffer_free(tr->health);
+    nncl_buffer_free(tr->snapshot);
     free(tr->order);
+    free(tr->health_host);
+    free(tr->host_x);
+    free(tr->host_t);
 }
 
-/* Gathers the rows listed at idx_buf[first .. first + rows) into the batch tensors. */
+/* The rows listed at order[first .. first + rows) into the batch tensors: gathered on the device, or,
+ * when the data set is streamed, on the host and copied over (the one host copy per step streaming costs). */
 static enum nncl_status gather(struct trainer *tr, size_t first, size_t rows) {
-    struct nncl_tensor idx = nncl_tensor_view(tr->idx_buf, first, rows, 1);
     struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
-    TRY(nncl_op_gather_rows(tr->m->be, &tr->data.x, &idx, &x));
-    return nncl_op_gather_rows(tr->m->be, &tr->data.y, &idx, &t);
+    if (!tr->plan.streaming) {
+        struct nncl_tensor idx = nncl_tensor_view(tr->idx_buf, first, rows, 1);
+        TRY(nncl_op_gather_rows(tr->m->be, &tr->data.x, &idx, &x));
+        return nncl_op_gather_rows(tr->m->be, &tr->data.y, &idx, &t);
+    }
+    const size_t in = tr->host->n_inputs, out = tr->host->n_outputs;
+    for (size_t r = 0; r < rows; r++) {
+        const size_t i = (size_t)tr->order[first + r];
+        memcpy(tr->host_x + r * in, tr->host->x + i * in, in * sizeof(float));
+        memcpy(tr->host_t + r * out, tr->host->y + i * out, out * sizeof(float));
+    }
+    TRY(nncl_tensor_set(&x, tr->host_x, rows * in));
+    return nncl_tensor_set(&t, tr->host_t, rows * out);
 }
 
-static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl_epoch_report *r) {
+static size_t batch_rows_at(const struct trainer *tr, size_t first, size_t total) {
+    return total - first < tr->batch_rows ? total - first : tr->batch_rows;
+}
+
+/* One optimizer step on the batch starting at order[first]; records its loss and gradient sums. */
+static enum nncl_status train_step(struct trainer *tr, size_t step, size_t first) {
+    struct nncl_model *m = tr->m;
+    const size_t rows = batch_rows_at(tr, first, tr->n_train);
+    TRY(gather(tr, first, rows));
+    struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
+    struct nncl_tensor loss_slot = nncl_tensor_view(tr->health, 2 * step, 1, 1);
+    struct nncl_tensor grad_slot = nncl_tensor_view(tr->health, 2 * step + 1, 1, 1);
+    struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows), out;
+    TRY(nncl_model_forward(m, &x, &t, &loss_rows, &out));
+    TRY(nncl_op_sum(m->be, 1.0f, &loss_rows, 0.0f, &loss_slot));
+    if (measures_error(m)) {
+        struct nncl_tensor err_rows = head(&tr->batch.err_rows, rows);
+        TRY(nncl_op_class_error(m->be, &out, &t, &err_rows));
+        TRY(nncl_op_sum(m->be, 1.0f, &err_rows, 1.0f, &tr->batch.acc[ACC_TRAIN_ERR]));
+    }
+    TRY(nncl_model_backward(m, &x, &t));
+    struct nncl_tensor grads = nncl_model_grads(m);
+    TRY(nncl_op_sum(m->be, 1.0f, &grads, 0.0f, &grad_slot));
+    return optimizer_step(m, tr->o, &tr->opt);
+}
+
+/* Copies parameters and optimizer state into the snapshot (to = 1) or back (to = 0). */
+static enum nncl_status snapshot_copy(struct trainer *tr, int to) {
+    const size_t p = tr->m->n_params;
+    struct nncl_tensor params = nncl_model_params(tr->m), saved = nncl_tensor_view(tr->snapshot, 0, 1, p);
+    TRY(to ? nncl_op_copy(tr->m->be, &params, &saved) : nncl_op_copy(tr->m->be, &saved, &params));
+    if (tr->opt.buf) {
+        const size_t n = nncl_buffer_size(tr->opt.buf) / sizeof(float);
+        struct nncl_tensor state = nncl_tensor_view(tr->opt.buf, 0, 1, n), saved_state = nncl_tensor_view(tr->snapshot, p, 1, n);
+        TRY(to ? nncl_op_copy(tr->m->be, &state, &saved_state) : nncl_op_copy(tr->m->be, &saved_state, &state));
+    }
+    return NNCL_OK;
+}
+
+/*
+ * Training diverged at `bad_step` of this epoch: replay the epoch from its snapshot (the same batches,
+ * deterministic ops) up to that step, then run it checking each layer, so the message can name the
+ * layer; then go back to the snapshot, the last good state.
+ */
+static enum nncl_status report_divergence(struct trainer *tr, size_t epoch, size_t bad_step, long step_at_start) {
+    char where[200] = "the loss";
+    TRY(snapshot_copy(tr, 0));
+    tr->opt.step = step_at_start;
+    for (size_t s = 0; s < bad_step; s++) TRY(train_step(tr, s, s * tr->batch_rows));
+    const size_t first = bad_step * tr->batch_rows, rows = batch_rows_at(tr, first, tr->n_train);
+    TRY(gather(tr, first, rows));
+    struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
+    struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows);
+    TRY(nncl_model_forward(tr->m, &x, &t, &loss_rows, NULL));
+    if (!nncl_model_find_nonfinite(tr->m, rows, 0, where, sizeof where)) {
+        TRY(nncl_model_backward(tr->m, &x, &t));
+        nncl_model_find_nonfinite(tr->m, rows, 1, where, sizeof where);
+    }
+    TRY(snapshot_copy(tr, 0));
+    tr->opt.step = step_at_start;
+    return nncl_set_error(NNCL_ERR_NUMERIC, "training diverged in epoch %zu, step %zu of %zu: the first non-finite "
+                          "value is in %s; the model holds the parameters from the start of epoch %zu, the last good "
+                          "state; use a smaller learning rate (now %g)", epoch, bad_step + 1, tr->steps_per_epoch,
+                          where, epoch, (double)tr->o->lr);
+}
+
+static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl_epoch_report *r, int *interrupted) {
     struct nncl_model *m = tr->m;
     const double t0 = now_seconds();
     if (tr->o->shuffle) {
         shuffle(tr->order, tr->n_train, rng);
-        struct nncl_tensor order = nncl_tensor_view(tr->idx_buf, 0, 1, tr->n_train);
-        TRY(nncl_tensor_set(&order, tr->order, tr->n_train)); /* one upload per epoch */
+        if (!tr->plan.streaming) {
+            struct nncl_tensor order = nncl_tensor_view(tr->idx_buf, 0, 1, tr->n_train);
+            TRY(nncl_tensor_set(&order, tr->order, tr->n_train)); /* one upload per epoch */
+        }
     }
+    const long step_at_start = tr->opt.step;
+    TRY(snapshot_copy(tr, 1));
     TRY(nncl_op_fill(m->be, 0.0f, &tr->batch.acc_all));
-    for (size_t first = 0; first < tr->n_train; first += tr->batch_rows) {
-        const size_t rows = tr->n_train - first < tr->batch_rows ? tr->n_train - first : tr->batch_rows;
-        TRY(gather(tr, first, rows));
-        struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
-        TRY(forward_and_count(m, &tr->batch, &x, &t, ACC_TRAIN_LOSS));
-        TRY(nncl_model_backward(m, &x, &t));
-        TRY(optimizer_step(m, tr->o, &tr->opt));
+    size_t steps = 0;
+    for (size_t first = 0; first < tr->n_train; first += tr->batch_rows, steps++) {
+        if (tr->o->stop && *tr->o->stop) { /* a host flag: no device round trip */
+            *interrupted = 1;
+            break;
+        }
+        TRY(train_step(tr, steps, first));
     }
-    for (size_t first = 0; first < tr->n_val; first += tr->batch_rows) {
-        const size_t rows = tr->n_val - first < tr->batch_rows ? tr->n_val - first : tr->batch_rows;
+    for (size_t first = 0; !*interrupted && first < tr->n_val; first += tr->batch_rows) {
+        const size_t rows = batch_rows_at(tr, first, tr->n_val);
         TRY(gather(tr, tr->n_train + first, rows));
         struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
         TRY(forward_and_count(m, &tr->batch, &x, &t, ACC_VAL_LOSS));
     }
+    /* the epoch's only blocking reads: the per-step records and the accumulators */
     float acc[ACC_COUNT];
-    TRY(nncl_tensor_get(&tr->batch.acc_all, acc, ACC_COUNT)); /* the epoch's only blocking read */
+    if (steps) TRY(nncl_tensor_get(&(struct nncl_tensor){tr->health, 0, 1, 2 * steps}, tr->health_host, 2 * steps));
+    TRY(nncl_tensor_get(&tr->batch.acc_all, acc, ACC_COUNT));
+    double loss_sum = 0.0;
+    for (size_t s = 0; s < steps; s++) {
+        if (!isfinite(tr->health_host[2 * s]) || !isfinite(tr->health_host[2 * s + 1])) {
+            return report_divergence(tr, r->epoch, s, step_at_start);
+        }
+        loss_sum += tr->health_host[2 * s];
+    }
+    size_t seen = steps * tr->batch_rows < tr->n_train ? steps * tr->batch_rows : tr->n_train;
     const double seconds = now_seconds() - t0;
     r->steps = (size_t)tr->opt.step;
-    r->train_loss = acc[ACC_TRAIN_LOSS] / (double)tr->n_train;
-    r->train_error = measures_error(m) ? acc[ACC_TRAIN_ERR] / (double)tr->n_train : NAN;
-    r->has_val = tr->n_val > 0;
+    r->train_loss = seen ? loss_sum / (double)seen : NAN;
+    r->train_error = measures_error(m) && seen ? acc[ACC_TRAIN_ERR] / (double)seen : NAN;
+    r->has_val = tr->n_val > 0 && !*interrupted;
     r->val_loss = r->has_val ? acc[ACC_VAL_LOSS] / (double)tr->n_val : NAN;
     r->val_error = r->has_val && measures_error(m) ? acc[ACC_VAL_ERR] / (double)tr->n_val : NAN;
     r->seconds = seconds;
-    r->examples_per_second = seconds > 0 ? (double)tr->n_train / seconds : 0;
-    if (!isfinite(r->train_loss) || (r->has_val && !isfinite(r->val_loss))) {
-        return nncl_set_error(NNCL_ERR_NUMERIC, "epoch %zu: the loss became %g; training diverged: use a smaller "
-                              "learning rate (now %g)", r->epoch, r->train_loss, (double)tr->o->lr);
+    r->examples_per_second = seconds > 0 ? (double)seen / seconds : 0;
+    if (r->has_val && !isfinite(r->val_loss)) {
+        TRY(snapshot_copy(tr, 0));
+        return nncl_set_error(NNCL_ERR_NUMERIC, "epoch %zu: the validation loss became %g; the model holds the "
+                              "parameters from the start of the epoch; use a smaller learning rate (now %g)", r->epoch,
+                              r->val_loss, (double)tr->o->lr);
+    }
+    return NNCL_OK;
+}
+
+static size_t mib(size_t bytes) { return (bytes + (1u << 20) - 1) >> 20; }
+
+enum nncl_status nncl_train_plan(struct nncl_model *m, const struct nncl_dataset *data,
+                                 const struct nncl_train_options *o, struct nncl_memory_plan *plan) {
+    if (!m || !data || !o || !plan) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_train_plan: NULL argument");
+    memset(plan, 0, sizeof *plan);
+    const size_t n_val = (size_t)((double)data->n * o->val_fraction), n_train = data->n - n_val;
+    const size_t rows = o->batch_size == 0 || o->batch_size > n_train ? n_train : o->batch_size;
+    const size_t steps = rows ? (n_train + rows - 1) / rows : 0, f = sizeof(float), p = m->n_params;
+    const size_t slots = o->optimizer == NNCL_OPT_ADAM ? 2 : o->optimizer == NNCL_OPT_MOMENTUM ? 1 : 0;
+    plan->parameters = p * f;
+    plan->gradients = p * f;
+    plan->optimizer_state = slots * p * f;
+    plan->snapshot = (1 + slots) * p * f;
+    plan->activations = nncl_model_workspace_bytes(&m->spec, rows);
+    plan->batch = (rows * (data->n_inputs + data->n_outputs + 2) + ACC_COUNT + 2 * steps) * f;
+    plan->dataset = (data->n * (data->n_inputs + data->n_outputs) + data->n) * f;
+    TRY(nncl_backend_memory(m->be, &plan->device_total, &plan->device_max_alloc));
+    /* leave a tenth of the device to the driver and other programs */
+    plan->limit = o->memory_limit ? o->memory_limit : plan->device_total / 10 * 9;
+    const size_t net = plan->parameters + plan->gradients + plan->optimizer_state + plan->snapshot + plan->activations +
+                       plan->batch;
+    plan->fits = net <= plan->limit && plan->activations <= plan->device_max_alloc &&
+                 plan->parameters <= plan->device_max_alloc;
+    plan->streaming = net + plan->dataset > plan->limit ||
+                      data->n * (data->n_inputs + data->n_outputs) * f > plan->device_max_alloc;
+    if (!plan->fits) {
+        return nncl_set_error(NNCL_ERR_OOM, "the net does not fit %s: it needs %zu MiB (parameters %zu, gradients "
+                              "%zu, optimizer state %zu, epoch snapshot %zu, activations for batches of %zu: %zu, batch "
+                              "%zu MiB) but %zu MiB are available (largest buffer %zu MiB); use a smaller batch or net",
+                              nncl_backend_device(m->be), mib(net), mib(plan->parameters), mib(plan->gradients),
+                              mib(plan->optimizer_state), mib(plan->snapshot), rows, mib(plan->activations),
+                              mib(plan->batch), mib(plan->limit), mib(plan->device_max_alloc));
     }
     return NNCL_OK;
 }
@@ -273,22 +417,37 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
 static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_dataset *data) {
     struct nncl_model *m = tr->m;
     const struct nncl_train_options *o = tr->o;
+    tr->host = data;
     tr->n_val = (size_t)((double)data->n * o->val_fraction);
     tr->n_train = data->n - tr->n_val;
     if (tr->n_train == 0) return nncl_set_error(NNCL_ERR_INVALID_ARG, "no training examples left after the validation split");
     tr->batch_rows = o->batch_size == 0 || o->batch_size > tr->n_train ? tr->n_train : o->batch_size;
-    TRY(upload(m->be, data, data->n, &tr->data));
+    tr->steps_per_epoch = (tr->n_train + tr->batch_rows - 1) / tr->batch_rows;
+    TRY(nncl_train_plan(m, data, o, &tr->plan));
+    if (tr->plan.streaming) {
+        nncl_log(NNCL_LOG_INFO, "the data set (%zu MiB) does not fit next to the net on %s: streaming batches from "
+                 "host memory", mib(tr->plan.dataset), nncl_backend_device(m->be));
+        tr->host_x = malloc(tr->batch_rows * data->n_inputs * sizeof(float));
+        tr->host_t = malloc(tr->batch_rows * data->n_outputs * sizeof(float));
+        if (!tr->host_x || !tr->host_t) return nncl_set_error(NNCL_ERR_OOM, "trainer: out of host memory");
+    } else {
+        TRY(upload(m->be, data, data->n, &tr->data));
+    }
     TRY(batch_space_init(m->be, tr->batch_rows, data->n_inputs, data->n_outputs, &tr->batch));
     TRY(optimizer_init(m, o, &tr->opt));
     TRY(nncl_model_reserve(m, tr->batch_rows));
+    TRY(nncl_buffer_alloc(m->be, 2 * tr->steps_per_epoch * sizeof(float), &tr->health));
+    TRY(nncl_buffer_alloc(m->be, tr->plan.snapshot, &tr->snapshot));
+    tr->health_host = malloc(2 * tr->steps_per_epoch * sizeof(float));
     tr->order = malloc(data->n * sizeof(float));
-    if (!tr->order) return nncl_set_error(NNCL_ERR_OOM, "trainer: out of host memory");
+    if (!tr->order || !tr->health_host) return nncl_set_error(NNCL_ERR_OOM, "trainer: out of host memory");
     for (size_t i = 0; i < data->n; i++) tr->order[i] = (float)i;
     if (tr->n_val) {
         /* a seeded split, so that sorted files do not put one class in the validation set */
         uint64_t split_rng = o->seed ^ 0x76616c6964617465ull;
         shuffle(tr->order, data->n, &split_rng);
     }
+    if (tr->plan.streaming) return NNCL_OK;
     TRY(nncl_buffer_alloc(m->be, data->n * sizeof(float), &tr->idx_buf));
     struct nncl_tensor all = nncl_tensor_view(tr->idx_buf, 0, 1, data->n);
     return nncl_tensor_set(&all, tr->order, data->n);
@@ -302,12 +461,13 @@ enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *dat
     struct trainer tr = {.m = m, .o = o};
     struct nncl_train_result res = {0};
     enum nncl_status st = trainer_setup(&tr, data);
+    res.streamed = tr.plan.streaming;
     uint64_t rng = o->seed;
     double best = INFINITY;
     size_t since_best = 0;
-    for (size_t epoch = 1; !st && epoch <= o->epochs; epoch++) {
+    for (size_t epoch = 1; !st && epoch <= o->epochs && !res.interrupted; epoch++) {
         struct nncl_epoch_report r = {.epoch = epoch};
-        st = run_epoch(&tr, &rng, &r);
+        st = run_epoch(&tr, &rng, &r, &res.interrupted);
         if (st) break;
         res.epochs = epoch;
         res.steps = r.steps;

@@ -160,16 +160,96 @@ Test(training, stops_when_converged) {
     tu_free_all();
 }
 
-/* A diverging run (huge learning rate) stops with a message naming the epoch and the learning rate. */
-Test(training, divergence_is_reported) {
+/* A diverging run (huge learning rate) stops with a message naming the epoch, the step and the layer,
+ * and leaves the model at the last good state (finite parameters). */
+Test(training, divergence_names_epoch_step_and_layer) {
     struct nncl_backend *be = tu_backend("cpu");
     struct nncl_dataset ds = alloc_data(50, 1, 1);
     for (size_t i = 0; i < ds.n; i++) ds.x[i] = (float)i, ds.y[i] = 3.0f * ds.x[i];
-    struct nncl_model *m = net(be, 1, "", 1, NNCL_LOSS_MSE, NNCL_ACT_IDENTITY, 1);
+    struct nncl_model *m = net(be, 1, "3:relu", 1, NNCL_LOSS_MSE, NNCL_ACT_IDENTITY, 1);
     struct nncl_train_options o = nncl_train_defaults();
-    o.batch_size = 0, o.optimizer = NNCL_OPT_SGD, o.lr = 10.0f, o.epochs = 200;
-    cr_assert_eq(nncl_train(m, &ds, &o, NULL), NNCL_ERR_NUMERIC);
-    cr_assert(strstr(nncl_last_error(), "smaller learning rate"), "%s", nncl_last_error());
+    o.batch_size = 10, o.optimizer = NNCL_OPT_SGD, o.lr = 10.0f, o.epochs = 200;
+    ASSERT_ERROR(nncl_train(m, &ds, &o, NULL), NNCL_ERR_NUMERIC, "epoch ", "step ", "layer ", "smaller learning rate");
+    float p[20];
+    const size_t n = nncl_model_param_count(m);
+    tu_ok(nncl_model_get_params(m, p, n), "params");
+    for (size_t i = 0; i < n; i++) cr_assert(isfinite(p[i]), "parameter %zu is %g after divergence", i, p[i]);
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+static struct nncl_dataset blobs(void) {
+    struct nncl_dataset ds = alloc_data(240, 4, 3);
+    struct tu_rng rng = {12};
+    for (size_t i = 0; i < ds.n; i++) {
+        const size_t k = i % 3;
+        for (size_t j = 0; j < 4; j++) ds.x[i * 4 + j] = tu_uniform(&rng, -1, 1) + (j == k ? 2.0f : 0.0f);
+        ds.y[i * 3 + k] = 1.0f;
+    }
+    ds.task = NNCL_TASK_CLASSIFICATION;
+    return ds;
+}
+
+/* A data set that does not fit the device is streamed from host memory, with the same result. */
+Test(training, streaming_gives_the_same_result) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = blobs();
+    float params[2][64] = {{0}};
+    int streamed[2];
+    for (int run = 0; run < 2; run++) {
+        struct nncl_model *m = net(be, 4, "6:tanh", 3, NNCL_LOSS_XENT, NNCL_ACT_IDENTITY, 4);
+        struct nncl_train_options o = nncl_train_defaults();
+        o.epochs = 3, o.batch_size = 16, o.val_fraction = 0.25f;
+        struct nncl_memory_plan plan;
+        tu_ok(nncl_train_plan(m, &ds, &o, &plan), "plan");
+        /* the second run gets just enough memory for the net, not for the data set */
+        if (run == 1) o.memory_limit = plan.parameters + plan.gradients + plan.optimizer_state + plan.snapshot +
+                                       plan.activations + plan.batch + 64;
+        struct nncl_train_result r;
+        tu_ok(nncl_train(m, &ds, &o, &r), "train");
+        streamed[run] = r.streamed;
+        tu_ok(nncl_model_get_params(m, params[run], nncl_model_param_count(m)), "params");
+        nncl_model_free(m);
+    }
+    cr_assert(!streamed[0] && streamed[1], "streamed: %d %d", streamed[0], streamed[1]);
+    cr_assert(memcmp(params[0], params[1], sizeof params[0]) == 0, "streaming changed the result");
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+/* A net that cannot fit is refused before training, with the sizes involved. */
+Test(training, net_too_large_is_refused) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = blobs();
+    struct nncl_model *m = net(be, 4, "6:tanh", 3, NNCL_LOSS_XENT, NNCL_ACT_IDENTITY, 4);
+    struct nncl_train_options o = nncl_train_defaults();
+    o.memory_limit = 1000;
+    ASSERT_ERROR(nncl_train(m, &ds, &o, NULL), NNCL_ERR_OOM, "does not fit", "parameters", "activations", "MiB");
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static int stop_after_first(const struct nncl_epoch_report *r, void *user) {
+    (void)user;
+    if (r->epoch == 1) stop_flag = 1;
+    return 0;
+}
+
+/* The stop flag (what nncl's SIGINT handler sets) ends training after the current step. */
+Test(training, stop_flag_interrupts) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = blobs();
+    struct nncl_model *m = net(be, 4, "6:tanh", 3, NNCL_LOSS_XENT, NNCL_ACT_IDENTITY, 4);
+    struct nncl_train_options o = nncl_train_defaults();
+    o.epochs = 50, o.batch_size = 16, o.stop = &stop_flag, o.on_epoch = stop_after_first;
+    struct nncl_train_result r;
+    tu_ok(nncl_train(m, &ds, &o, &r), "train");
+    cr_assert(r.interrupted, "not interrupted");
+    cr_assert_eq(r.steps, 15, "one epoch of 15 steps ran, then the flag stopped it (steps %zu)", r.steps);
     nncl_model_free(m);
     nncl_dataset_free(&ds);
     tu_free_all();

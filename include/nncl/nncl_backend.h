@@ -52,6 +52,12 @@ const char *nncl_backend_device(const struct nncl_backend *be);
 /** Blocks until all work queued on the backend has finished; reports the first asynchronous error. */
 enum nncl_status nncl_backend_synchronize(struct nncl_backend *be);
 
+/**
+ * The device's memory in bytes and the largest single buffer it can allocate (for the CPU reference:
+ * the machine's physical memory for both). Used to refuse nets that cannot fit before training.
+ */
+enum nncl_status nncl_backend_memory(struct nncl_backend *be, size_t *total, size_t *max_alloc);
+
 /** Names of the backends compiled into this library, NULL-terminated; for tests and benchmarks. */
 const char *const *nncl_backend_list(void);
 

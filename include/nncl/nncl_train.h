@@ -7,6 +7,8 @@
 #ifndef NNCL_TRAIN_H
 #define NNCL_TRAIN_H
 
+#include <signal.h>
+
 #include "nncl_data.h"
 #include "nncl_model.h"
 
@@ -50,6 +52,9 @@ struct nncl_train_options {
     size_t patience;        /*   tol within `patience` epochs, or training stops; patience 0 disables it */
     nncl_epoch_fn on_epoch; /* optional */
     void *user_data;
+    volatile sig_atomic_t *stop; /* optional: when it becomes non-zero (a SIGINT handler), training stops after
+                                    the current step with result->interrupted set */
+    size_t memory_limit;    /* bytes the trainer may use on the device; 0: what the backend reports */
 };
 
 /** Defaults: batch 128, 10 epochs, Adam lr 1e-3 (0.9, 0.999, 1e-8), shuffle, seed 1, no validation, no stop rule. */
@@ -59,6 +64,8 @@ struct nncl_train_result {
     size_t epochs;          /* epochs run */
     size_t steps;
     int converged;          /* stopped by the stop rule */
+    int interrupted;        /* stopped through options.stop */
+    int streamed;           /* the data set did not fit the device: batches were copied from host memory */
     struct nncl_epoch_report last;
 };
 
@@ -68,6 +75,26 @@ struct nncl_train_result {
  */
 enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *data, const struct nncl_train_options *opts,
                             struct nncl_train_result *result);
+
+/** What training will allocate on the device, in bytes (nncl train --dry-run prints it). */
+struct nncl_memory_plan {
+    size_t parameters, gradients, optimizer_state;
+    size_t snapshot;     /* parameters and optimizer state at the start of each epoch: the last good state
+                            to return to, and the starting point to replay a diverged step from */
+    size_t activations;  /* per-batch workspace of every layer (s, x and delta) */
+    size_t batch;        /* the batch's inputs, targets and per-step loss records */
+    size_t dataset;      /* the data set and its example order, when it is kept on the device */
+    size_t device_total, device_max_alloc, limit;
+    int fits;            /* the net fits at all (everything but the data set) */
+    int streaming;       /* the data set does not fit: each batch is copied from host memory */
+};
+
+/**
+ * Plans the memory of nncl_train(m, data, opts). NNCL_ERR_OOM when the net itself does not fit, with
+ * every size in the message; a data set that does not fit is streamed instead (plan->streaming).
+ */
+enum nncl_status nncl_train_plan(struct nncl_model *m, const struct nncl_dataset *data,
+                                 const struct nncl_train_options *opts, struct nncl_memory_plan *plan);
 
 /** Mean loss and classification error (NaN for regression) of `m` over `data`, in batches of `batch_size`. */
 enum nncl_status nncl_evaluate(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, double *loss,

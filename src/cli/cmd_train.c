@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* getopt_long */
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,6 +53,9 @@ static void help(void) {
            "output:\n"
            "  --out FILE             save the model (safetensors, written atomically)\n"
            "  --metrics FILE         one CSV row per epoch\n"
+           "  --checkpoint-every N   also save the model to --out every N epochs (atomically)\n"
+           "  --dry-run              print the memory plan for the chosen backend and stop\n"
+           "Ctrl-C stops after the current step and saves the model to --out; a second Ctrl-C exits at once.\n"
            "  --quiet                no per-epoch lines\n");
 }
 
@@ -59,18 +63,20 @@ struct train_args {
     struct cli_data_opts data;
     const char *hidden, *loss, *output_act, *init, *init_from, *optimizer, *backend, *out, *metrics;
     struct nncl_train_options opts;
-    int lr_given, quiet;
+    size_t checkpoint_every;
+    int lr_given, quiet, dry_run;
 };
 
 static int parse_args(int argc, char **argv, struct train_args *a) {
     enum { O_LABELS = 256, O_TARGET, O_TASK, O_VAL, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM,
            O_WD, O_BATCH, O_EPOCHS, O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_DATASET,
-           O_DATA, O_QUIET, O_HELP, O_SPLIT, O_IGNORE };
+           O_DATA, O_QUIET, O_HELP, O_SPLIT, O_IGNORE, O_CHECKPOINT, O_DRYRUN };
     static const struct option long_opts[] = {
         {"data", required_argument, 0, O_DATA}, {"labels", required_argument, 0, O_LABELS},
         {"dataset", required_argument, 0, O_DATASET}, {"split", required_argument, 0, O_SPLIT},
         {"target", required_argument, 0, O_TARGET}, {"task", required_argument, 0, O_TASK},
         {"ignore", required_argument, 0, O_IGNORE},
+        {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
         {"val-split", required_argument, 0, O_VAL}, {"hidden", required_argument, 0, O_HIDDEN},
         {"loss", required_argument, 0, O_LOSS}, {"output-act", required_argument, 0, O_OUTACT},
         {"init", required_argument, 0, O_INIT}, {"init-from", required_argument, 0, O_INITFROM},
@@ -99,6 +105,8 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_TARGET: a->data.target = optarg; break;
         case O_TASK: a->data.task = optarg; break;
         case O_IGNORE: a->data.ignore = optarg; break;
+        case O_CHECKPOINT: rc = cli_parse_size(CMD, "--checkpoint-every", optarg, &a->checkpoint_every); break;
+        case O_DRYRUN: a->dry_run = 1; break;
         case O_VAL: rc = cli_parse_float(CMD, "--val-split", optarg, &a->opts.val_fraction); break;
         case O_HIDDEN: a->hidden = optarg; break;
         case O_LOSS: a->loss = optarg; break;
@@ -125,7 +133,18 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         if (rc) return rc;
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
+    if (a->checkpoint_every && !a->out) return cli_usage_error(CMD, "--checkpoint-every needs --out FILE to write to");
     return CLI_OK;
+}
+
+/* Ctrl-C: the first sets the trainer's stop flag (it stops after the current step and the model is
+ * saved); the second exits at once. */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    if (interrupted) _exit(130);
+    interrupted = 1;
 }
 
 /* The net the options describe, with the head chosen by the data's task unless overridden. */
@@ -174,10 +193,19 @@ struct progress {
     FILE *metrics;
     int tty, quiet;
     size_t epochs;
+    const struct nncl_model *model;
+    const char *out;
+    size_t checkpoint_every;
+    int checkpoint_failed;
 };
 
 static int on_epoch(const struct nncl_epoch_report *r, void *user) {
     struct progress *p = user;
+    if (p->checkpoint_every && r->epoch % p->checkpoint_every == 0 && nncl_model_save(p->model, p->out)) {
+        fprintf(stderr, "nncl train: checkpoint after epoch %zu failed: %s\n", r->epoch, nncl_last_error());
+        p->checkpoint_failed = 1;
+        return 1;
+    }
     if (p->metrics) {
         fprintf(p->metrics, "%zu,%zu,%.9g,%.9g,%.9g,%.9g,%.6f\n", r->epoch, r->steps, r->train_loss, r->train_error,
                 r->val_loss, r->val_error, r->seconds);
@@ -205,6 +233,30 @@ static int on_epoch(const struct nncl_epoch_report *r, void *user) {
                 metric, val, r->examples_per_second, r->seconds);
     }
     return 0;
+}
+
+static int dry_run(const struct train_args *a, struct nncl_model *model, const struct nncl_dataset *ds) {
+    struct nncl_memory_plan plan;
+    const enum nncl_status st = nncl_train_plan(model, ds, &a->opts, &plan);
+    if (st && st != NNCL_ERR_OOM) return cli_fail(CMD, "memory plan");
+    const double m = 1024.0 * 1024.0;
+    printf("memory plan on %s (%s)\n", nncl_backend_name(nncl_model_backend(model)), nncl_backend_device(nncl_model_backend(model)));
+    printf("  parameters        %10.2f MiB  (%zu floats)\n", (double)plan.parameters / m, nncl_model_param_count(model));
+    printf("  gradients         %10.2f MiB\n", (double)plan.gradients / m);
+    printf("  optimizer state   %10.2f MiB  (%s)\n", (double)plan.optimizer_state / m, nncl_optimizer_name(a->opts.optimizer));
+    printf("  epoch snapshot    %10.2f MiB  (last good parameters and optimizer state)\n", (double)plan.snapshot / m);
+    printf("  activations       %10.2f MiB  (per batch)\n", (double)plan.activations / m);
+    printf("  batch             %10.2f MiB\n", (double)plan.batch / m);
+    printf("  data set          %10.2f MiB  (%zu examples)%s\n", (double)plan.dataset / m, ds->n,
+           plan.streaming ? ": does not fit, streamed from host memory batch by batch" : ": kept on the device");
+    printf("  available         %10.2f MiB  of %.2f MiB (largest buffer %.2f MiB)\n", (double)plan.limit / m,
+           (double)plan.device_total / m, (double)plan.device_max_alloc / m);
+    if (!plan.fits) {
+        fprintf(stderr, "nncl train: %s\n", nncl_last_error());
+        return CLI_FAIL;
+    }
+    printf("the net fits%s\n", plan.streaming ? "; the data set is streamed" : " with the data set");
+    return CLI_OK;
 }
 
 static double seconds_now(void) {
@@ -247,7 +299,14 @@ static int run(struct train_args *a, struct nncl_backend *be) {
     if (!rc && a->optimizer && nncl_optimizer_from_name(a->optimizer, &a->opts.optimizer)) rc = cli_fail(CMD, "--optimizer");
     if (!rc && !a->lr_given && a->opts.optimizer != NNCL_OPT_ADAM) a->opts.lr = 0.01f;
 
-    struct progress prog = {.tty = isatty(fileno(stderr)), .quiet = a->quiet, .epochs = a->opts.epochs};
+    struct progress prog = {.tty = isatty(fileno(stderr)), .quiet = a->quiet, .epochs = a->opts.epochs,
+                            .model = model, .out = a->out, .checkpoint_every = a->checkpoint_every};
+    if (!rc && a->dry_run) {
+        rc = dry_run(a, model, &ds);
+        nncl_model_free(model);
+        nncl_dataset_free(&ds);
+        return rc ? rc : CLI_OK;
+    }
     if (!rc && a->metrics) {
         prog.metrics = fopen(a->metrics, "w");
         if (!prog.metrics) {
@@ -262,29 +321,41 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         fprintf(stderr, "nncl train: %zu examples, %zu inputs, %zu outputs; %zu layers, %zu parameters, loss %s; "
                         "%s lr %g, batch %zu; backend %s\n", ds.n, ds.n_inputs, ds.n_outputs, s->n_layers,
                 nncl_model_param_count(model), nncl_loss_name(s->loss), nncl_optimizer_name(a->opts.optimizer),
-                (double)a->opts.lr, a->opts.batch_size ? a->opts.batch_size : ds.n, nncl_backend_device(be));
+                (double)a->opts.lr, a->opts.batch_size && a->opts.batch_size < ds.n ? a->opts.batch_size : ds.n,
+                nncl_backend_device(be));
         a->opts.on_epoch = on_epoch;
         a->opts.user_data = &prog;
+        a->opts.stop = &interrupted;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_sigint;
+        sigaction(SIGINT, &sa, NULL);
         struct nncl_train_result res;
+        memset(&res, 0, sizeof res);
         const double t0 = seconds_now();
         if (a->opts.epochs > 0 && nncl_train(model, &ds, &a->opts, &res)) {
             rc = cli_fail(CMD, "training stopped");
+        } else if (prog.checkpoint_failed) {
+            rc = CLI_FAIL;
         } else if (a->opts.epochs > 0) {
-            fprintf(stderr, "nncl train: %zu epochs, %zu steps in %.2f s%s\n", res.epochs, res.steps, seconds_now() - t0,
-                    res.converged ? " (stopped: the loss stopped improving)" : "");
+            fprintf(stderr, "nncl train: %zu epochs, %zu steps in %.2f s%s%s\n", res.epochs, res.steps,
+                    seconds_now() - t0, res.converged ? " (stopped: the loss stopped improving)" : "",
+                    res.interrupted ? " (interrupted)" : "");
         }
+        if (res.interrupted && !rc) rc = 130; /* saved below, then the conventional status of an interrupt */
     }
     if (prog.metrics && fclose(prog.metrics) != 0 && !rc) {
         fprintf(stderr, "nncl train: --metrics %s: write failed\n", a->metrics);
         rc = CLI_FAIL;
     }
-    if (!rc && a->out) {
+    if ((!rc || rc == 130) && a->out) {
         if (nncl_model_save(model, a->out)) {
             rc = cli_fail(CMD, "cannot save the model");
         } else {
             fprintf(stderr, "nncl train: model saved to %s\n", a->out);
         }
     }
+    if (rc == 130) fprintf(stderr, "nncl train: interrupted\n");
     if (!rc && a->data.dataset) {
         /* the main job: report accuracy on the held-out test split */
         struct cli_data_opts test = a->data;

@@ -2,8 +2,11 @@
  * cpu_backend.c: the CPU reference backend: its vtable, its op table and its host-memory buffers.
  * Ops run synchronously on the calling thread (gemm may use OpenMP threads).
  */
+#define _POSIX_C_SOURCE 200809L /* sysconf */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../status_impl.h"
 #include "cpu_impl.h"
@@ -64,6 +67,15 @@ static enum nncl_status cpu_buffer_read(struct nncl_backend *be, struct nncl_buf
     return NNCL_OK;
 }
 
+/* The machine's physical memory: the reference's buffers are ordinary host memory. */
+static enum nncl_status cpu_memory(struct nncl_backend *be, size_t *total, size_t *max_alloc) {
+    (void)be;
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    *total = pages > 0 && page > 0 ? (size_t)pages * (size_t)page : SIZE_MAX;
+    *max_alloc = *total;
+    return NNCL_OK;
+}
+
 static const struct nncl_backend_i cpu_iface = {
     .name = "cpu",
     .free = cpu_free,
@@ -72,6 +84,7 @@ static const struct nncl_backend_i cpu_iface = {
     .buffer_write = cpu_buffer_write,
     .buffer_read = cpu_buffer_read,
     .synchronize = NULL, /* optional: every op has finished when it returns */
+    .memory = cpu_memory,
     .ops = cpu_ops,
 };
 

@@ -73,6 +73,13 @@ static enum nncl_status cl_synchronize(struct nncl_backend *be) {
     return NNCL_OK;
 }
 
+static enum nncl_status cl_memory(struct nncl_backend *be, size_t *total, size_t *max_alloc) {
+    const struct cl_state *st = cl_state_of(be);
+    *total = (size_t)st->global_mem;
+    *max_alloc = (size_t)st->max_alloc;
+    return NNCL_OK;
+}
+
 static void cl_free(struct nncl_backend *be) {
     struct cl_state *st = cl_state_of(be);
     if (st) {
@@ -95,6 +102,7 @@ static const struct nncl_backend_i cl_iface = {
     .buffer_write = cl_buffer_write,
     .buffer_read = cl_buffer_read,
     .synchronize = cl_synchronize,
+    .memory = cl_memory,
     .ops = cl_ops,
 };
 

@@ -129,6 +129,8 @@ enum nncl_status cl_device_select(struct cl_state *st) {
                                   &st->max_group_size, NULL));
     NNCL_CL_CHECK(clGetDeviceInfo(st->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof st->compute_units,
                                   &st->compute_units, NULL));
+    NNCL_CL_CHECK(clGetDeviceInfo(st->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof st->global_mem, &st->global_mem, NULL));
+    NNCL_CL_CHECK(clGetDeviceInfo(st->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof st->max_alloc, &st->max_alloc, NULL));
     return NNCL_OK;
 }
 

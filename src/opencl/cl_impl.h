@@ -61,6 +61,7 @@ struct cl_state {
     cl_kernel kernels[CL_KERNEL_COUNT];    /* NULL until first use */
     size_t max_group_size;                 /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
     cl_uint compute_units;
+    cl_ulong global_mem, max_alloc;        /* CL_DEVICE_GLOBAL_MEM_SIZE, CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     int is_gpu;
     char device_name[128];
     char platform_name[128];
