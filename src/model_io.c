@@ -97,6 +97,15 @@ enum nncl_status nncl_model_save(const struct nncl_model *m, const char *path) {
 
 /* ---- loading ----------------------------------------------------------------------------------- */
 
+/*
+ * A JSON number that is a whole count from 1 to `max`. Converting a double beyond SIZE_MAX to size_t is
+ * undefined behaviour, and a fraction would be truncated silently, so both are checked first.
+ */
+static int json_count(const cJSON *item, double max) {
+    return cJSON_IsNumber(item) && item->valuedouble >= 1 && item->valuedouble <= max &&
+           item->valuedouble == floor(item->valuedouble);
+}
+
 static enum nncl_status parse_architecture(const char *path, const char *text, struct nncl_model_spec *s) {
     memset(s, 0, sizeof *s);
     cJSON *root = text ? cJSON_Parse(text) : NULL;
@@ -105,7 +114,8 @@ static enum nncl_status parse_architecture(const char *path, const char *text, s
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
     const cJSON *loss = cJSON_GetObjectItemCaseSensitive(root, "loss");
     const cJSON *softmax = cJSON_GetObjectItemCaseSensitive(root, "output_softmax");
-    if (!cJSON_IsObject(root) || !cJSON_IsNumber(inputs) || inputs->valuedouble < 1 || !cJSON_IsArray(layers) ||
+    /* 2^53: the largest count a double holds exactly; the tensors in the file bound it further */
+    if (!cJSON_IsObject(root) || !json_count(inputs, 9007199254740992.0) || !cJSON_IsArray(layers) ||
         !cJSON_IsString(loss)) {
         st = nncl_set_error(NNCL_ERR_FORMAT, "%s: the \"architecture\" metadata is missing or malformed (needs inputs, "
                             "layers and loss); the file is damaged or not written by nncl", path);
@@ -120,8 +130,8 @@ static enum nncl_status parse_architecture(const char *path, const char *text, s
             const cJSON *units = cJSON_GetObjectItemCaseSensitive(layer, "units");
             const cJSON *act = cJSON_GetObjectItemCaseSensitive(layer, "activation");
             const cJSON *param = cJSON_GetObjectItemCaseSensitive(layer, "param");
-            if (s->n_layers >= NNCL_MAX_LAYERS || !cJSON_IsNumber(units) || units->valuedouble < 1 ||
-                units->valuedouble > 1e6 || !cJSON_IsString(act) || !cJSON_IsNumber(param)) {
+            if (s->n_layers >= NNCL_MAX_LAYERS || !json_count(units, 1e6) || !cJSON_IsString(act) ||
+                !cJSON_IsNumber(param)) {
                 st = nncl_set_error(NNCL_ERR_FORMAT, "%s: layer %zu of the architecture is malformed", path,
                                     s->n_layers);
                 break;
@@ -179,13 +189,11 @@ static enum nncl_status load_into(struct st_file *f, struct nncl_backend *be, st
     struct nncl_model_spec spec;
     enum nncl_status st = parse_architecture(path, st_metadata(f, "architecture"), &spec);
     if (st) return st;
-    struct nncl_model *m = NULL;
-    st = nncl_model_init(be, &spec, NNCL_INIT_ZERO, 0, &m);
-    if (st) return st;
-    float *params = malloc(m->n_params * sizeof(float));
-    if (!params) st = nncl_set_error(NNCL_ERR_OOM, "%s: out of host memory", path);
-    for (size_t l = 0; !st && l < spec.n_layers; l++) {
-        for (int is_bias = 0; !st && is_bias < 2; is_bias++) {
+    /* Every tensor is checked against the architecture before the model is made: the architecture alone
+     * could ask for 10^12 parameters, but tensors that the file really holds bound the allocation. */
+    const struct st_tensor *tensors[NNCL_MAX_LAYERS][2];
+    for (size_t l = 0; l < spec.n_layers; l++) {
+        for (int is_bias = 0; is_bias < 2; is_bias++) {
             char name[32];
             snprintf(name, sizeof name, "layers.%zu.%s", l, is_bias ? "bias" : "weight");
             const struct st_tensor *t = st_find(f, name);
@@ -197,10 +205,20 @@ static enum nncl_status load_into(struct st_file *f, struct nncl_backend *be, st
                 char want[64];
                 if (is_bias) snprintf(want, sizeof want, "[%llu]", (unsigned long long)rows);
                 else snprintf(want, sizeof want, "[%llu, %llu]", (unsigned long long)rows, (unsigned long long)cols);
-                st = nncl_set_error(NNCL_ERR_FORMAT, "%s: tensor %s is %s; this model's architecture needs F32 of "
-                                    "shape %s", path, name, t ? "of another shape or type" : "missing", want);
-                break;
+                return nncl_set_error(NNCL_ERR_FORMAT, "%s: tensor %s is %s; this model's architecture needs F32 "
+                                      "of shape %s", path, name, t ? "of another shape or type" : "missing", want);
             }
+            tensors[l][is_bias] = t;
+        }
+    }
+    struct nncl_model *m = NULL;
+    st = nncl_model_init(be, &spec, NNCL_INIT_ZERO, 0, &m);
+    if (st) return st;
+    float *params = malloc(m->n_params * sizeof(float));
+    if (!params) st = nncl_set_error(NNCL_ERR_OOM, "%s: out of host memory", path);
+    for (size_t l = 0; !st && l < spec.n_layers; l++) {
+        for (int is_bias = 0; !st && is_bias < 2; is_bias++) {
+            const struct st_tensor *t = tensors[l][is_bias];
             st = st_to_float(f, t, params + (is_bias ? m->b_off[l] : m->w_off[l]), (size_t)t->count, 1);
         }
     }

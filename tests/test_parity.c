@@ -1,7 +1,7 @@
 /*
- * test_parity.c: every op case of tests/op_cases.c on every non-CPU backend, against the CPU reference.
+ * test_parity.c: every op case of src/check/op_cases.c on every non-CPU backend, against the CPU reference.
  *
- * How to add an op: give it cases in tests/op_cases.c (a 1x1 case, a prime-sized case, one larger than a
+ * How to add an op: give it cases in src/check/op_cases.c (a 1x1 case, a prime-sized case, one larger than a
  * work-group; large magnitudes where the op has an exp or a log), its shapes in op_case_shapes() and a
  * tolerance in op_case_tolerance(); document the tolerance in docs/testing.md. Nothing in this file
  * changes.
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "op_cases.h"
+#include "check/op_cases.h"
 #include "test_util.h"
 
 #define GUARD 16

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -145,6 +146,37 @@ static uint32_t be32(const unsigned char *b) {
 }
 
 /*
+ * Refuses, before anything is allocated, a header whose sizes need more than `n` bytes from the current
+ * offset when the file cannot hold them: a damaged 16-byte header can ask for 2^60 bytes, and malloc would
+ * then fail (a misleading "out of memory") or succeed lazily for a file that is only truncated. A plain
+ * file holds its size, and the message is the one idx_read would give; a gzip file decompresses to at
+ * most 1032 times its size (deflate's largest ratio, from the zlib FAQ). A file that is not regular (a
+ * pipe) gives no bound; idx_read then reports its short read.
+ */
+static enum nncl_status idx_check_size(struct idx_reader *r, size_t n, const char *what) {
+    struct stat sb;
+    if (stat(r->path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size < 0) return NNCL_OK;
+    const uint64_t size = (uint64_t)sb.st_size;
+    if (gzdirect(r->gz)) {
+        if (size >= r->offset && n <= size - r->offset) return NNCL_OK;
+        const uint64_t have = size > r->offset ? size - r->offset : 0;
+        return nncl_set_error(NNCL_ERR_FORMAT, "%s: truncated: the data ends at byte %llu, but %s needs "
+                              "%zu bytes from byte %llu (%zu missing); the file is incomplete, "
+                              "re-download or re-extract it",
+                              r->path, (unsigned long long)size, what, n, (unsigned long long)r->offset,
+                              n - (size_t)have);
+    }
+    if (size > UINT64_MAX / 1032) return NNCL_OK;
+    const uint64_t most = size * 1032;
+    if (r->offset <= most && n <= most - r->offset) return NNCL_OK;
+    return nncl_set_error(NNCL_ERR_FORMAT, "%s: truncated, or its header is damaged: %s needs %zu bytes from "
+                          "byte %llu, but %llu bytes of gzip data decompress to at most %llu bytes; "
+                          "re-download or re-extract it",
+                          r->path, what, n, (unsigned long long)r->offset, (unsigned long long)size,
+                          (unsigned long long)most);
+}
+
+/*
  * Reads the magic number and the `ndim` sizes, checking the magic against `magic` (what = "images" or
  * "labels", for the message) and that no size is zero.
  */
@@ -198,6 +230,10 @@ static enum nncl_status idx_load_images(const char *path, size_t *n_out, size_t 
                             "machine's memory", path, (unsigned)dims[0], (unsigned)dims[1], (unsigned)dims[2]);
         goto fail;
     }
+    char what[96];
+    snprintf(what, sizeof what, "the pixels of %zu images of %ux%u", n, (unsigned)dims[1], (unsigned)dims[2]);
+    st = idx_check_size(&r, n * n_pixels, what);
+    if (st) goto fail;
     bytes = malloc(n * n_pixels);
     x = malloc(n * n_pixels * sizeof *x);
     if (!bytes || !x) {
@@ -205,8 +241,6 @@ static enum nncl_status idx_load_images(const char *path, size_t *n_out, size_t 
                             (unsigned)dims[1], (unsigned)dims[2]);
         goto fail;
     }
-    char what[96];
-    snprintf(what, sizeof what, "the pixels of %zu images of %ux%u", n, (unsigned)dims[1], (unsigned)dims[2]);
     st = idx_read(&r, bytes, n * n_pixels, what);
     if (st) goto fail;
     st = idx_expect_end(&r);
@@ -236,13 +270,15 @@ static enum nncl_status idx_load_labels(const char *path, size_t *n_out, unsigne
     st = idx_read_header(&r, IDX_MAGIC_LABELS, 1, "labels", &n32);
     if (st) goto fail;
     size_t n = n32;
+    char what[64];
+    snprintf(what, sizeof what, "%zu labels", n);
+    st = idx_check_size(&r, n, what);
+    if (st) goto fail;
     labels = malloc(n);
     if (!labels) {
         st = nncl_set_error(NNCL_ERR_OOM, "%s: out of memory for %zu labels", path, n);
         goto fail;
     }
-    char what[64];
-    snprintf(what, sizeof what, "%zu labels", n);
     st = idx_read(&r, labels, n, what);
     if (st) goto fail;
     for (size_t i = 0; i < n; i++) {

@@ -1,6 +1,7 @@
 /*
  * op_cases.h: THE table of op cases. The parity tests (tests/test_parity.c) run every case on every
- * non-CPU backend against the CPU reference; the benchmarks can time the same cases. Each case fixes
+ * non-CPU backend against the CPU reference; `nncl check` runs and times the same cases on the user's
+ * device. Internal to the library. Each case fixes
  * the op, its shapes, parameters and the range of its random inputs; tolerances are per op, here.
  *
  * Shapes are chosen to break lazy kernels: a 1x1 case, prime sizes, and sizes larger than a
