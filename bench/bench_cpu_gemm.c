@@ -2,14 +2,18 @@
  * bench_cpu_gemm.c: the CPU reference's gemm (NNCL_OP_GEMM on the "cpu" backend, through the public
  * API) against OpenBLAS's cblas_sgemm, on the same shapes, in the same run, with the same thread count.
  *
- *   bench_cpu_gemm [--threads T] [--repeat R] [--json FILE] [SHAPE ...]
+ *   bench_cpu_gemm [--threads T] [--rounds N] [--repeat R] [--json FILE] [SHAPE ...]
  *
  * SHAPE is MxNxK with an optional :ab suffix giving op(A) and op(B), each n (as stored) or t
- * (transposed), e.g. 256x4096x1024:nt; without shapes the default list below runs: square 1024, the
- * three products of the large net (1024-4096-4096-1024-10) at batch 256 and those of the Fashion-MNIST
- * net (784-256-128-10) at batch 128. Each shape runs twice to warm up, then R times (default: as many
- * as fit in about half a second, at least 3) on each library; the median time is reported. The two
- * results are also compared (max |nncl - OpenBLAS| / (1 + |OpenBLAS|)), so a fast wrong answer shows.
+ * (transposed), e.g. 256x4096x1024:nt. Without shapes the default list below runs: square 1024, the
+ * large net's (1024-4096-4096-1024-10) three biggest products at batch 256 and the Fashion-MNIST net's
+ * (784-256-128-10) eight at batch 128.
+ *
+ * Timing: per shape and library, two warm-up runs, then R timed runs (default: as many as fit in about
+ * 0.3 s, 3 to 200) whose median counts. The libraries alternate N times (default 3) and each keeps its
+ * best median, so a burst of other load on the machine hurts neither side alone; a 0.2 s pause after
+ * each library lets its idle worker threads stop spinning before the other one starts. The two
+ * results are compared too (max |nncl - OpenBLAS| / (1 + |OpenBLAS|)), so a fast wrong answer shows.
  *
  * T defaults to OpenMP's default (OMP_NUM_THREADS, else the core count); both libraries get T.
  * OpenBLAS is linked into this program only. OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE in the environment
@@ -92,81 +96,97 @@ static int fail(const char *what, enum nncl_status st) {
     return 1;
 }
 
-/* How many timed runs: `repeat` when given, else enough for about 0.5 s (3 at least, 200 at most). */
+/* How many timed runs: `repeat` when given, else enough for about 0.3 s (3 at least, MAX_RUNS at most). */
+enum { MAX_RUNS = 200 };
 static int runs_for(int repeat, double warm_seconds) {
-    if (repeat > 0) return repeat;
-    int r = warm_seconds > 0 ? (int)(0.5 / warm_seconds) : 200;
-    return r < 3 ? 3 : r > 200 ? 200 : r;
+    if (repeat > 0) return repeat < MAX_RUNS ? repeat : MAX_RUNS;
+    int r = warm_seconds > 0 ? (int)(0.3 / warm_seconds) : MAX_RUNS;
+    return r < 3 ? 3 : r > MAX_RUNS ? MAX_RUNS : r;
 }
 
-static int bench_shape(struct nncl_backend *be, const struct shape *s, int repeat, struct result *out) {
+struct problem {
+    const struct shape *s;
+    struct nncl_backend *be;
+    struct nncl_tensor ta, tb, tc; /* nncl's operands, in a buffer of the CPU backend */
+    const float *a, *b;            /* OpenBLAS's, on the host, laid out the same way */
+    float *c;
+};
+
+/* One run of either library; nncl's status is returned (OpenBLAS has none). */
+static enum nncl_status run_once(const struct problem *pr, int blas) {
+    const struct shape *s = pr->s;
+    if (!blas) return nncl_op_gemm(pr->be, s->trans_a, s->trans_b, 1.0f, &pr->ta, &pr->tb, 0.0f, &pr->tc);
+    cblas_sgemm(CblasRowMajor, s->trans_a ? CblasTrans : CblasNoTrans, s->trans_b ? CblasTrans : CblasNoTrans,
+                (int)s->m, (int)s->n, (int)s->k, 1.0f, pr->a, (int)(s->trans_a ? s->m : s->k), pr->b,
+                (int)(s->trans_b ? s->k : s->n), 0.0f, pr->c, (int)s->n);
+    return NNCL_OK;
+}
+
+/* Two warm-up runs, then *ms = the median of the timed runs in milliseconds. */
+static enum nncl_status time_ms(const struct problem *pr, int blas, int repeat, double *ms) {
+    double t[MAX_RUNS];
+    enum nncl_status st;
+    double t0 = now_seconds();
+    for (int w = 0; w < 2; w++) {
+        if ((st = run_once(pr, blas))) return st;
+    }
+    const int runs = runs_for(repeat, (now_seconds() - t0) / 2);
+    for (int r = 0; r < runs; r++) {
+        t0 = now_seconds();
+        if ((st = run_once(pr, blas))) return st;
+        t[r] = now_seconds() - t0;
+    }
+    pause_briefly();
+    *ms = 1e3 * median(t, runs);
+    return NNCL_OK;
+}
+
+/* Times both libraries `rounds` times, alternating, and keeps each one's best median. */
+static int bench_shape(struct nncl_backend *be, const struct shape *s, int repeat, int rounds, struct result *out) {
     const size_t m = s->m, n = s->n, k = s->k;
     float *a = malloc(sizeof(float) * m * k), *b = malloc(sizeof(float) * k * n);
     float *c_nncl = malloc(sizeof(float) * m * n), *c_blas = malloc(sizeof(float) * m * n);
-    double *t = malloc(sizeof(double) * 200);
     struct nncl_buffer *buf = NULL;
     int rc = 1;
-    if (!a || !b || !c_nncl || !c_blas || !t) {
+    if (!a || !b || !c_nncl || !c_blas) {
         fprintf(stderr, "bench_cpu_gemm: out of memory for %zux%zux%zu\n", m, n, k);
         goto done;
     }
     fill(a, m * k, 1);
     fill(b, k * n, 2);
-
-    /* nncl: a, b, c in one buffer of the CPU backend */
     enum nncl_status st = nncl_buffer_alloc(be, (m * k + k * n + m * n) * sizeof(float), &buf);
     if (st) {
         rc = fail("buffer_alloc", st);
         goto done;
     }
-    struct nncl_tensor ta = s->trans_a ? nncl_tensor_view(buf, 0, k, m) : nncl_tensor_view(buf, 0, m, k);
-    struct nncl_tensor tb = s->trans_b ? nncl_tensor_view(buf, m * k, n, k) : nncl_tensor_view(buf, m * k, k, n);
-    struct nncl_tensor tc = nncl_tensor_view(buf, m * k + k * n, m, n);
-    if ((st = nncl_tensor_set(&ta, a, m * k)) || (st = nncl_tensor_set(&tb, b, k * n))) {
+    struct problem pr = {
+        .s = s,
+        .be = be,
+        .ta = s->trans_a ? nncl_tensor_view(buf, 0, k, m) : nncl_tensor_view(buf, 0, m, k),
+        .tb = s->trans_b ? nncl_tensor_view(buf, m * k, n, k) : nncl_tensor_view(buf, m * k, k, n),
+        .tc = nncl_tensor_view(buf, m * k + k * n, m, n),
+        .a = a,
+        .b = b,
+        .c = c_blas,
+    };
+    if ((st = nncl_tensor_set(&pr.ta, a, m * k)) || (st = nncl_tensor_set(&pr.tb, b, k * n))) {
         rc = fail("tensor_set", st);
         goto done;
     }
-    double t0 = now_seconds();
-    for (int w = 0; w < 2; w++) {
-        if ((st = nncl_op_gemm(be, s->trans_a, s->trans_b, 1.0f, &ta, &tb, 0.0f, &tc))) {
+    out->nncl_ms = out->blas_ms = HUGE_VAL;
+    for (int r = 0; r < rounds; r++) {
+        double t_nncl = 0.0, t_blas = 0.0;
+        if ((st = time_ms(&pr, 0, repeat, &t_nncl)) || (st = time_ms(&pr, 1, repeat, &t_blas))) {
             rc = fail("gemm", st);
             goto done;
         }
+        out->nncl_ms = fmin(out->nncl_ms, t_nncl);
+        out->blas_ms = fmin(out->blas_ms, t_blas);
     }
-    int runs = runs_for(repeat, (now_seconds() - t0) / 2);
-    for (int r = 0; r < runs; r++) {
-        t0 = now_seconds();
-        st = nncl_op_gemm(be, s->trans_a, s->trans_b, 1.0f, &ta, &tb, 0.0f, &tc);
-        t[r] = now_seconds() - t0;
-        if (st) {
-            rc = fail("gemm", st);
-            goto done;
-        }
-    }
-    out->nncl_ms = 1e3 * median(t, runs);
-    if ((st = nncl_tensor_get(&tc, c_nncl, m * n))) {
+    if ((st = nncl_tensor_get(&pr.tc, c_nncl, m * n))) {
         rc = fail("tensor_get", st);
         goto done;
     }
-    pause_briefly();
-
-    /* OpenBLAS on host arrays laid out the same way */
-    const enum CBLAS_TRANSPOSE op_a = s->trans_a ? CblasTrans : CblasNoTrans;
-    const enum CBLAS_TRANSPOSE op_b = s->trans_b ? CblasTrans : CblasNoTrans;
-    const int lda = (int)(s->trans_a ? m : k), ldb = (int)(s->trans_b ? k : n);
-    t0 = now_seconds();
-    for (int w = 0; w < 2; w++) {
-        cblas_sgemm(CblasRowMajor, op_a, op_b, (int)m, (int)n, (int)k, 1.0f, a, lda, b, ldb, 0.0f, c_blas, (int)n);
-    }
-    runs = runs_for(repeat, (now_seconds() - t0) / 2);
-    for (int r = 0; r < runs; r++) {
-        t0 = now_seconds();
-        cblas_sgemm(CblasRowMajor, op_a, op_b, (int)m, (int)n, (int)k, 1.0f, a, lda, b, ldb, 0.0f, c_blas, (int)n);
-        t[r] = now_seconds() - t0;
-    }
-    out->blas_ms = 1e3 * median(t, runs);
-    pause_briefly();
-
     out->max_diff = 0.0;
     for (size_t i = 0; i < m * n; i++) {
         const double d = fabs((double)c_nncl[i] - c_blas[i]) / (1.0 + fabs((double)c_blas[i]));
@@ -180,7 +200,6 @@ done:
     free(b);
     free(c_nncl);
     free(c_blas);
-    free(t);
     return rc;
 }
 
@@ -232,12 +251,12 @@ static int parse_shape(const char *arg, struct shape *s) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: bench_cpu_gemm [--threads T] [--repeat R] [--json FILE] [MxNxK[:ab] ...]\n"
+    fprintf(f, "usage: bench_cpu_gemm [--threads T] [--rounds N] [--repeat R] [--json FILE] [MxNxK[:ab] ...]\n"
                "  a, b: n or t, op(A) and op(B) (default nn)\n");
 }
 
 int main(int argc, char **argv) {
-    int threads = 0, repeat = 0;
+    int threads = 0, repeat = 0, rounds = 3;
     const char *json = NULL;
     const size_t n_defaults = sizeof default_shapes / sizeof default_shapes[0];
     struct shape *shapes = malloc(sizeof *shapes * ((size_t)argc + n_defaults));
@@ -248,6 +267,8 @@ int main(int argc, char **argv) {
             threads = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
             repeat = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
+            rounds = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
             json = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0) {
@@ -275,7 +296,7 @@ int main(int argc, char **argv) {
     threads = 1;
 #endif
     openblas_set_num_threads(threads);
-    if (repeat < 0 || threads < 1) {
+    if (repeat < 0 || rounds < 1 || threads < 1) {
         usage(stderr);
         free(shapes);
         return 2;
@@ -296,14 +317,14 @@ int main(int argc, char **argv) {
         free(shapes);
         return fail("cpu backend", st);
     }
-    printf("# nncl cpu (%s) vs OpenBLAS %s, %d thread%s, median of timed runs\n", nncl_backend_device(be),
-           openblas_get_corename(), threads, threads == 1 ? "" : "s");
+    printf("# nncl cpu (%s) vs OpenBLAS %s, %d thread%s, best of %d rounds of each library's median time\n",
+           nncl_backend_device(be), openblas_get_corename(), threads, threads == 1 ? "" : "s", rounds);
     printf("%-18s %5s %5s %5s %2s %10s %10s %10s %10s %6s %9s\n", "shape", "M", "N", "K", "op", "nncl_ms",
            "nncl_GF/s", "blas_ms", "blas_GF/s", "ratio", "max_diff");
     struct result *res = calloc(count, sizeof *res);
     int rc = res ? 0 : 1;
     for (size_t i = 0; i < count && !rc; i++) {
-        rc = bench_shape(be, &shapes[i], repeat, &res[i]);
+        rc = bench_shape(be, &shapes[i], repeat, rounds, &res[i]);
         if (rc) break;
         const struct result *r = &res[i];
         printf("%-18s %5zu %5zu %5zu %c%c %10.3f %10.1f %10.3f %10.1f %6.2f %9.1e\n", r->s.name, r->s.m, r->s.n,

@@ -20,6 +20,11 @@ const char *nncl_backend_name(const struct nncl_backend *be) {
     return be->iface.name;
 }
 
+const char *nncl_backend_versions(const struct nncl_backend *be) {
+    NNCL_ASSERT(be);
+    return be->versions;
+}
+
 const char *nncl_backend_device(const struct nncl_backend *be) {
     NNCL_ASSERT(be);
     return be->device;

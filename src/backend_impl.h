@@ -33,6 +33,7 @@ struct nncl_backend {
     struct nncl_backend_i iface;
     void *context;       /* struct cpu_context, struct cl_state, ... */
     char device[512];    /* one line for nncl_backend_device() */
+    char versions[768];  /* nncl_backend_versions(): everything a result depends on */
 };
 
 struct nncl_buffer {

@@ -161,6 +161,7 @@ enum nncl_status nncl_model_init(struct nncl_backend *be, const struct nncl_mode
     if (!m) return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
     m->be = be;
     m->spec = *spec;
+    m->seed = seed;
     for (size_t l = 0; l < spec->n_layers; l++) {
         m->w_off[l] = m->n_params;
         m->n_params += nncl_layer_in(spec, l) * nncl_layer_out(spec, l);
@@ -229,6 +230,12 @@ enum nncl_status nncl_model_get_params(const struct nncl_model *m, float *out, s
 enum nncl_status nncl_model_set_params(struct nncl_model *m, const float *in, size_t n) {
     struct nncl_tensor p = nncl_model_params(m);
     return nncl_tensor_set(&p, in, n);
+}
+
+struct nncl_tensor nncl_model_layer_tensor(const struct nncl_model *m, size_t l, enum nncl_layer_tensor which,
+                                           size_t rows) {
+    const size_t off = which == NNCL_LAYER_S ? m->s_off[l] : which == NNCL_LAYER_X ? m->x_off[l] : m->d_off[l];
+    return nncl_tensor_view(m->work, off, rows, nncl_layer_out(&m->spec, l));
 }
 
 size_t nncl_model_workspace_bytes(const struct nncl_model_spec *s, size_t rows) {

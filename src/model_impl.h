@@ -22,6 +22,7 @@ struct nncl_model {
     struct nncl_buffer *work;
     size_t s_off[NNCL_MAX_LAYERS], x_off[NNCL_MAX_LAYERS], d_off[NNCL_MAX_LAYERS], g_off;
 
+    uint64_t seed; /* of the initial weights (written into model files) */
     /* what the data looked like (written into model files) */
     enum nncl_task task;
     size_t n_classes;
@@ -36,6 +37,11 @@ struct nncl_model {
  * returns 0 when everything is finite. Reads device memory: for the failure path only.
  */
 int nncl_model_find_nonfinite(struct nncl_model *m, size_t rows, int check_grads, char *where, size_t cap);
+
+/* Layer l's per-batch tensors after a pass over `rows` rows: pre-activation s, output x, delta. */
+enum nncl_layer_tensor { NNCL_LAYER_S, NNCL_LAYER_X, NNCL_LAYER_DELTA };
+struct nncl_tensor nncl_model_layer_tensor(const struct nncl_model *m, size_t layer, enum nncl_layer_tensor which,
+                                           size_t rows);
 
 /** Bytes of per-batch workspace for `rows` rows. */
 size_t nncl_model_workspace_bytes(const struct nncl_model_spec *s, size_t rows);

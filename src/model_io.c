@@ -4,7 +4,8 @@
  *   layers.{i}.bias    F32 (out)
  * and __metadata__ (strings): format = "nncl-model", format_version = "1", architecture (JSON: inputs,
  * layers with units/activation/param, loss, output_softmax), task, class_names (JSON array),
- * preprocess (JSON, the CSV transform), nncl_version, backend.
+ * preprocess (JSON, the CSV transform), nncl_version, backend, versions (nncl_backend_versions: device,
+ * driver, CLBlast and kernel versions of the backend that trained it) and seed: a run manifest.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -77,6 +78,9 @@ enum nncl_status nncl_model_save(const struct nncl_model *m, const char *path) {
                                                           params + m->b_off[l]};
         }
         /* st_metadata_entry holds mutable strings (it is also what st_read fills), hence the arrays */
+        char seed[32], k_seed[] = "seed", versions[800], k_versions[] = "versions";
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)m->seed);
+        snprintf(versions, sizeof versions, "%s", nncl_backend_versions(m->be));
         char backend[600], task[32], k_format[] = "format", v_format[] = FORMAT_NAME, k_version[] = "format_version",
              v_version[] = FORMAT_VERSION, k_arch[] = "architecture", k_task[] = "task", k_classes[] = "class_names",
              k_pre[] = "preprocess", k_nncl[] = "nncl_version", v_nncl[] = NNCL_VERSION_STRING, k_backend[] = "backend";
@@ -85,6 +89,7 @@ enum nncl_status nncl_model_save(const struct nncl_model *m, const char *path) {
         struct st_metadata_entry meta[] = {
             {k_format, v_format}, {k_version, v_version}, {k_arch, arch},   {k_task, task},
             {k_classes, classes}, {k_pre, pre},           {k_nncl, v_nncl}, {k_backend, backend},
+            {k_seed, seed},       {k_versions, versions},
         };
         st = st_write(path, tensors, 2 * s->n_layers, meta, sizeof meta / sizeof meta[0]);
     }

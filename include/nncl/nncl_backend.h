@@ -49,6 +49,13 @@ const char *nncl_backend_name(const struct nncl_backend *be);
 /** A one-line description of the device ("CPU reference", or the OpenCL device and driver). */
 const char *nncl_backend_device(const struct nncl_backend *be);
 
+/**
+ * What a result on this backend depends on, in one line: the nncl version, and for OpenCL the device,
+ * its OpenCL version, the driver, the CLBlast version and a hash of the kernel sources. Written into
+ * model files and run manifests so a result can be traced to what produced it.
+ */
+const char *nncl_backend_versions(const struct nncl_backend *be);
+
 /** Blocks until all work queued on the backend has finished; reports the first asynchronous error. */
 enum nncl_status nncl_backend_synchronize(struct nncl_backend *be);
 

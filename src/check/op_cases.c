@@ -241,3 +241,17 @@ struct op_tolerance op_case_tolerance(const struct op_case *c) {
         return (struct op_tolerance){1e-6, 2e-5};
     }
 }
+
+const char *op_case_tolerance_source(const struct op_case *c) {
+    switch (c->op) {
+    case NNCL_OP_GEMM: return "4 u K r^2: float sum of K products of size <= r^2";
+    case NNCL_OP_BIAS_GRAD: return "4 u N r: float sum over N rows";
+    case NNCL_OP_SUM: return "4 u n r |alpha|: float sum of n values";
+    case NNCL_OP_SOFTMAX_FWD:
+    case NNCL_OP_SOFTMAX_BWD:
+    case NNCL_OP_SOFTMAX_XENT_FWD:
+    case NNCL_OP_SIGMOID_BCE_FWD:
+    case NNCL_OP_MSE_FWD: return "4 u C + rel 2e-5: row sums over C columns";
+    default: return "rel 2e-5: a few ulp of exp/tanh/sqrt (OpenCL allows 3-5)";
+    }
+}

@@ -49,5 +49,7 @@ struct op_tolerance {
     double abs, rel;
 };
 struct op_tolerance op_case_tolerance(const struct op_case *c);
+/* Where the case's tolerance comes from, in a few words (for reports). */
+const char *op_case_tolerance_source(const struct op_case *c);
 
 #endif /* NNCL_OP_CASES_H */

@@ -51,5 +51,6 @@ int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif /* NNCL_CLI_H */

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check/check.h"
 #include "cli.h"
 
 static const char *const CMD = "train";
@@ -55,6 +56,11 @@ static void help(void) {
            "  --metrics FILE         one CSV row per epoch\n"
            "  --checkpoint-every N   also save the model to --out every N epochs (atomically)\n"
            "  --dry-run              print the memory plan for the chosen backend and stop\n"
+           "  --no-verify            skip the CLBlast guard: on an OpenCL device, training first checks CLBlast on\n"
+           "                         the net's own matrix products against the CPU (once per device, driver,\n"
+           "                         CLBlast version and shapes; remembered in ~/.cache/nncl)\n"
+           "  --manifest FILE        write what produced this run (seed, backend, device, driver, CLBlast and\n"
+           "                         kernel versions, options) as JSON\n"
            "Ctrl-C stops after the current step and saves the model to --out; a second Ctrl-C exits at once.\n"
            "  --quiet                no per-epoch lines\n");
 }
@@ -64,19 +70,21 @@ struct train_args {
     const char *hidden, *loss, *output_act, *init, *init_from, *optimizer, *backend, *out, *metrics;
     struct nncl_train_options opts;
     size_t checkpoint_every;
-    int lr_given, quiet, dry_run;
+    const char *manifest;
+    int lr_given, quiet, dry_run, no_verify;
 };
 
 static int parse_args(int argc, char **argv, struct train_args *a) {
     enum { O_LABELS = 256, O_TARGET, O_TASK, O_VAL, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM,
            O_WD, O_BATCH, O_EPOCHS, O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_DATASET,
-           O_DATA, O_QUIET, O_HELP, O_SPLIT, O_IGNORE, O_CHECKPOINT, O_DRYRUN };
+           O_DATA, O_QUIET, O_HELP, O_SPLIT, O_IGNORE, O_CHECKPOINT, O_DRYRUN, O_NOVERIFY, O_MANIFEST };
     static const struct option long_opts[] = {
         {"data", required_argument, 0, O_DATA}, {"labels", required_argument, 0, O_LABELS},
         {"dataset", required_argument, 0, O_DATASET}, {"split", required_argument, 0, O_SPLIT},
         {"target", required_argument, 0, O_TARGET}, {"task", required_argument, 0, O_TASK},
         {"ignore", required_argument, 0, O_IGNORE},
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
+        {"no-verify", no_argument, 0, O_NOVERIFY}, {"manifest", required_argument, 0, O_MANIFEST},
         {"val-split", required_argument, 0, O_VAL}, {"hidden", required_argument, 0, O_HIDDEN},
         {"loss", required_argument, 0, O_LOSS}, {"output-act", required_argument, 0, O_OUTACT},
         {"init", required_argument, 0, O_INIT}, {"init-from", required_argument, 0, O_INITFROM},
@@ -107,6 +115,8 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_IGNORE: a->data.ignore = optarg; break;
         case O_CHECKPOINT: rc = cli_parse_size(CMD, "--checkpoint-every", optarg, &a->checkpoint_every); break;
         case O_DRYRUN: a->dry_run = 1; break;
+        case O_NOVERIFY: a->no_verify = 1; break;
+        case O_MANIFEST: a->manifest = optarg; break;
         case O_VAL: rc = cli_parse_float(CMD, "--val-split", optarg, &a->opts.val_fraction); break;
         case O_HIDDEN: a->hidden = optarg; break;
         case O_LOSS: a->loss = optarg; break;
@@ -235,6 +245,35 @@ static int on_epoch(const struct nncl_epoch_report *r, void *user) {
     return 0;
 }
 
+/* A JSON record of what produced this run, so a result can be traced. */
+static int write_manifest(const struct train_args *a, const struct nncl_model *model, const struct nncl_dataset *ds) {
+    FILE *f = fopen(a->manifest, "w");
+    if (!f) {
+        fprintf(stderr, "nncl train: --manifest %s: cannot open for writing\n", a->manifest);
+        return CLI_FAIL;
+    }
+    const struct nncl_model_spec *s = nncl_model_get_spec(model);
+    fprintf(f, "{\n  \"command\": \"nncl train\",\n  \"nncl_version\": \"%s\",\n  \"seed\": %llu,\n", NNCL_VERSION_STRING,
+            (unsigned long long)a->opts.seed);
+    fprintf(f, "  \"backend\": \"%s\",\n  \"versions\": \"", nncl_backend_name(nncl_model_backend(model)));
+    for (const char *p = nncl_backend_versions(nncl_model_backend(model)); *p; p++) {
+        if (*p == '"' || *p == '\\') fputc('\\', f);
+        fputc(*p, f);
+    }
+    fprintf(f, "\",\n  \"data\": {\"examples\": %zu, \"inputs\": %zu, \"outputs\": %zu},\n", ds->n, ds->n_inputs,
+            ds->n_outputs);
+    fprintf(f, "  \"net\": {\"layers\": %zu, \"parameters\": %zu, \"loss\": \"%s\"},\n", s->n_layers,
+            nncl_model_param_count(model), nncl_loss_name(s->loss));
+    fprintf(f, "  \"training\": {\"optimizer\": \"%s\", \"lr\": %g, \"batch_size\": %zu, \"epochs\": %zu, "
+               "\"weight_decay\": %g, \"shuffle\": %s}\n}\n", nncl_optimizer_name(a->opts.optimizer), (double)a->opts.lr,
+            a->opts.batch_size, a->opts.epochs, (double)a->opts.weight_decay, a->opts.shuffle ? "true" : "false");
+    if (fclose(f) != 0) {
+        fprintf(stderr, "nncl train: --manifest %s: write failed\n", a->manifest);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 static int dry_run(const struct train_args *a, struct nncl_model *model, const struct nncl_dataset *ds) {
     struct nncl_memory_plan plan;
     const enum nncl_status st = nncl_train_plan(model, ds, &a->opts, &plan);
@@ -323,6 +362,14 @@ static int run(struct train_args *a, struct nncl_backend *be) {
                 nncl_model_param_count(model), nncl_loss_name(s->loss), nncl_optimizer_name(a->opts.optimizer),
                 (double)a->opts.lr, a->opts.batch_size && a->opts.batch_size < ds.n ? a->opts.batch_size : ds.n,
                 nncl_backend_device(be));
+        const size_t batch = a->opts.batch_size && a->opts.batch_size < ds.n ? a->opts.batch_size : ds.n;
+        if (strcmp(nncl_backend_name(be), "cpu") != 0 && !a->no_verify && a->opts.epochs > 0 &&
+            check_clblast_guard(be, nncl_model_get_spec(model), batch)) {
+            rc = cli_fail(CMD, "refusing to train");
+        }
+    }
+    if (!rc && a->manifest && write_manifest(a, model, &ds)) rc = CLI_FAIL;
+    if (!rc) {
         a->opts.on_epoch = on_epoch;
         a->opts.user_data = &prog;
         a->opts.stop = &interrupted;

@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* sysconf */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -94,6 +95,13 @@ enum nncl_status nncl_cpu_backend_init(struct nncl_backend **out) {
     be->iface = cpu_iface;
     be->context = NULL;
     strcpy(be->device, "CPU reference (pure C)");
+    snprintf(be->versions, sizeof be->versions, "nncl %s, backend cpu (CPU reference, pure C)%s", NNCL_VERSION_STRING,
+#ifdef _OPENMP
+             ", OpenMP"
+#else
+             ""
+#endif
+    );
     *out = be;
     return NNCL_OK;
 }

@@ -31,6 +31,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "../status_impl.h"
 #include "cpu_impl.h"
@@ -66,6 +69,7 @@ enum {
     NR = NV * VL,
     KC = 256, /* depth of a slice: an MR x KC A panel is 6 KiB (L1) */
     NC = 512, /* width of a block: a KC x NC B block is 512 KiB (L2) */
+    MC = 16 * MR, /* most rows a thread packs at once when A is transposed: 96 KiB (L2) */
     ALIGN = 64,
 };
 
@@ -108,20 +112,33 @@ static void pack_b_panel(int trans_b, size_t n, size_t k, const float *b, size_t
 }
 
 /*
- * ap (kc x MR, one column of the panel after another) = op(A)[i0:i0+mr, p0:p0+kc], rows mr..MR-1 zero.
- * a is (M x K), or (K x M) when trans_a. Only transposed panels and the last, short panel are packed:
- * the kernel reads the full panels of a plain A where they lie.
+ * ap = op(A)[i0:i1, p0:p0+kc] as consecutive MR-row panels, each kc x MR (one column of the panel
+ * after another), rows past i1 zero. a is (M x K), or (K x M) when trans_a. Only transposed A and the
+ * last, short panel of a plain A are packed: the kernel reads the full panels of a plain A in place.
  */
-static void pack_a_panel(int trans_a, size_t m, size_t k, const float *a, size_t i0, size_t p0, size_t mr,
-                         size_t kc, float *restrict ap) {
-    for (size_t p = 0; p < kc; p++) {
-        size_t i = 0;
-        if (trans_a) {
-            for (; i < mr; i++) ap[p * MR + i] = a[(p0 + p) * m + i0 + i];
-        } else {
-            for (; i < mr; i++) ap[p * MR + i] = a[(i0 + i) * k + p0 + p];
+static void pack_a(int trans_a, size_t m, size_t k, const float *a, size_t i0, size_t i1, size_t p0, size_t kc,
+                   float *restrict ap) {
+    if (trans_a) { /* a row of a holds a row segment of every panel: read it once, in order */
+        for (size_t p = 0; p < kc; p++) {
+            const float *a_bt = a + (p0 + p) * m;
+            for (size_t q = i0; q < i1; q += MR) {
+                float *ap_bt = ap + (q - i0) * kc + p * MR;
+                const size_t mr = min_size(MR, i1 - q);
+                size_t i = 0;
+                for (; i < mr; i++) ap_bt[i] = a_bt[q + i];
+                for (; i < MR; i++) ap_bt[i] = 0.0f;
+            }
         }
-        for (; i < MR; i++) ap[p * MR + i] = 0.0f;
+        return;
+    }
+    for (size_t q = i0; q < i1; q += MR) {
+        float *ap_bt = ap + (q - i0) * kc;
+        const size_t mr = min_size(MR, i1 - q);
+        for (size_t p = 0; p < kc; p++) {
+            size_t i = 0;
+            for (; i < mr; i++) ap_bt[p * MR + i] = a[(q + i) * k + p0 + p];
+            for (; i < MR; i++) ap_bt[p * MR + i] = 0.0f;
+        }
     }
 }
 
@@ -201,17 +218,31 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
     /* K slices of equal depth (at most KC): 784 runs as 4 x 196 rather than 3 x 256 + 16. */
     const size_t n_slices = (k + KC - 1) / KC, kc_max = (k + n_slices - 1) / n_slices;
     const size_t nc_max = min_size(NC, (n + NR - 1) / NR * NR);
-    const size_t bp_bytes = (kc_max * nc_max * sizeof(float) + ALIGN - 1) / ALIGN * ALIGN;
-    float *bp = aligned_alloc(ALIGN, bp_bytes);
-    if (!bp) return nncl_set_error(NNCL_ERR_OOM, "gemm: out of host memory for a %zux%zu packing block", kc_max, nc_max);
-    const long m_panels = (long)((m + MR - 1) / MR);
-
+    const size_t m_panels = (m + MR - 1) / MR;
+    int max_threads = 1;
 #ifdef _OPENMP
     /* Threads pay off from about a million multiply-adds; fewer run on the calling thread. */
-#pragma omp parallel if (m * n * k >= ((size_t)1 << 20))
+    const int parallel = m * n * k >= ((size_t)1 << 20);
+    if (parallel) max_threads = omp_get_max_threads();
+#endif
+    /* one block: the shared B block (kc x nc), then each thread's A block (MC x kc) */
+    const size_t bp_floats = (kc_max * nc_max + ALIGN - 1) / ALIGN * ALIGN, ap_floats = (size_t)MC * kc_max;
+    float *bp = aligned_alloc(ALIGN, (bp_floats + (size_t)max_threads * ap_floats) * sizeof(float));
+    if (!bp) return nncl_set_error(NNCL_ERR_OOM, "gemm: out of host memory for %zux%zu packing blocks", kc_max, nc_max);
+
+#ifdef _OPENMP
+#pragma omp parallel if (parallel) num_threads(max_threads)
 #endif
     {
-        _Alignas(ALIGN) float ap[KC * MR]; /* this thread's A panel */
+        int thread = 0, threads = 1;
+#ifdef _OPENMP
+        thread = omp_get_thread_num();
+        threads = omp_get_num_threads();
+#endif
+        float *ap = bp + bp_floats + (size_t)thread * ap_floats;
+        /* Rows split into chunks of whole panels (at most MC rows), a multiple of the thread count. */
+        const size_t per_thread = (m_panels + (size_t)threads * (MC / MR) - 1) / ((size_t)threads * (MC / MR));
+        const long n_chunks = (long)(per_thread * (size_t)threads);
         for (size_t j0 = 0; j0 < n; j0 += NC) {
             const size_t nc = min_size(NC, n - j0);
             const long n_panels = (long)((nc + NR - 1) / NR);
@@ -228,17 +259,23 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-                for (long ip = 0; ip < m_panels; ip++) {
-                    const size_t i0 = (size_t)ip * MR, mr = min_size(MR, m - i0);
-                    const float *a_panel = a + i0 * k + p0;
-                    size_t a_row = k, a_col = 1;
-                    if (trans_a || mr < MR) {
-                        pack_a_panel(trans_a, m, k, a, i0, p0, mr, kc, ap);
-                        a_panel = ap, a_row = 1, a_col = MR;
-                    }
-                    for (size_t jr = 0; jr < nc; jr += NR) {
-                        micro_kernel(kc, a_panel, a_row, a_col, bp + jr * kc, c + i0 * n + j0 + jr, n, mr,
-                                     min_size(NR, nc - jr), p0 == 0, alpha, beta);
+                for (long chunk = 0; chunk < n_chunks; chunk++) {
+                    const size_t q0 = (size_t)chunk * m_panels / (size_t)n_chunks * MR;
+                    const size_t q1 = min_size(m, (size_t)(chunk + 1) * m_panels / (size_t)n_chunks * MR);
+                    if (trans_a) pack_a(1, m, k, a, q0, q1, p0, kc, ap);
+                    for (size_t i0 = q0; i0 < q1; i0 += MR) {
+                        const size_t mr = min_size(MR, q1 - i0);
+                        const float *a_panel = ap + (i0 - q0) * kc;
+                        size_t a_row = 1, a_col = MR;
+                        if (!trans_a && mr == MR) {
+                            a_panel = a + i0 * k + p0, a_row = k, a_col = 1;
+                        } else if (!trans_a) {
+                            pack_a(0, m, k, a, i0, q1, p0, kc, ap + (i0 - q0) * kc);
+                        }
+                        for (size_t jr = 0; jr < nc; jr += NR) {
+                            micro_kernel(kc, a_panel, a_row, a_col, bp + jr * kc, c + i0 * n + j0 + jr, n, mr,
+                                         min_size(NR, nc - jr), p0 == 0, alpha, beta);
+                        }
                     }
                 }
                 /* (the implicit barrier: nobody still reads the B block the next slice overwrites) */

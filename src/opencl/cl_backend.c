@@ -137,6 +137,10 @@ enum nncl_status nncl_opencl_backend_init(struct nncl_backend **out) {
     }
     snprintf(be->device, sizeof be->device, "%s (%s, driver %s)", st->device_name, st->platform_name,
              st->driver_version);
+    snprintf(be->versions, sizeof be->versions, "nncl %s, backend opencl, device \"%s\" (%s), platform \"%s\", "
+             "driver %s, CLBlast %s, kernels fnv1a:%016llx", NNCL_VERSION_STRING, st->device_name, st->device_version,
+             st->platform_name, st->driver_version, NNCL_CLBLAST_VERSION,
+             (unsigned long long)cl_kernel_sources_hash());
     *out = be;
     return NNCL_OK;
 }

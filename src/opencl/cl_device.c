@@ -124,6 +124,7 @@ enum nncl_status cl_device_select(struct cl_state *st) {
     platform_name(st->platform, st->platform_name, sizeof st->platform_name);
     device_string(st->device, CL_DEVICE_NAME, st->device_name, sizeof st->device_name);
     device_string(st->device, CL_DRIVER_VERSION, st->driver_version, sizeof st->driver_version);
+    device_string(st->device, CL_DEVICE_VERSION, st->device_version, sizeof st->device_version);
     st->is_gpu = device_is_gpu(st->device);
     NNCL_CL_CHECK(clGetDeviceInfo(st->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof st->max_group_size,
                                   &st->max_group_size, NULL));

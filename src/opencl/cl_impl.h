@@ -66,6 +66,7 @@ struct cl_state {
     char device_name[128];
     char platform_name[128];
     char driver_version[64];
+    char device_version[128];              /* CL_DEVICE_VERSION: "OpenCL 3.0 CUDA", ... */
 };
 
 static inline struct cl_state *cl_state_of(struct nncl_backend *be) { return (struct cl_state *)be->context; }
@@ -100,6 +101,8 @@ enum nncl_status cl_device_select(struct cl_state *st);
 /* The kernel, building its program on first use. Errors name the .cl file, device, options and log. */
 enum nncl_status cl_kernel_get(struct cl_state *st, enum cl_kernel_id id, cl_kernel *out);
 void cl_programs_release(struct cl_state *st);
+/* FNV-1a over the sources of every program (common.cl first), as this build loads them. */
+uint64_t cl_kernel_sources_hash(void);
 /* Builds `source` (with kernels/common.cl in front) as if it were kernels/<file>; used by program_get and
  * by the tests of build-failure messages. */
 enum nncl_status cl_program_build(struct cl_state *st, const char *file, const char *source, cl_program *out);

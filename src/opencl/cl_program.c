@@ -174,6 +174,20 @@ enum nncl_status cl_kernel_get(struct cl_state *st, enum cl_kernel_id id, cl_ker
     return NNCL_OK;
 }
 
+uint64_t cl_kernel_sources_hash(void) {
+    uint64_t h = 14695981039346656037ull;
+    for (int i = -1; i < CL_PROGRAM_COUNT; i++) {
+        char *text = NULL;
+        if (load_source(i < 0 ? &common_source : &program_sources[i], &text) != NNCL_OK) {
+            nncl_clear_error();
+            continue; /* a missing source shows when it is built; the hash then says "incomplete" by differing */
+        }
+        for (const char *p = text; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        free(text);
+    }
+    return h;
+}
+
 void cl_programs_release(struct cl_state *st) {
     for (int i = 0; i < CL_KERNEL_COUNT; i++) {
         if (st->kernels[i]) clReleaseKernel(st->kernels[i]);

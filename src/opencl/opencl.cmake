@@ -14,7 +14,13 @@ target_sources(nncl PRIVATE
     opencl/cl_ops_elementwise.c
     opencl/cl_ops_optim.c
 )
-target_compile_definitions(nncl PRIVATE NNCL_USE_OPENCL=1 CL_TARGET_OPENCL_VERSION=120)
+# The CLBlast version goes into nncl_backend_versions() (run manifests, model files, the CLBlast guard).
+set(NNCL_CLBLAST_VERSION "${CLBlast_VERSION}${CLBLAST_VERSION}")
+if(NOT NNCL_CLBLAST_VERSION)
+    set(NNCL_CLBLAST_VERSION "unknown")
+endif()
+target_compile_definitions(nncl PRIVATE NNCL_USE_OPENCL=1 CL_TARGET_OPENCL_VERSION=120
+                           NNCL_CLBLAST_VERSION="${NNCL_CLBLAST_VERSION}")
 target_link_libraries(nncl PRIVATE OpenCL::OpenCL ${NNCL_CLBLAST_TARGET})
 # The program list in src/opencl/cl_program.c names the same files.
 nncl_add_kernels(nncl common activations softmax losses elementwise optim)

@@ -8,7 +8,7 @@
  *   bit  3    ignore column "id"
  *   bit  4    second pass: require the target
  *   bit  5    second pass: load the file again through the first pass's transform and class names, as
- *             `nncl use` applies a model's preprocessing to new data
+ *             `nncl predict` and `nncl eval` apply a model's preprocessing to new data
  *   bit  6    second pass: without the class names
  * Beyond memory errors, leaks and undefined behaviour (the sanitizers), the target checks that a refusal
  * has a message, that accepted data are finite, and that the second pass, when it succeeds, encodes the

@@ -1,0 +1,86 @@
+/*
+ * check.h: validating a device against the CPU reference: op by op (the op-case table and a net's
+ * GEMM shapes), whole network for one training step (optionally against a float64 oracle), and in
+ * lockstep over many steps. Used by `nncl check`, by the trainer's CLBlast guard and by the parity
+ * tests. Internal to the library.
+ */
+#ifndef NNCL_CHECK_H
+#define NNCL_CHECK_H
+
+#include <stdio.h>
+
+#include "check/op_cases.h"
+#include "nncl/nncl_model.h"
+#include "nncl/nncl_train.h"
+
+/* The outcome of one comparison: an op case, or one tensor of a network step. */
+struct check_result {
+    char what[384];          /* op and shapes, or layer and tensor */
+    double max_abs_err;      /* worst |got - ref| */
+    double max_rel_err;      /* worst |got - ref| / |ref| over elements with |ref| > 1e-30 */
+    double worst_excess;     /* worst |got - ref| / bound: above 1 fails */
+    double tol_abs, tol_rel; /* the bound: abs + rel |ref| */
+    char tol_source[96];     /* where the bound comes from */
+    int pass;
+    double device_ms;        /* mean time of the op on the device (op checks), 0 otherwise */
+    char message[1024];      /* empty when it passes; else the tensor, the worst index and both values */
+};
+
+/*
+ * Runs one op case on `cpu` and `dev` with identical inputs in guarded buffers (16 canary floats on each
+ * side): compares every written tensor within the case's tolerance, checks the guards and that inputs
+ * come back unchanged, then times `repeats` more runs on `dev` (0: no timing). An error status only
+ * when the op could not run; a mismatch is result->pass = 0.
+ */
+enum nncl_status check_op_case(struct nncl_backend *cpu, struct nncl_backend *dev, const struct op_case *c,
+                               int repeats, struct check_result *out);
+
+/* The GEMM cases (forward X W^T, weight gradient dS^T X, input gradient dS W) of every layer of `spec`
+ * at `batch` rows: writes up to `cap` cases and returns how many there are. */
+size_t check_net_gemm_cases(const struct nncl_model_spec *spec, size_t batch, struct op_case *out, size_t cap);
+
+/* Compares n floats; fills the error fields of `r` and its message (naming `what`). Returns r->pass. */
+int check_compare(const float *ref, const float *got, size_t n, size_t cols, double tol_abs, double tol_rel,
+                  struct check_result *r);
+
+/*
+ * Whole-network mode: one training step (plain SGD with `lr`) from the same weights (those of `model`,
+ * on any backend) and the first `batch` examples, on the CPU reference and on `dev`; compares per layer
+ * the pre-activations s, the outputs x, the deltas, the weight and bias gradients and the weights after
+ * the update, in the order the step computes them. With `fp64`, also computes the step in float64 on
+ * the host and reports each backend's error against it. Calls `report` for every comparison; returns
+ * the number of failed comparisons in *failures.
+ */
+typedef void (*check_report_fn)(const struct check_result *r, void *user);
+enum nncl_status check_network(struct nncl_model *model, struct nncl_backend *dev, const struct nncl_dataset *data,
+                               size_t batch, float lr, int fp64, check_report_fn report, void *user,
+                               size_t *failures);
+
+/* Lockstep: one step of both. */
+struct lockstep_row {
+    size_t step;
+    double loss_cpu, loss_dev, loss_diff_rel;
+    double weight_diff_rel; /* ||w_dev - w_cpu|| / ||w_cpu|| */
+    double bound;           /* the documented drift bound at this step */
+    int jump;               /* the difference grew more than tenfold in one step: a bug, not drift */
+};
+
+/*
+ * Trains `steps` SGD steps of `model`'s net on the CPU reference and on `dev` from the same weights with
+ * the same batches (order from `seed`), reporting each step through `report`; *failures counts the
+ * steps beyond the bound or with a jump.
+ */
+typedef void (*lockstep_report_fn)(const struct lockstep_row *row, void *user);
+enum nncl_status check_lockstep(struct nncl_model *model, struct nncl_backend *dev, const struct nncl_dataset *data,
+                                size_t batch, float lr, size_t steps, uint64_t seed, lockstep_report_fn report,
+                                void *user, size_t *failures);
+
+/*
+ * The trainer's CLBlast guard: checks CLBlast on the net's own GEMM shapes at `batch` rows against the
+ * CPU reference, once per device, driver, CLBlast version and shape set (remembered in
+ * $XDG_CACHE_HOME/nncl or ~/.cache/nncl). NNCL_ERR_CLBLAST naming the device, driver and CLBlast version
+ * when a result is wrong.
+ */
+enum nncl_status check_clblast_guard(struct nncl_backend *dev, const struct nncl_model_spec *spec, size_t batch);
+
+#endif /* NNCL_CHECK_H */

@@ -1,0 +1,297 @@
+/*
+ * check_ops.c: op-by-op validation of a device against the CPU reference (the op-case table and a
+ * net's GEMM shapes), and the trainer's CLBlast guard built on it.
+ */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, mkdir */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "backend_impl.h"
+#include "check/check.h"
+#include "status_impl.h"
+
+#define GUARD 16
+static const float canary = 12345.678f;
+
+int check_compare(const float *ref, const float *got, size_t n, size_t cols, double tol_abs, double tol_rel,
+                  struct check_result *r) {
+    size_t worst = n;
+    r->max_abs_err = 0, r->max_rel_err = 0, r->worst_excess = 0;
+    r->tol_abs = tol_abs, r->tol_rel = tol_rel;
+    for (size_t i = 0; i < n; i++) {
+        const double a = ref[i], b = got[i];
+        double excess, diff;
+        if (isnan(a) || isnan(b) || isinf(a) || isinf(b)) {
+            const int same = (isnan(a) && isnan(b)) || (isinf(a) && a == b);
+            diff = same ? 0.0 : INFINITY;
+            excess = diff;
+        } else {
+            diff = fabs(b - a);
+            excess = diff / (tol_abs + tol_rel * fabs(a));
+            if (fabs(a) > 1e-30 && diff / fabs(a) > r->max_rel_err) r->max_rel_err = diff / fabs(a);
+        }
+        if (diff > r->max_abs_err) r->max_abs_err = diff;
+        if (excess > r->worst_excess || worst == n) r->worst_excess = excess, worst = i;
+    }
+    r->pass = r->worst_excess <= 1.0;
+    r->message[0] = '\0';
+    if (!r->pass && worst < n) {
+        const size_t c = cols ? cols : 1;
+        snprintf(r->message, sizeof r->message, "%s: worst index %zu (row %zu, col %zu): reference %.9g, device %.9g, "
+                 "|diff| %.3g > bound %.3g (abs %.2e + rel %.2e; %s)", r->what, worst, worst / c, worst % c,
+                 (double)ref[worst], (double)got[worst], fabs((double)got[worst] - ref[worst]),
+                 tol_abs + tol_rel * fabs((double)ref[worst]), tol_abs, tol_rel, r->tol_source);
+    }
+    return r->pass;
+}
+
+struct guarded {
+    struct nncl_buffer *buf;
+    struct nncl_tensor t;
+    size_t n;
+};
+
+static enum nncl_status alloc_guarded(struct nncl_backend *be, size_t rows, size_t cols, const float *data,
+                                      struct guarded *g) {
+    g->n = rows * cols;
+    const size_t total = g->n + 2 * GUARD;
+    float *host = malloc(total * sizeof(float));
+    if (!host) return nncl_set_error(NNCL_ERR_OOM, "check: out of host memory");
+    for (size_t i = 0; i < GUARD; i++) host[i] = host[GUARD + g->n + i] = canary;
+    memcpy(host + GUARD, data, g->n * sizeof(float));
+    enum nncl_status st = nncl_buffer_alloc(be, total * sizeof(float), &g->buf);
+    struct nncl_tensor whole = nncl_tensor_view(g->buf, 0, 1, total);
+    if (!st) st = nncl_tensor_set(&whole, host, total);
+    free(host);
+    g->t = nncl_tensor_view(g->buf, GUARD, rows, cols);
+    return st;
+}
+
+/* Reads the tensor into out; returns 0 and describes the damage in msg if a guard was overwritten. */
+static enum nncl_status read_guarded(const struct guarded *g, float *out, int *guards_ok) {
+    const size_t total = g->n + 2 * GUARD;
+    float *host = malloc(total * sizeof(float));
+    if (!host) return nncl_set_error(NNCL_ERR_OOM, "check: out of host memory");
+    struct nncl_tensor whole = nncl_tensor_view(g->buf, 0, 1, total);
+    enum nncl_status st = nncl_tensor_get(&whole, host, total);
+    *guards_ok = 1;
+    for (size_t i = 0; !st && i < GUARD; i++) {
+        if (memcmp(&host[i], &canary, sizeof canary) || memcmp(&host[GUARD + g->n + i], &canary, sizeof canary)) {
+            *guards_ok = 0;
+        }
+    }
+    if (!st) memcpy(out, host + GUARD, g->n * sizeof(float));
+    free(host);
+    return st;
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+/* Runs the case on `be` from `inputs`, reading every tensor into `result`; times `repeats` more runs. */
+static enum nncl_status run_case(struct nncl_backend *be, const struct op_case *c, float *const *inputs, float **result,
+                                 int repeats, double *ms, char *damage, size_t damage_cap) {
+    const struct nncl_op_info *info = nncl_op_get_info(c->op);
+    size_t rows[NNCL_OP_MAX_TENSORS], cols[NNCL_OP_MAX_TENSORS];
+    op_case_shapes(c, rows, cols);
+    struct guarded g[NNCL_OP_MAX_TENSORS];
+    memset(g, 0, sizeof g);
+    struct nncl_op_call call = {.op = c->op};
+    memcpy(call.p, c->p, sizeof call.p);
+    memcpy(call.ip, c->ip, sizeof call.ip);
+    enum nncl_status st = NNCL_OK;
+    for (int i = 0; !st && i < info->n_tensors; i++) {
+        st = alloc_guarded(be, rows[i], cols[i], inputs[i], &g[i]);
+        call.t[i] = g[i].t;
+    }
+    /* in place: the output lives in the input's buffer (act_fwd y = x; act_bwd dx = dy) */
+    const int alias_out = !c->inplace ? -1 : c->op == NNCL_OP_ACT_FWD ? 1 : 3;
+    const int alias_in = !c->inplace ? -1 : c->op == NNCL_OP_ACT_FWD ? 0 : 2;
+    if (alias_out >= 0) call.t[alias_out] = call.t[alias_in];
+    if (!st) st = nncl_op_run(be, &call);
+    if (!st) st = nncl_backend_synchronize(be);
+    for (int i = 0; !st && i < info->n_tensors; i++) {
+        int guards_ok = 1;
+        st = read_guarded(&g[i], result[i], &guards_ok);
+        if (!guards_ok && !damage[0]) {
+            snprintf(damage, damage_cap, "backend %s wrote outside tensor %s (its guard region changed)",
+                     nncl_backend_name(be), info->tensor_names[i]);
+        }
+    }
+    if (!st && alias_out >= 0) memcpy(result[alias_out], result[alias_in], rows[alias_in] * cols[alias_in] * sizeof(float));
+    *ms = 0;
+    if (!st && repeats > 0) {
+        const double t0 = now_ms();
+        for (int r = 0; !st && r < repeats; r++) st = nncl_op_run(be, &call);
+        if (!st) st = nncl_backend_synchronize(be);
+        *ms = (now_ms() - t0) / repeats;
+    }
+    for (int i = 0; i < info->n_tensors; i++) nncl_buffer_free(g[i].buf);
+    return st;
+}
+
+enum nncl_status check_op_case(struct nncl_backend *cpu, struct nncl_backend *dev, const struct op_case *c,
+                               int repeats, struct check_result *out) {
+    memset(out, 0, sizeof *out);
+    const struct nncl_op_info *info = nncl_op_get_info(c->op);
+    op_case_describe(c, out->what, sizeof out->what);
+    size_t rows[NNCL_OP_MAX_TENSORS], cols[NNCL_OP_MAX_TENSORS];
+    op_case_shapes(c, rows, cols);
+    float *inputs[NNCL_OP_MAX_TENSORS] = {0}, *ref[NNCL_OP_MAX_TENSORS] = {0}, *got[NNCL_OP_MAX_TENSORS] = {0};
+    enum nncl_status st = NNCL_OK;
+    /* seeded from the case's contents: every run of a case sees the same numbers (FNV-1a) */
+    uint64_t rng = 14695981039346656037ull;
+    const unsigned char *bytes = (const unsigned char *)c;
+    for (size_t i = 0; i < sizeof *c; i++) rng = (rng ^ bytes[i]) * 1099511628211ull;
+    for (int i = 0; i < info->n_tensors; i++) {
+        const size_t n = rows[i] * cols[i];
+        inputs[i] = malloc(n * sizeof(float));
+        ref[i] = malloc(n * sizeof(float));
+        got[i] = malloc(n * sizeof(float));
+        if (!inputs[i] || !ref[i] || !got[i]) {
+            st = nncl_set_error(NNCL_ERR_OOM, "check: out of host memory");
+            break;
+        }
+        op_case_fill(c, i, inputs[i], rows[i], cols[i], &rng);
+        /* outputs a correct op never reads start as NaN: any element left unwritten shows */
+        if (op_case_output_starts_nan(c, i) && !c->inplace) {
+            for (size_t k = 0; k < n; k++) inputs[i][k] = NAN;
+        }
+    }
+    char damage[256] = "";
+    double cpu_ms = 0;
+    if (!st) st = run_case(cpu, c, inputs, ref, 0, &cpu_ms, damage, sizeof damage);
+    damage[0] = '\0'; /* the reference's own guards are checked by the CPU tests */
+    if (!st) st = run_case(dev, c, inputs, got, repeats, &out->device_ms, damage, sizeof damage);
+    const struct op_tolerance tol = op_case_tolerance(c);
+    out->pass = 1;
+    snprintf(out->tol_source, sizeof out->tol_source, "%s", op_case_tolerance_source(c));
+    for (int i = 0; !st && i < info->n_tensors; i++) {
+        const size_t n = rows[i] * cols[i];
+        const int aliased_input = c->inplace && ((c->op == NNCL_OP_ACT_FWD && i == 0) || (c->op == NNCL_OP_ACT_BWD && i == 2));
+        if (info->written & (1u << i)) {
+            struct check_result r = *out;
+            snprintf(r.what, sizeof r.what, "%.340s, tensor %s", out->what, info->tensor_names[i]);
+            check_compare(ref[i], got[i], n, cols[i], tol.abs, tol.rel, &r);
+            if (r.max_abs_err > out->max_abs_err) out->max_abs_err = r.max_abs_err;
+            if (r.max_rel_err > out->max_rel_err) out->max_rel_err = r.max_rel_err;
+            if (r.worst_excess > out->worst_excess) out->worst_excess = r.worst_excess;
+            if (!r.pass && out->pass) {
+                out->pass = 0;
+                snprintf(out->message, sizeof out->message, "%s", r.message);
+            }
+        } else if (!aliased_input && memcmp(inputs[i], got[i], n * sizeof(float)) != 0 && out->pass) {
+            out->pass = 0;
+            snprintf(out->message, sizeof out->message, "%s: backend %s modified input %s", out->what,
+                     nncl_backend_name(dev), info->tensor_names[i]);
+        }
+    }
+    out->tol_abs = tol.abs, out->tol_rel = tol.rel;
+    if (!st && damage[0] && out->pass) {
+        out->pass = 0;
+        snprintf(out->message, sizeof out->message, "%s: %s", out->what, damage);
+    }
+    for (int i = 0; i < info->n_tensors; i++) free(inputs[i]), free(ref[i]), free(got[i]);
+    return st;
+}
+
+size_t check_net_gemm_cases(const struct nncl_model_spec *s, size_t batch, struct op_case *out, size_t cap) {
+    size_t n = 0;
+    for (size_t l = 0; l < s->n_layers; l++) {
+        const size_t in = l == 0 ? s->n_inputs : s->layers[l - 1].units, units = s->layers[l].units;
+        /* forward S = X W^T: (B x in)(units x in)^T; weight gradient dW = dS^T X: (units x B)^T... ; dX = dS W */
+        const struct op_case cases[3] = {
+            {NNCL_OP_GEMM, batch, units, in, {0, 1}, {1.0f, 0.0f}, 1.0f, 0, ""},
+            {NNCL_OP_GEMM, units, in, batch, {1, 0}, {1.0f, 0.0f}, 1.0f, 0, ""},
+            {NNCL_OP_GEMM, batch, in, units, {0, 0}, {1.0f, 0.0f}, 1.0f, 0, ""},
+        };
+        static const char *const names[3] = {"forward X W^T", "weight gradient dS^T X", "input gradient dS W"};
+        for (int k = 0; k < 3; k++) {
+            if (k == 2 && l == 0) continue; /* the first layer's input gradient is never computed */
+            if (n < cap) {
+                out[n] = cases[k];
+                snprintf(out[n].note, sizeof out[n].note, "layer %zu %s", l + 1, names[k]);
+            }
+            n++;
+        }
+    }
+    return n;
+}
+
+/* ---- the CLBlast guard ------------------------------------------------------------------------- */
+
+static void cache_path(char *out, size_t cap) {
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) snprintf(out, cap, "%s/nncl", xdg);
+    else if (home && *home) snprintf(out, cap, "%s/.cache/nncl", home);
+    else snprintf(out, cap, "/tmp/nncl-cache");
+}
+
+/* The key: everything that could change CLBlast's answer, and the shapes checked. */
+static uint64_t guard_key(struct nncl_backend *dev, const struct op_case *cases, size_t n) {
+    uint64_t h = 14695981039346656037ull;
+    const char *text = nncl_backend_versions(dev);
+    for (const char *p = text; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++) {
+        const size_t dims[5] = {cases[i].rows, cases[i].cols, cases[i].k, (size_t)cases[i].ip[0], (size_t)cases[i].ip[1]};
+        for (int d = 0; d < 5; d++) h = (h ^ dims[d]) * 1099511628211ull;
+    }
+    return h;
+}
+
+static int guard_cached(const char *dir, uint64_t key) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/clblast-verified-%016llx", dir, (unsigned long long)key);
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+static void guard_remember(const char *dir, uint64_t key, struct nncl_backend *dev) {
+    char parent[600], path[600];
+    snprintf(parent, sizeof parent, "%s", dir);
+    char *slash = strrchr(parent, '/');
+    if (slash) {
+        *slash = '\0';
+        mkdir(parent, 0755); /* ~/.cache may not exist yet; failures only cost a re-check next time */
+    }
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/clblast-verified-%016llx", dir, (unsigned long long)key);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "%s\n", nncl_backend_versions(dev));
+        fclose(f);
+    }
+}
+
+enum nncl_status check_clblast_guard(struct nncl_backend *dev, const struct nncl_model_spec *spec, size_t batch) {
+    struct op_case cases[3 * NNCL_MAX_LAYERS];
+    const size_t n = check_net_gemm_cases(spec, batch, cases, 3 * NNCL_MAX_LAYERS);
+    char dir[512];
+    cache_path(dir, sizeof dir);
+    const uint64_t key = guard_key(dev, cases, n);
+    if (guard_cached(dir, key)) return NNCL_OK;
+    struct nncl_backend *cpu = NULL;
+    enum nncl_status st = nncl_backend_init("cpu", &cpu);
+    for (size_t i = 0; !st && i < n; i++) {
+        struct check_result r;
+        st = check_op_case(cpu, dev, &cases[i], 0, &r);
+        if (!st && !r.pass) {
+            char detail[1024];
+            snprintf(detail, sizeof detail, "%s", r.message);
+            st = nncl_set_error(NNCL_ERR_CLBLAST, "CLBlast gives wrong results on this device for the net's own "
+                                "matrix products, so training would be wrong: %s. Device and libraries: %s. Try "
+                                "another driver or CLBlast version, run `nncl check` for the full picture, or pass "
+                                "--no-verify to train anyway", detail, nncl_backend_versions(dev));
+        }
+    }
+    nncl_backend_free(cpu);
+    if (!st) guard_remember(dir, key, dev);
+    return st;
+}

@@ -1,0 +1,281 @@
+/*
+ * cmd_check.c: `nncl check`: validate a device against the CPU reference on the op-case table, on a
+ * net's own GEMM shapes, on a whole training step (optionally against a float64 oracle), and in
+ * lockstep over many steps.
+ */
+#define _GNU_SOURCE /* getopt_long */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "cli.h"
+
+static const char *const CMD = "check";
+
+static void help(void) {
+    printf("usage: nncl check [--backend B] [--hidden SPEC | --model M] [--data FILE | --dataset fashion-mnist]\n"
+           "                  [--batch-size N] [--oracle fp64] [--lockstep N [--metrics FILE]] [--json FILE]\n"
+           "\n"
+           "Compares a device with the CPU reference, every comparison against a bound derived in\n"
+           "docs/validation.md, and exits 1 if any fails:\n"
+           "  1. every case of the op-case table the parity tests use, timed on the device;\n"
+           "  2. with --hidden or --model: every GEMM shape (M, N, K, transposes) of that net at --batch-size;\n"
+           "  3. with data and a net: one training step from identical weights and batch, compared per layer\n"
+           "     (pre-activations, outputs, deltas, weight and bias gradients, weights after the update);\n"
+           "     --oracle fp64 also computes the step in float64 and reports each backend's error against it;\n"
+           "  4. --lockstep N: N training steps on both from one seed with the same batches, the loss and\n"
+           "     weight differences per step (--metrics FILE writes them as CSV).\n"
+           "\n"
+           "  --backend B      the device to check (default opencl; NNCL_OPENCL_PLATFORM/DEVICE choose it)\n"
+           "  --hidden SPEC    a net as for nncl train (inputs and outputs from the data, or --inputs/--outputs,\n"
+           "                   default 784 and 10)\n"
+           "  --model M        a model file: its architecture and weights\n"
+           "  --batch-size N   rows for the GEMM shapes and the training step (default 128)\n"
+           "  --lr X           learning rate of the checked step (default 0.01)\n"
+           "  --repeat R       timing runs per op (default 5)\n"
+           "  --seed S         initial weights for --hidden, and the lockstep batches (default 1)\n"
+           "  --json FILE      the same report as JSON, with the device and library versions\n");
+}
+
+struct check_args {
+    struct cli_data_opts data;
+    const char *backend, *hidden, *model, *oracle, *json, *metrics;
+    size_t batch, inputs, outputs, lockstep, repeat;
+    float lr;
+    uint64_t seed;
+};
+
+struct report {
+    cJSON *rows;
+    size_t failures, count;
+    int verbose;
+};
+
+static void print_result(const struct check_result *r, void *user) {
+    struct report *rep = user;
+    rep->count++;
+    rep->failures += !r->pass;
+    printf("%-4s %-70.70s %10.3g %10.3g %10.3g %9.3f", r->pass ? "ok" : "FAIL", r->what, r->max_abs_err,
+           r->max_rel_err, r->worst_excess, r->device_ms);
+    printf("  (bound: %s)\n", r->tol_source);
+    if (!r->pass) printf("     %s\n", r->message);
+    if (rep->rows) {
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddStringToObject(row, "what", r->what);
+        cJSON_AddBoolToObject(row, "pass", r->pass);
+        cJSON_AddNumberToObject(row, "max_abs_err", r->max_abs_err);
+        cJSON_AddNumberToObject(row, "max_rel_err", r->max_rel_err);
+        cJSON_AddNumberToObject(row, "fraction_of_bound", r->worst_excess);
+        cJSON_AddNumberToObject(row, "tol_abs", r->tol_abs);
+        cJSON_AddNumberToObject(row, "tol_rel", r->tol_rel);
+        cJSON_AddStringToObject(row, "bound", r->tol_source);
+        cJSON_AddNumberToObject(row, "device_ms", r->device_ms);
+        if (!r->pass) cJSON_AddStringToObject(row, "message", r->message);
+        cJSON_AddItemToArray(rep->rows, row);
+    }
+}
+
+struct lock_report {
+    FILE *csv;
+    cJSON *rows;
+    size_t failures;
+};
+
+static void print_lockstep(const struct lockstep_row *r, void *user) {
+    struct lock_report *lr = user;
+    const int bad = r->jump || r->weight_diff_rel > r->bound;
+    lr->failures += bad;
+    if (r->step <= 5 || r->step % 10 == 0 || bad) {
+        printf("%-4s step %5zu  loss cpu %.9g  device %.9g  rel diff %.3g  weights rel diff %.3g  bound %.3g%s\n",
+               bad ? "FAIL" : "ok", r->step, r->loss_cpu, r->loss_dev, r->loss_diff_rel, r->weight_diff_rel, r->bound,
+               r->jump ? "  JUMP: more than ten steps' rounding in one step, a kernel bug rather than drift" : "");
+    }
+    if (lr->csv) {
+        fprintf(lr->csv, "%zu,%.9g,%.9g,%.6g,%.6g,%.6g,%d\n", r->step, r->loss_cpu, r->loss_dev, r->loss_diff_rel,
+                r->weight_diff_rel, r->bound, r->jump);
+    }
+    if (lr->rows) {
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddNumberToObject(row, "step", (double)r->step);
+        cJSON_AddNumberToObject(row, "loss_cpu", r->loss_cpu);
+        cJSON_AddNumberToObject(row, "loss_device", r->loss_dev);
+        cJSON_AddNumberToObject(row, "weight_diff_rel", r->weight_diff_rel);
+        cJSON_AddNumberToObject(row, "bound", r->bound);
+        cJSON_AddBoolToObject(row, "jump", r->jump);
+        cJSON_AddItemToArray(lr->rows, row);
+    }
+}
+
+static int parse(int argc, char **argv, struct check_args *a) {
+    enum { O_BACKEND = 256, O_HIDDEN, O_MODEL, O_DATA, O_LABELS, O_DATASET, O_TARGET, O_BATCH, O_ORACLE, O_LOCK,
+           O_METRICS, O_JSON, O_LR, O_REPEAT, O_SEED, O_INPUTS, O_OUTPUTS, O_HELP, O_IGNORE };
+    static const struct option opts[] = {
+        {"backend", required_argument, 0, O_BACKEND}, {"hidden", required_argument, 0, O_HIDDEN},
+        {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
+        {"labels", required_argument, 0, O_LABELS},   {"dataset", required_argument, 0, O_DATASET},
+        {"target", required_argument, 0, O_TARGET},   {"ignore", required_argument, 0, O_IGNORE},
+        {"batch-size", required_argument, 0, O_BATCH}, {"oracle", required_argument, 0, O_ORACLE},
+        {"lockstep", required_argument, 0, O_LOCK},   {"metrics", required_argument, 0, O_METRICS},
+        {"json", required_argument, 0, O_JSON},       {"lr", required_argument, 0, O_LR},
+        {"repeat", required_argument, 0, O_REPEAT},   {"seed", required_argument, 0, O_SEED},
+        {"inputs", required_argument, 0, O_INPUTS},   {"outputs", required_argument, 0, O_OUTPUTS},
+        {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
+    };
+    memset(a, 0, sizeof *a);
+    a->backend = "opencl";
+    a->batch = 128, a->inputs = 784, a->outputs = 10, a->repeat = 5, a->lr = 0.01f, a->seed = 1;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int rc = CLI_OK;
+        switch (c) {
+        case O_BACKEND: a->backend = optarg; break;
+        case O_HIDDEN: a->hidden = optarg; break;
+        case O_MODEL: a->model = optarg; break;
+        case O_DATA: a->data.data = optarg; break;
+        case O_LABELS: a->data.labels = optarg; break;
+        case O_DATASET: a->data.dataset = optarg; break;
+        case O_TARGET: a->data.target = optarg; break;
+        case O_IGNORE: a->data.ignore = optarg; break;
+        case O_BATCH: rc = cli_parse_size(CMD, "--batch-size", optarg, &a->batch); break;
+        case O_ORACLE: a->oracle = optarg; break;
+        case O_LOCK: rc = cli_parse_size(CMD, "--lockstep", optarg, &a->lockstep); break;
+        case O_METRICS: a->metrics = optarg; break;
+        case O_JSON: a->json = optarg; break;
+        case O_LR: rc = cli_parse_float(CMD, "--lr", optarg, &a->lr); break;
+        case O_REPEAT: rc = cli_parse_size(CMD, "--repeat", optarg, &a->repeat); break;
+        case O_SEED: rc = cli_parse_u64(CMD, "--seed", optarg, &a->seed); break;
+        case O_INPUTS: rc = cli_parse_size(CMD, "--inputs", optarg, &a->inputs); break;
+        case O_OUTPUTS: rc = cli_parse_size(CMD, "--outputs", optarg, &a->outputs); break;
+        case O_HELP: help(); exit(CLI_OK);
+        default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
+        }
+        if (rc) return rc;
+    }
+    if (optind < argc) return cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
+    if (a->oracle && strcmp(a->oracle, "fp64") != 0) return cli_usage_error(CMD, "--oracle: the only oracle is fp64");
+    if (a->hidden && a->model) return cli_usage_error(CMD, "give --hidden or --model, not both");
+    const int have_data = a->data.data || a->data.dataset;
+    if ((a->oracle || a->lockstep) && !(have_data && (a->hidden || a->model))) {
+        return cli_usage_error(CMD, "--oracle and --lockstep check training steps: give data (--data or --dataset) and "
+                                    "a net (--hidden or --model)");
+    }
+    if (a->metrics && !a->lockstep) return cli_usage_error(CMD, "--metrics writes the --lockstep report; add --lockstep N");
+    return CLI_OK;
+}
+
+/* The net to check: a model file, or --hidden with the data's (or --inputs/--outputs) shape. */
+static int build_model(const struct check_args *a, struct nncl_backend *cpu, const struct nncl_dataset *ds,
+                       struct nncl_model **out) {
+    *out = NULL;
+    if (a->model) return nncl_model_load(cpu, a->model, out) ? cli_fail(CMD, "--model") : CLI_OK;
+    if (!a->hidden) return CLI_OK;
+    struct nncl_model_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.n_inputs = ds ? ds->n_inputs : a->inputs;
+    if (nncl_parse_hidden(a->hidden, &spec)) return cli_fail(CMD, "--hidden");
+    const size_t outputs = ds ? ds->n_outputs : a->outputs;
+    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){outputs, NNCL_ACT_IDENTITY, 0.0f};
+    spec.loss = ds && ds->task == NNCL_TASK_REGRESSION ? NNCL_LOSS_MSE
+                : ds && ds->task == NNCL_TASK_BINARY  ? NNCL_LOSS_BCE
+                : outputs == 1                         ? NNCL_LOSS_BCE
+                                                       : NNCL_LOSS_XENT;
+    if (nncl_model_init(cpu, &spec, NNCL_INIT_UNIFORM, a->seed, out)) return cli_fail(CMD, "the net");
+    return CLI_OK;
+}
+
+static int write_json(const char *path, cJSON *root) {
+    char *text = cJSON_Print(root);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int ok = f && fputs(text, f) >= 0;
+    if (f && fclose(f) != 0) ok = 0;
+    free(text);
+    if (!ok) fprintf(stderr, "nncl check: --json %s: cannot write\n", path);
+    return ok ? CLI_OK : CLI_FAIL;
+}
+
+int cmd_check(int argc, char **argv) {
+    struct check_args a;
+    int rc = parse(argc, argv, &a);
+    if (rc) return rc;
+    struct nncl_backend *dev = NULL, *cpu = NULL;
+    struct nncl_model *model = NULL;
+    struct nncl_dataset ds;
+    memset(&ds, 0, sizeof ds);
+    const int have_data = a.data.data || a.data.dataset;
+    if ((rc = cli_open_backend(CMD, a.backend, &dev))) return rc;
+    if (nncl_backend_init("cpu", &cpu)) rc = cli_fail(CMD, "the CPU reference");
+    if (!rc && have_data) rc = cli_load_data(CMD, &a.data, NULL, 1, &ds);
+    if (!rc) rc = build_model(&a, cpu, have_data ? &ds : NULL, &model);
+
+    cJSON *root = a.json ? cJSON_CreateObject() : NULL;
+    struct report rep = {.rows = root ? cJSON_AddArrayToObject(root, "comparisons") : NULL};
+    if (root) {
+        cJSON_AddStringToObject(root, "device", nncl_backend_device(dev));
+        cJSON_AddStringToObject(root, "versions", nncl_backend_versions(dev));
+        cJSON_AddStringToObject(root, "reference", nncl_backend_versions(cpu));
+    }
+    if (!rc) {
+        printf("checking %s\n  %s\nagainst %s\n\n", nncl_backend_device(dev), nncl_backend_versions(dev),
+               nncl_backend_versions(cpu));
+        printf("%-4s %-70s %10s %10s %10s %9s\n", "", "comparison", "max abs", "max rel", "of bound", "ms");
+        for (size_t i = 0; !rc && i < op_case_count; i++) {
+            struct check_result r;
+            if (check_op_case(cpu, dev, &op_cases[i], (int)a.repeat, &r)) rc = cli_fail(CMD, op_cases[i].note);
+            else print_result(&r, &rep);
+        }
+    }
+    if (!rc && model) {
+        struct op_case cases[3 * NNCL_MAX_LAYERS];
+        const size_t n = check_net_gemm_cases(nncl_model_get_spec(model), a.batch, cases, 3 * NNCL_MAX_LAYERS);
+        printf("\nthe net's GEMM shapes at batch %zu\n", a.batch);
+        for (size_t i = 0; !rc && i < n; i++) {
+            struct check_result r;
+            if (check_op_case(cpu, dev, &cases[i], (int)a.repeat, &r)) rc = cli_fail(CMD, cases[i].note);
+            else print_result(&r, &rep);
+        }
+    }
+    if (!rc && model && have_data) {
+        printf("\none training step (SGD, lr %g) on the first %zu examples of %s\n", (double)a.lr,
+               a.batch < ds.n ? a.batch : ds.n, ds.source);
+        size_t failures = 0;
+        if (check_network(model, dev, &ds, a.batch, a.lr, a.oracle != NULL, print_result, &rep, &failures)) {
+            rc = cli_fail(CMD, "the training step");
+        }
+    }
+    if (!rc && a.lockstep) {
+        struct lock_report lr = {.rows = root ? cJSON_AddArrayToObject(root, "lockstep") : NULL};
+        if (a.metrics && !(lr.csv = fopen(a.metrics, "w"))) {
+            fprintf(stderr, "nncl check: --metrics %s: cannot open for writing\n", a.metrics);
+            rc = CLI_FAIL;
+        }
+        if (lr.csv) fprintf(lr.csv, "step,loss_cpu,loss_device,loss_diff_rel,weight_diff_rel,bound,jump\n");
+        printf("\nlockstep: %zu SGD steps (lr %g, batch %zu) on both backends with the same batches\n", a.lockstep,
+               (double)a.lr, a.batch);
+        size_t failures = 0;
+        if (!rc && check_lockstep(model, dev, &ds, a.batch, a.lr, a.lockstep, a.seed, print_lockstep, &lr, &failures)) {
+            rc = cli_fail(CMD, "lockstep");
+        }
+        if (lr.csv && fclose(lr.csv) != 0 && !rc) rc = CLI_FAIL;
+        rep.failures += lr.failures;
+    }
+    if (!rc) {
+        printf("\n%zu comparisons, %zu failed: %s\n", rep.count, rep.failures,
+               rep.failures ? "the device disagrees with the CPU reference beyond the bounds" : "the device agrees");
+        if (rep.failures) rc = CLI_FAIL;
+    }
+    if (root) {
+        cJSON_AddNumberToObject(root, "failures", (double)rep.failures);
+        if (write_json(a.json, root) && !rc) rc = CLI_FAIL;
+        cJSON_Delete(root);
+    }
+    nncl_model_free(model);
+    nncl_dataset_free(&ds);
+    nncl_backend_free(cpu);
+    nncl_backend_free(dev);
+    return rc;
+}
