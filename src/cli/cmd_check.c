@@ -58,7 +58,10 @@ static void print_result(const struct check_result *r, void *user) {
     struct report *rep = user;
     rep->count++;
     rep->failures += !r->pass;
-    printf("%-4s %-70.70s %10.3g %10.3g %10.3g %9.3f", r->pass ? "ok" : "FAIL", r->what, r->max_abs_err,
+    /* a long description gets a line of its own, so the numbers stay in their columns */
+    if (strlen(r->what) > 70) printf("     %s\n", r->what);
+    printf("%-4s %-70.70s %10.3g %10.3g %10.3g %9.3f", r->pass ? "ok" : "FAIL", strlen(r->what) > 70 ? "" : r->what,
+           r->max_abs_err,
            r->max_rel_err, r->worst_excess, r->device_ms);
     printf("  (bound: %s)\n", r->tol_source);
     if (!r->pass) printf("     %s\n", r->message);
