@@ -35,6 +35,21 @@ enum nncl_status nncl_backend_synchronize(struct nncl_backend *be) {
     return be->iface.synchronize ? be->iface.synchronize(be) : NNCL_OK;
 }
 
+enum nncl_status nncl_backend_profile_start(struct nncl_backend *be) {
+    if (!be) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_backend_profile_start: backend is NULL");
+    if (!be->iface.profile_start) {
+        return nncl_set_error(NNCL_ERR_UNSUPPORTED, "backend %s has no device profile: its ops run synchronously, "
+                                                    "time them on the host", be->iface.name);
+    }
+    return be->iface.profile_start(be);
+}
+
+enum nncl_status nncl_backend_profile_stop(struct nncl_backend *be, struct nncl_profile *out) {
+    if (!be || !out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_backend_profile_stop: NULL argument");
+    if (!be->iface.profile_stop) return nncl_set_error(NNCL_ERR_UNSUPPORTED, "backend %s has no device profile", be->iface.name);
+    return be->iface.profile_stop(be, out);
+}
+
 enum nncl_status nncl_backend_memory(struct nncl_backend *be, size_t *total, size_t *max_alloc) {
     if (!be || !total || !max_alloc) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_backend_memory: NULL argument");
     return be->iface.memory(be, total, max_alloc);

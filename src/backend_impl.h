@@ -24,6 +24,8 @@ struct nncl_backend_i {
     enum nncl_status (*buffer_read)(struct nncl_backend *be, struct nncl_buffer *buf, size_t byte_offset,
                                     void *dst, size_t nbytes);            /* blocking */
     enum nncl_status (*synchronize)(struct nncl_backend *be);            /* optional: NULL = synchronous */
+    enum nncl_status (*profile_start)(struct nncl_backend *be);                      /* optional */
+    enum nncl_status (*profile_stop)(struct nncl_backend *be, struct nncl_profile *out); /* optional */
     /* total memory and the largest single allocation, in bytes */
     enum nncl_status (*memory)(struct nncl_backend *be, size_t *total, size_t *max_alloc);
     const nncl_op_fn *ops;                                               /* [NNCL_OP_COUNT]; NULL = unsupported */

@@ -78,8 +78,9 @@ enum nncl_status nncl_model_save(const struct nncl_model *m, const char *path) {
                                                           params + m->b_off[l]};
         }
         /* st_metadata_entry holds mutable strings (it is also what st_read fills), hence the arrays */
-        char seed[32], k_seed[] = "seed", versions[800], k_versions[] = "versions";
+        char seed[32], k_seed[] = "seed", versions[800], k_versions[] = "versions", n_classes[32], k_n_classes[] = "classes";
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)m->seed);
+        snprintf(n_classes, sizeof n_classes, "%zu", m->n_classes);
         snprintf(versions, sizeof versions, "%s", nncl_backend_versions(m->be));
         char backend[600], task[32], k_format[] = "format", v_format[] = FORMAT_NAME, k_version[] = "format_version",
              v_version[] = FORMAT_VERSION, k_arch[] = "architecture", k_task[] = "task", k_classes[] = "class_names",
@@ -89,7 +90,7 @@ enum nncl_status nncl_model_save(const struct nncl_model *m, const char *path) {
         struct st_metadata_entry meta[] = {
             {k_format, v_format}, {k_version, v_version}, {k_arch, arch},   {k_task, task},
             {k_classes, classes}, {k_pre, pre},           {k_nncl, v_nncl}, {k_backend, backend},
-            {k_seed, seed},       {k_versions, versions},
+            {k_seed, seed},       {k_versions, versions}, {k_n_classes, n_classes},
         };
         st = st_write(path, tensors, 2 * s->n_layers, meta, sizeof meta / sizeof meta[0]);
     }
@@ -238,6 +239,10 @@ static enum nncl_status load_into(struct st_file *f, struct nncl_backend *be, st
         if (strcmp(task, task_names[i]) == 0) m->task = (enum nncl_task)i;
     }
     if (!st) st = load_class_names(path, st_metadata(f, "class_names"), m);
+    /* the class count also for classifiers without names (trained on safetensors labels) */
+    const char *classes = st_metadata(f, "classes"), *seed = st_metadata(f, "seed");
+    if (!st && classes && !m->class_names) m->n_classes = (size_t)strtoull(classes, NULL, 10);
+    if (seed) m->seed = strtoull(seed, NULL, 10);
     const char *pre = st_metadata(f, "preprocess");
     if (!st && pre) st = nncl_preprocess_from_json(pre, path, &m->preprocess);
     if (st) {

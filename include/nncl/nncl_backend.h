@@ -65,6 +65,25 @@ enum nncl_status nncl_backend_synchronize(struct nncl_backend *be);
  */
 enum nncl_status nncl_backend_memory(struct nncl_backend *be, size_t *total, size_t *max_alloc);
 
+/** Where a device spent a profiled stretch of work (nncl_backend_profile_stop), in milliseconds. */
+struct nncl_profile {
+    double gemm_ms;      /* CLBlast: from the end of the previous command to the end of its GEMM, so the
+                            helper kernels CLBlast enqueues (padding, transposes) count as GEMM time */
+    double kernel_ms;    /* nncl's own kernels */
+    double transfer_ms;  /* host <-> device copies */
+    double span_ms;      /* first command's start to the last command's end on the device */
+    double idle_ms;      /* span minus the above: launch gaps the device spent waiting */
+    size_t gemm_calls, kernel_launches, transfers;
+};
+
+/**
+ * Starts recording the device time of every command queued on `be` (OpenCL only; the CPU reference
+ * returns NNCL_ERR_UNSUPPORTED). Recording costs an event per command: for benchmarks, not training.
+ */
+enum nncl_status nncl_backend_profile_start(struct nncl_backend *be);
+/** Waits for the queued work, stops recording and sums it up. */
+enum nncl_status nncl_backend_profile_stop(struct nncl_backend *be, struct nncl_profile *out);
+
 /** Names of the backends compiled into this library, NULL-terminated; for tests and benchmarks. */
 const char *const *nncl_backend_list(void);
 

@@ -101,6 +101,9 @@ int cli_load_data(const char *cmd, const struct cli_data_opts *o, const struct n
     } else if (!o->data) {
         return cli_usage_error(cmd, "no data: give --data FILE (.csv, .safetensors, or IDX with --labels) or "
                                     "--dataset fashion-mnist");
+    } else if (ends_with(o->data, ".csv") && model && !nncl_model_preprocess(model)->n_columns) {
+        return cli_usage_error(cmd, "--data %s: the model was trained on IDX or safetensors data, which carries no "
+                                    "CSV transform; give the data in that format", o->data);
     } else if (ends_with(o->data, ".csv")) {
         struct nncl_csv_options copts = {.target = o->target, .task = task, .require_target = require_target,
                                          .ignore = o->ignore};

@@ -162,7 +162,7 @@ static int build_spec(const struct train_args *a, const struct nncl_dataset *ds,
     memset(spec, 0, sizeof *spec);
     spec->n_inputs = ds->n_inputs;
     const char *hidden = a->hidden ? a->hidden : (a->data.dataset ? FASHION_MNIST_HIDDEN : "");
-    if (nncl_parse_hidden(hidden, spec)) return cli_fail(CMD, "--hidden");
+    if (nncl_parse_hidden(hidden, spec)) return cli_fail(CMD, "the net");
     if (spec->n_layers >= NNCL_MAX_LAYERS) return cli_usage_error(CMD, "--hidden: at most %d hidden layers", NNCL_MAX_LAYERS - 1);
     struct nncl_layer_spec *out = &spec->layers[spec->n_layers++];
     out->units = ds->n_outputs;
@@ -382,6 +382,7 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         const double t0 = seconds_now();
         if (a->opts.epochs > 0 && nncl_train(model, &ds, &a->opts, &res)) {
             rc = cli_fail(CMD, "training stopped");
+            if (a->out) fprintf(stderr, "nncl train: no model written; %s keeps its previous contents, if any\n", a->out);
         } else if (prog.checkpoint_failed) {
             rc = CLI_FAIL;
         } else if (a->opts.epochs > 0) {

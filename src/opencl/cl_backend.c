@@ -58,7 +58,9 @@ enum nncl_status cl_launch(struct nncl_backend *be, const char *op, enum cl_kern
         items = CL_SUM_GROUP;
     }
     size_t global = (items + local - 1) / local * local;
-    cl_int err = clEnqueueNDRangeKernel(st->queue, kernel, 1, NULL, &global, &local, 0, NULL, NULL);
+    cl_event *slot = cl_profile_slot(st);
+    cl_int err = clEnqueueNDRangeKernel(st->queue, kernel, 1, NULL, &global, &local, 0, NULL, slot);
+    if (err == CL_SUCCESS) cl_profile_record(st, slot, CL_CMD_KERNEL);
     if (err != CL_SUCCESS) {
         s = nncl_cl_fail(err, "clEnqueueNDRangeKernel", __FILE__, __LINE__);
         char detail[512];
@@ -85,6 +87,8 @@ static void cl_free(struct nncl_backend *be) {
     if (st) {
         if (st->queue) clFinish(st->queue);
         cl_programs_release(st);
+        cl_profile_release(st);
+        free(st->profiled);
         /* CLBlast caches programs per context; drop them before the context goes. */
         CLBlastClearCache();
         if (st->queue) clReleaseCommandQueue(st->queue);
@@ -103,6 +107,8 @@ static const struct nncl_backend_i cl_iface = {
     .buffer_read = cl_buffer_read,
     .synchronize = cl_synchronize,
     .memory = cl_memory,
+    .profile_start = cl_profile_start,
+    .profile_stop = cl_profile_stop,
     .ops = cl_ops,
 };
 
@@ -112,8 +118,9 @@ static enum nncl_status create_context(struct cl_state *st) {
     cl_int err = CL_SUCCESS;
     st->context = clCreateContext(NULL, 1, &st->device, NULL, NULL, &err);
     NNCL_CL_CHECK(err);
-    /* In order, no profiling: launches need no events between them. */
-    st->queue = clCreateCommandQueue(st->context, st->device, 0, &err);
+    /* In order: launches need no events between them. Profiling is enabled on the queue, but events are
+     * only requested while a benchmark profiles (nncl_backend_profile_start). */
+    st->queue = clCreateCommandQueue(st->context, st->device, CL_QUEUE_PROFILING_ENABLE, &err);
     NNCL_CL_CHECK(err);
     return NNCL_OK;
 }

@@ -28,15 +28,19 @@ void cl_buffer_free(struct nncl_backend *be, struct nncl_buffer *buf) {
 /* Blocking writes: the host array may be reused as soon as this returns. */
 enum nncl_status cl_buffer_write(struct nncl_backend *be, struct nncl_buffer *buf, size_t byte_offset,
                                  const void *src, size_t nbytes) {
-    NNCL_CL_CHECK(clEnqueueWriteBuffer(cl_state_of(be)->queue, (cl_mem)buf->handle, CL_TRUE, byte_offset, nbytes,
-                                       src, 0, NULL, NULL));
+    struct cl_state *st = cl_state_of(be);
+    cl_event *slot = cl_profile_slot(st);
+    NNCL_CL_CHECK(clEnqueueWriteBuffer(st->queue, (cl_mem)buf->handle, CL_TRUE, byte_offset, nbytes, src, 0, NULL, slot));
+    cl_profile_record(st, slot, CL_CMD_TRANSFER);
     return NNCL_OK;
 }
 
 /* Blocking reads: the in-order queue finishes every op queued before, so the data is current. */
 enum nncl_status cl_buffer_read(struct nncl_backend *be, struct nncl_buffer *buf, size_t byte_offset, void *dst,
                                 size_t nbytes) {
-    NNCL_CL_CHECK(clEnqueueReadBuffer(cl_state_of(be)->queue, (cl_mem)buf->handle, CL_TRUE, byte_offset, nbytes,
-                                      dst, 0, NULL, NULL));
+    struct cl_state *st = cl_state_of(be);
+    cl_event *slot = cl_profile_slot(st);
+    NNCL_CL_CHECK(clEnqueueReadBuffer(st->queue, (cl_mem)buf->handle, CL_TRUE, byte_offset, nbytes, dst, 0, NULL, slot));
+    cl_profile_record(st, slot, CL_CMD_TRANSFER);
     return NNCL_OK;
 }

@@ -67,6 +67,11 @@ struct cl_state {
     char platform_name[128];
     char driver_version[64];
     char device_version[128];              /* CL_DEVICE_VERSION: "OpenCL 3.0 CUDA", ... */
+    /* profiling (benchmarks): one event per command while `profiling` is set */
+    int profiling;
+    struct cl_profiled *profiled;
+    size_t n_profiled, cap_profiled;
+    cl_event pending;                      /* the slot the command being enqueued fills */
 };
 
 static inline struct cl_state *cl_state_of(struct nncl_backend *be) { return (struct cl_state *)be->context; }
@@ -122,6 +127,20 @@ struct cl_arg {
  */
 enum nncl_status cl_launch(struct nncl_backend *be, const char *op, enum cl_kernel_id id, size_t work_items,
                            const struct cl_arg *args, int n_args);
+
+/* ---- profiling (cl_profile.c) ---- */
+enum cl_command_kind { CL_CMD_KERNEL, CL_CMD_GEMM, CL_CMD_TRANSFER };
+struct cl_profiled {
+    cl_event event;
+    enum cl_command_kind kind;
+};
+/* Where a command should put its event: NULL when not profiling (no event is created at all). */
+cl_event *cl_profile_slot(struct cl_state *st);
+/* Files the event just filled in under `kind` (no-op when not profiling or on a failed enqueue). */
+void cl_profile_record(struct cl_state *st, cl_event *slot, enum cl_command_kind kind);
+enum nncl_status cl_profile_start(struct nncl_backend *be);
+enum nncl_status cl_profile_stop(struct nncl_backend *be, struct nncl_profile *out);
+void cl_profile_release(struct cl_state *st);
 
 /* ---- ops ---- */
 enum nncl_status cl_gemm(struct nncl_backend *be, const struct nncl_op_call *call);

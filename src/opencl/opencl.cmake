@@ -13,6 +13,7 @@ target_sources(nncl PRIVATE
     opencl/cl_ops_losses.c
     opencl/cl_ops_elementwise.c
     opencl/cl_ops_optim.c
+    opencl/cl_profile.c
 )
 # The CLBlast version goes into nncl_backend_versions() (run manifests, model files, the CLBlast guard).
 set(NNCL_CLBLAST_VERSION "${CLBlast_VERSION}${CLBLAST_VERSION}")

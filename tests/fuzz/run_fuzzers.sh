@@ -106,13 +106,14 @@ for t in "${targets[@]}"; do
     "$build/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$build/crashes/$t-" ${NNCL_FUZZ_ARGS:-} "$corpus" >"$log" 2>&1 || rc=$?
     rm -rf "$build/tmp/"nncl-fuzz-*
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s += $2} END {print s + 0}')
+    # (|| true: with pipefail a grep that finds nothing, as after a crash at start-up, would end the script)
+    runs=$( (grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" || true) | awk '{s += $2} END {print s + 0}')
     if [ "$rc" -eq 0 ]; then
         summary+=("$(printf '%-24s ok      %10s runs in %s s' "$t" "$runs" "$seconds")")
         continue
     fi
     status=1
-    artifact=$(grep -o 'Test unit written to .*' "$log" | head -n 1 | sed 's/^Test unit written to //')
+    artifact=$( (grep -o 'Test unit written to .*' "$log" || true) | head -n 1 | sed 's/^Test unit written to //')
     # What went wrong, most specific first: the target's own check, the sanitizer's summary, libFuzzer's.
     kind=$(grep -m 1 "^$t: " "$log" || grep -m 1 -o 'SUMMARY: .*' "$log" || grep -m 1 -o 'ERROR: libFuzzer: .*' "$log" ||
            true)

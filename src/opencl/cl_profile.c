@@ -1,0 +1,77 @@
+/*
+ * cl_profile.c: device-side timing of queued commands, for the benchmarks' step breakdown (CLBlast
+ * GEMM, our kernels, transfers, idle gaps). Off by default: then no command gets an event at all.
+ */
+#include <stdlib.h>
+
+#include "cl_impl.h"
+
+/* Commands are enqueued and recorded one at a time, in queue order, so one slot per backend suffices. */
+cl_event *cl_profile_slot(struct cl_state *st) {
+    if (!st->profiling) return NULL;
+    st->pending = NULL;
+    return &st->pending;
+}
+
+void cl_profile_record(struct cl_state *st, cl_event *slot, enum cl_command_kind kind) {
+    if (!slot || !*slot) return;
+    if (st->n_profiled == st->cap_profiled) {
+        const size_t cap = st->cap_profiled ? 2 * st->cap_profiled : 1024;
+        struct cl_profiled *grown = realloc(st->profiled, cap * sizeof *grown);
+        if (!grown) { /* a lost sample, not a failed op: the profile is best effort */
+            clReleaseEvent(*slot);
+            *slot = NULL;
+            return;
+        }
+        st->profiled = grown;
+        st->cap_profiled = cap;
+    }
+    st->profiled[st->n_profiled++] = (struct cl_profiled){*slot, kind};
+    *slot = NULL;
+}
+
+void cl_profile_release(struct cl_state *st) {
+    for (size_t i = 0; i < st->n_profiled; i++) clReleaseEvent(st->profiled[i].event);
+    st->n_profiled = 0;
+}
+
+enum nncl_status cl_profile_start(struct nncl_backend *be) {
+    struct cl_state *st = cl_state_of(be);
+    NNCL_CL_CHECK(clFinish(st->queue)); /* earlier work must not land in the profile */
+    cl_profile_release(st);
+    st->profiling = 1;
+    return NNCL_OK;
+}
+
+enum nncl_status cl_profile_stop(struct nncl_backend *be, struct nncl_profile *out) {
+    struct cl_state *st = cl_state_of(be);
+    st->profiling = 0;
+    NNCL_CL_CHECK(clFinish(st->queue));
+    *out = (struct nncl_profile){0};
+    cl_ulong first = 0, last = 0, previous_end = 0;
+    double busy = 0;
+    for (size_t i = 0; i < st->n_profiled; i++) {
+        cl_ulong start = 0, end = 0;
+        NNCL_CL_CHECK(clGetEventProfilingInfo(st->profiled[i].event, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL));
+        NNCL_CL_CHECK(clGetEventProfilingInfo(st->profiled[i].event, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL));
+        if (i == 0) first = start, previous_end = start;
+        if (end > last) last = end;
+        double ms = 1e-6 * (double)(end - start);
+        switch (st->profiled[i].kind) {
+        case CL_CMD_GEMM:
+            /* CLBlast's event is its last kernel; in an in-order queue everything since the previous
+             * command's end belongs to it (its padding and transposing kernels) */
+            ms = 1e-6 * (double)(end - (previous_end < end ? previous_end : start));
+            out->gemm_ms += ms, out->gemm_calls++;
+            break;
+        case CL_CMD_KERNEL: out->kernel_ms += ms, out->kernel_launches++; break;
+        case CL_CMD_TRANSFER: out->transfer_ms += ms, out->transfers++; break;
+        }
+        busy += ms;
+        previous_end = end;
+    }
+    out->span_ms = 1e-6 * (double)(last - first);
+    out->idle_ms = out->span_ms > busy ? out->span_ms - busy : 0;
+    cl_profile_release(st);
+    return NNCL_OK;
+}
