@@ -2,7 +2,9 @@
 # Installs, from Debian's packages only, whatever nncl needs to build, test and run its main job
 # that is not installed yet. Safe to run again: when everything is present it only checks and exits.
 #
-#   bash cmake/install_deps.sh            everything (build, tests, OpenCL on the CPU, the data set)
+#   bash cmake/install_deps.sh            everything to build, test (CI included) and run the main job
+#   bash cmake/install_deps.sh --bench    also what the benchmarks compare against (OpenBLAS, PyTorch,
+#                                         CLBlast's tuners for nncl tune)
 #
 # Runs as root, or through sudo when it is not root.
 set -euo pipefail
@@ -20,7 +22,20 @@ packages=(
     zlib1g-dev             # gzip-compressed IDX files (MNIST, Fashion-MNIST)
     libcjson-dev           # the JSON header of safetensors files
     dataset-fashion-mnist  # the data set the main job trains on
+    clang                  # libFuzzer targets for the parsers (tests/fuzz), run by CI
+    libclang-rt-14-dev     # clang's sanitizer and fuzzer runtimes
+    valgrind               # CI runs the CPU-path tests under memcheck
 )
+if [ "${1:-}" = "--bench" ]; then
+    packages+=(
+        libopenblas-dev    # bench_cpu_gemm: the BLAS the CPU reference's GEMM is measured against
+        python3-torch      # bench/compare_pytorch.py
+        clblast-utils      # CLBlast's tuners, run by nncl tune
+    )
+elif [ -n "${1:-}" ]; then
+    echo "install_deps: unknown option $1 (the only one is --bench)" >&2
+    exit 2
+fi
 
 missing=()
 for p in "${packages[@]}"; do
