@@ -92,6 +92,12 @@ def main():
                 nncl[(net, row["backend"])] = row["step_ms"]
         os.unlink(out)
 
+    # Debian's python3-torch lives in the system Python; another python3 first on PATH (pyenv, a venv)
+    # does not see it
+    python = sys.executable
+    if subprocess.run([python, "-c", "import torch"], capture_output=True).returncode != 0 and \
+            os.path.exists("/usr/bin/python3"):
+        python = "/usr/bin/python3"
     try:
         # PyTorch in a child process, so the environment above applies to its OpenBLAS and OpenMP
         torch_ms = {}
@@ -99,7 +105,7 @@ def main():
             code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
                     f"import compare_pytorch as c; print(c.torch_step_ms({net!r}, {args.steps}, {args.epochs}, "
                     f"{args.threads}))")
-            res = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+            res = subprocess.run([python, "-c", code], env=env, check=True, capture_output=True, text=True)
             torch_ms[net] = float(res.stdout.strip().splitlines()[-1])
     except subprocess.CalledProcessError as e:
         if "No module named 'torch'" in e.stderr:

@@ -469,6 +469,7 @@ enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *dat
         struct nncl_epoch_report r = {.epoch = epoch};
         st = run_epoch(&tr, &rng, &r, &res.interrupted);
         if (st) break;
+        if (res.interrupted && r.steps == res.steps) break; /* stopped before this epoch's first step */
         res.epochs = epoch;
         res.steps = r.steps;
         res.last = r;

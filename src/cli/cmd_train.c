@@ -26,6 +26,7 @@ static void help(void) {
            "  --labels FILE          IDX labels for IDX images\n"
            "  --dataset NAME         fashion-mnist (the Debian package dataset-fashion-mnist); also evaluates\n"
            "                         on its test split after training\n"
+           "  --split S              train (default) or test: the part of --dataset to train on\n"
            "  --target COLUMN        CSV target column (default: the last)\n"
            "  --ignore COL[,COL]     CSV columns that are not inputs (an id, or another target)\n"
            "  --task T               auto|regression|binary|classification (default auto: from the target)\n"
@@ -266,7 +267,8 @@ static int write_manifest(const struct train_args *a, const struct nncl_model *m
             nncl_model_param_count(model), nncl_loss_name(s->loss));
     fprintf(f, "  \"training\": {\"optimizer\": \"%s\", \"lr\": %g, \"batch_size\": %zu, \"epochs\": %zu, "
                "\"weight_decay\": %g, \"shuffle\": %s}\n}\n", nncl_optimizer_name(a->opts.optimizer), (double)a->opts.lr,
-            a->opts.batch_size, a->opts.epochs, (double)a->opts.weight_decay, a->opts.shuffle ? "true" : "false");
+            a->opts.batch_size && a->opts.batch_size < ds->n ? a->opts.batch_size : ds->n, a->opts.epochs,
+            (double)a->opts.weight_decay, a->opts.shuffle ? "true" : "false");
     if (fclose(f) != 0) {
         fprintf(stderr, "nncl train: --manifest %s: write failed\n", a->manifest);
         return CLI_FAIL;

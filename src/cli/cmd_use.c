@@ -36,7 +36,11 @@ static void help(const char *cmd) {
                "(layers.{i}.weight, layers.{i}.bias) and a scalar tensor `loss`. Run it with --backend cpu and\n"
                "--backend opencl to validate a device, or compare with another framework.\n");
     }
-    printf("\n  --backend B  cpu|opencl|auto (default auto)\n");
+    printf("\n  --backend B     cpu|opencl|auto (default auto)\n"
+           "  --target COL    the CSV target column (default: the model's)\n"
+           "  --labels FILE   IDX labels, with IDX images as --data\n"
+           "  --split S       train (default) or test, with --dataset\n"
+           "  --batch-size N  examples per pass (eval, predict: default 1024)\n");
 }
 
 static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {

@@ -70,6 +70,7 @@ enum {
     KC = 256, /* depth of a slice: an MR x KC A panel is 6 KiB (L1) */
     NC = 512, /* width of a block: a KC x NC B block is 512 KiB (L2) */
     MC = 16 * MR, /* most rows a thread packs at once when A is transposed: 96 KiB (L2) */
+    TB = NR < 16 ? NR : 16, /* block of the transposing B pack */
     ALIGN = 64,
 };
 
@@ -90,16 +91,16 @@ static void pack_b_panel(int trans_b, size_t n, size_t k, const float *b, size_t
         }
         return;
     }
-    /* op(B) columns are rows of b: transpose 16 x 16 blocks, reading and writing 16 floats in a row */
-    for (size_t j = 0; j < nr; j += 16) {
-        const size_t jn = min_size(16, nr - j);
-        for (size_t p = 0; p < kc; p += 16) {
-            const size_t pn = min_size(16, kc - p);
+    /* op(B) columns are rows of b: transpose TB x TB blocks, reading and writing TB floats in a row */
+    for (size_t j = 0; j < nr; j += TB) {
+        const size_t jn = min_size(TB, nr - j);
+        for (size_t p = 0; p < kc; p += TB) {
+            const size_t pn = min_size(TB, kc - p);
             const float *b_bt = b + (j0 + j) * k + p0 + p;
             float *bp_bt = bp + p * NR + j;
-            if (jn == 16 && pn == 16) {
-                for (size_t jj = 0; jj < 16; jj++) {
-                    for (size_t pp = 0; pp < 16; pp++) bp_bt[pp * NR + jj] = b_bt[jj * k + pp];
+            if (jn == TB && pn == TB) {
+                for (size_t jj = 0; jj < TB; jj++) {
+                    for (size_t pp = 0; pp < TB; pp++) bp_bt[pp * NR + jj] = b_bt[jj * k + pp];
                 }
             } else {
                 for (size_t jj = 0; jj < jn; jj++) {
