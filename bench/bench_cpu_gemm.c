@@ -203,7 +203,9 @@ done:
     return rc;
 }
 
-static double gflops(const struct shape *s, double ms) { return 2.0 * (double)s->m * (double)s->n * (double)s->k / ms * 1e-6; }
+static double gflops(const struct shape *s, double ms) {
+    return 2.0 * (double)s->m * (double)s->n * (double)s->k / ms * 1e-6;
+}
 
 static int write_json(const char *path, int threads, const struct result *res, size_t count) {
     FILE *f = fopen(path, "w");
@@ -211,7 +213,8 @@ static int write_json(const char *path, int threads, const struct result *res, s
         perror(path);
         return 1;
     }
-    fprintf(f, "{\n  \"threads\": %d,\n  \"openblas_core\": \"%s\",\n  \"results\": [\n", threads, openblas_get_corename());
+    fprintf(f, "{\n  \"threads\": %d,\n  \"openblas_core\": \"%s\",\n  \"results\": [\n", threads,
+            openblas_get_corename());
     for (size_t i = 0; i < count; i++) {
         const struct result *r = &res[i];
         fprintf(f,
@@ -219,8 +222,7 @@ static int write_json(const char *path, int threads, const struct result *res, s
                 "\"nncl_ms\": %.4f, \"nncl_gflops\": %.2f, \"openblas_ms\": %.4f, \"openblas_gflops\": %.2f, "
                 "\"ratio\": %.3f, \"max_rel_diff\": %.3g}%s\n",
                 r->s.name, r->s.m, r->s.n, r->s.k, r->s.trans_a, r->s.trans_b, r->nncl_ms, gflops(&r->s, r->nncl_ms),
-                r->blas_ms, gflops(&r->s, r->blas_ms), r->blas_ms / r->nncl_ms, r->max_diff,
-                i + 1 < count ? "," : "");
+                r->blas_ms, gflops(&r->s, r->blas_ms), r->blas_ms / r->nncl_ms, r->max_diff, i + 1 < count ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
     if (fclose(f) != 0) {
@@ -319,17 +321,17 @@ int main(int argc, char **argv) {
     }
     printf("# nncl cpu (%s) vs OpenBLAS %s, %d thread%s, best of %d rounds of each library's median time\n",
            nncl_backend_device(be), openblas_get_corename(), threads, threads == 1 ? "" : "s", rounds);
-    printf("%-18s %5s %5s %5s %2s %10s %10s %10s %10s %6s %9s\n", "shape", "M", "N", "K", "op", "nncl_ms",
-           "nncl_GF/s", "blas_ms", "blas_GF/s", "ratio", "max_diff");
+    printf("%-18s %5s %5s %5s %2s %10s %10s %10s %10s %6s %9s\n", "shape", "M", "N", "K", "op", "nncl_ms", "nncl_GF/s",
+           "blas_ms", "blas_GF/s", "ratio", "max_diff");
     struct result *res = calloc(count, sizeof *res);
     int rc = res ? 0 : 1;
     for (size_t i = 0; i < count && !rc; i++) {
         rc = bench_shape(be, &shapes[i], repeat, rounds, &res[i]);
         if (rc) break;
         const struct result *r = &res[i];
-        printf("%-18s %5zu %5zu %5zu %c%c %10.3f %10.1f %10.3f %10.1f %6.2f %9.1e\n", r->s.name, r->s.m, r->s.n,
-               r->s.k, r->s.trans_a ? 't' : 'n', r->s.trans_b ? 't' : 'n', r->nncl_ms, gflops(&r->s, r->nncl_ms),
-               r->blas_ms, gflops(&r->s, r->blas_ms), r->blas_ms / r->nncl_ms, r->max_diff);
+        printf("%-18s %5zu %5zu %5zu %c%c %10.3f %10.1f %10.3f %10.1f %6.2f %9.1e\n", r->s.name, r->s.m, r->s.n, r->s.k,
+               r->s.trans_a ? 't' : 'n', r->s.trans_b ? 't' : 'n', r->nncl_ms, gflops(&r->s, r->nncl_ms), r->blas_ms,
+               gflops(&r->s, r->blas_ms), r->blas_ms / r->nncl_ms, r->max_diff);
         fflush(stdout);
     }
     if (!rc && json) rc = write_json(json, threads, res, count);

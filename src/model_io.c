@@ -56,7 +56,7 @@ enum nncl_status nncl_model_save(const struct nncl_model *m, const char *path) {
     if (!m || !path) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_model_save: model or path is NULL");
     const struct nncl_model_spec *s = &m->spec;
     float *params = malloc(m->n_params * sizeof(float));
-    char names[NNCL_MAX_LAYERS * 2][32];
+    char names[NNCL_MAX_LAYERS * 2][48];
     struct st_write_tensor tensors[NNCL_MAX_LAYERS * 2];
     char *arch = architecture_json(s), *classes = class_names_json(m), *pre = nncl_preprocess_to_json(&m->preprocess);
     enum nncl_status st = NNCL_OK;
@@ -200,7 +200,7 @@ static enum nncl_status load_into(struct st_file *f, struct nncl_backend *be, st
     const struct st_tensor *tensors[NNCL_MAX_LAYERS][2];
     for (size_t l = 0; l < spec.n_layers; l++) {
         for (int is_bias = 0; is_bias < 2; is_bias++) {
-            char name[32];
+            char name[48];
             snprintf(name, sizeof name, "layers.%zu.%s", l, is_bias ? "bias" : "weight");
             const struct st_tensor *t = st_find(f, name);
             const uint64_t rows = nncl_layer_out(&spec, l), cols = nncl_layer_in(&spec, l);

@@ -240,7 +240,7 @@ int cmd_grad(int argc, char **argv) {
     if (!rc) {
         const struct nncl_model_spec *s = nncl_model_get_spec(m);
         struct st_write_tensor tensors[2 * NNCL_MAX_LAYERS + 1];
-        char names[2 * NNCL_MAX_LAYERS][32];
+        char names[2 * NNCL_MAX_LAYERS][48];
         size_t offset = 0;
         for (size_t l = 0; l < s->n_layers; l++) {
             const size_t in = l == 0 ? s->n_inputs : s->layers[l - 1].units, out = s->layers[l].units;

@@ -1,33 +1,37 @@
 /*
  * cpu_gemm.c: the reference matrix product C = alpha op(A) op(B) + beta C, row-major.
  *
- * Two versions live here. cpu_gemm_naive is the plain triple loop that defines the result.
- * cpu_gemm, which the backend uses, is the fast path; tests/test_cpu_gemm.c checks one against the
- * other. The fast path is the GotoBLAS/BLIS scheme in plain C (GCC vector extensions, no intrinsics):
+ * Two versions live here. cpu_gemm_naive is the plain triple loop that defines the result. cpu_gemm,
+ * which the backend uses, is the fast path; tests/test_cpu_gemm.c checks one against the other. The
+ * fast path is the GotoBLAS/BLIS scheme in plain C (GCC vector extensions, no intrinsics, no assembly):
  *
  *   for each NC-column block of C (j0):
- *     for each KC-deep slice of K (p0), in order:
- *       pack op(B)[p0.., j0..] (kc x nc) into panels of NR columns, zero-padded   (stays in L2)
- *       for each MR-row panel of C (split across threads):
- *         pack alpha op(A)[i0.., p0..] (MR x kc), zero-padded                     (stays in L1)
- *         for each NR-column panel: micro_kernel, an MR x NR tile of C in registers
+ *     for each KC-deep slice of K (p0), in k order:
+ *       pack op(B)[p0.., j0..] (kc x nc) into NR-column panels, zero-padded    (shared; stays in L2)
+ *       for each chunk of MR-row panels of C (chunks split across threads):
+ *         transposed A only: pack the chunk's op(A) rows (at most MC x kc)    (per thread; L2)
+ *         for each MR-row panel (plain A: read in place, 6 rows of kc floats; L1):
+ *           for each NR-column panel of the B block:
+ *             micro_kernel: an MR x NR tile of C summed in registers over kc, then merged into C
  *
- * Packing makes the transposes free in the inner loop and the kernel's loads contiguous. The
- * micro-kernel holds MR x NR accumulators (6 x 64 floats with AVX-512: 24 of the 32 vector registers),
- * loads NR/VL vectors of B and broadcasts MR scalars of A per step of k, and performs MR * NR/VL
- * fused multiply-adds. Edge tiles run the same kernel on the zero-padded panels and copy back only
- * the rows and columns that exist.
+ * Packing B makes its transpose free and the kernel's loads contiguous; a plain A is read where it
+ * lies, and only a transposed A (and the last, short panel of a plain one, zero-padded) is packed. The
+ * micro-kernel keeps MR x NR accumulators (6 x 64 floats with AVX-512: 24 of the 32 vector registers)
+ * and for each k loads NR / VL vectors of B, broadcasts MR scalars of A and does MR * NR / VL fused
+ * multiply-adds. Edge tiles run the same kernel on zero-padded panels and store only the rows and
+ * columns that exist. alpha scales a tile's sum once, as it is merged into C; beta == 0 never reads C.
  *
- * Results do not depend on the thread count. Threads split only the rows of C, in whole MR-row panels
- * counted from row 0, so which code (full-tile or edge-tile store) updates an element is fixed by the
- * shape alone; nothing splits K. Every C element is thus computed the same way whatever the thread
- * count: within a KC slice its kc products are summed in k order into one register lane starting from
- * zero, and the slices are added to C in k order (the first slice as acc + beta C, or acc when beta is
- * 0, which never reads C). The slice boundaries depend only on K.
+ * Results do not depend on the thread count. Threads split only the rows of C, and only at panel
+ * boundaries (multiples of MR counted from row 0), so the panels, the tiles and the code path (full or
+ * edge tile, A in place or packed: the same arithmetic either way) that computes an element depend on
+ * the shape alone. Nothing splits K: each element's kc products in a slice are summed in k order into
+ * one register lane starting from zero, and the slices are added to C in k order (the first as
+ * alpha acc + beta C, or alpha acc when beta is 0). The slice boundaries depend only on K.
  *
  * Speed needs per-file flags: -O3 -ffp-contract=fast (ISO C mode otherwise forbids fusing a * b + c
- * into one FMA, halving throughput) and, for the vector width, -march=native (or any -m flag that
- * enables AVX-512 or AVX2). Without them the same code runs correctly on generic 4-float vectors.
+ * into one FMA, which halves throughput) and a vector ISA, e.g. -march=native (AVX-512: 16-float
+ * vectors; AVX/AVX2: 8). Without them the same code runs, correctly but several times slower, on
+ * generic 4-float vectors.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -226,10 +230,13 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
     const int parallel = m * n * k >= ((size_t)1 << 20);
     if (parallel) max_threads = omp_get_max_threads();
 #endif
-    /* one block: the shared B block (kc x nc), then each thread's A block (MC x kc) */
+    /* One allocation: the shared B block (kc x nc), then each thread's A block (MC x kc). */
     const size_t bp_floats = (kc_max * nc_max + ALIGN - 1) / ALIGN * ALIGN, ap_floats = (size_t)MC * kc_max;
-    float *bp = aligned_alloc(ALIGN, (bp_floats + (size_t)max_threads * ap_floats) * sizeof(float));
-    if (!bp) return nncl_set_error(NNCL_ERR_OOM, "gemm: out of host memory for %zux%zu packing blocks", kc_max, nc_max);
+    const size_t bytes = ((bp_floats + (size_t)max_threads * ap_floats) * sizeof(float) + ALIGN - 1) / ALIGN * ALIGN;
+    float *bp = aligned_alloc(ALIGN, bytes);
+    if (!bp) {
+        return nncl_set_error(NNCL_ERR_OOM, "gemm: out of host memory for %zu bytes of packing blocks", bytes);
+    }
 
 #ifdef _OPENMP
 #pragma omp parallel if (parallel) num_threads(max_threads)
@@ -241,9 +248,9 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
         threads = omp_get_num_threads();
 #endif
         float *ap = bp + bp_floats + (size_t)thread * ap_floats;
-        /* Rows split into chunks of whole panels (at most MC rows), a multiple of the thread count. */
-        const size_t per_thread = (m_panels + (size_t)threads * (MC / MR) - 1) / ((size_t)threads * (MC / MR));
-        const long n_chunks = (long)(per_thread * (size_t)threads);
+        /* The rows split into chunks of whole panels, at most MC / MR each, as many per thread. */
+        const size_t chunk_rounds = (m_panels + (size_t)threads * (MC / MR) - 1) / ((size_t)threads * (MC / MR));
+        const long n_chunks = (long)(chunk_rounds * (size_t)threads);
         for (size_t j0 = 0; j0 < n; j0 += NC) {
             const size_t nc = min_size(NC, n - j0);
             const long n_panels = (long)((nc + NR - 1) / NR);
@@ -261,11 +268,13 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
 #pragma omp for schedule(static)
 #endif
                 for (long chunk = 0; chunk < n_chunks; chunk++) {
+                    /* rows q0..q1 of C; both multiples of MR, except q1 == m for the last chunk */
                     const size_t q0 = (size_t)chunk * m_panels / (size_t)n_chunks * MR;
                     const size_t q1 = min_size(m, (size_t)(chunk + 1) * m_panels / (size_t)n_chunks * MR);
                     if (trans_a) pack_a(1, m, k, a, q0, q1, p0, kc, ap);
                     for (size_t i0 = q0; i0 < q1; i0 += MR) {
                         const size_t mr = min_size(MR, q1 - i0);
+                        /* element (i, p) of the panel is a_panel[i * a_row + p * a_col] */
                         const float *a_panel = ap + (i0 - q0) * kc;
                         size_t a_row = 1, a_col = MR;
                         if (!trans_a && mr == MR) {
