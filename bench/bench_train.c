@@ -58,6 +58,7 @@ static double step_flops(const struct nncl_model_spec *s, size_t batch) {
 }
 
 struct result {
+    char versions[800]; /* what produced the numbers: nncl_backend_versions() */
     double setup_ms, first_epoch_ms, step_ms, steps_per_s, gflops;
     int profiled;
     struct nncl_profile prof; /* per step */
@@ -74,6 +75,7 @@ static int bench(const struct preset *p, const char *backend, size_t steps, size
     struct nncl_model *m = NULL;
     if (nncl_model_init(be, &spec, NNCL_INIT_HE, 1, &m)) return fail("model");
     r->setup_ms = 1e3 * (now() - t0);
+    snprintf(r->versions, sizeof r->versions, "%s", nncl_backend_versions(be));
 
     struct nncl_dataset ds = {.n = steps * p->batch, .n_inputs = p->inputs, .n_outputs = p->outputs};
     ds.x = malloc(ds.n * ds.n_inputs * sizeof(float));
@@ -163,8 +165,10 @@ int main(int argc, char **argv) {
             if (jf) {
                 fprintf(jf, "%s  {\"net\": \"%s\", \"backend\": \"%s\", \"batch\": %zu, \"steps_per_epoch\": %zu, "
                         "\"setup_ms\": %.3f, \"first_epoch_ms\": %.3f, \"step_ms\": %.4f, \"steps_per_s\": %.3f, "
-                        "\"gflops\": %.3f", first ? "" : ",\n", presets[n].name, backends[b], presets[n].batch, steps,
-                        r.setup_ms, r.first_epoch_ms, r.step_ms, r.steps_per_s, r.gflops);
+                        "\"gflops\": %.3f, \"versions\": \"", first ? "" : ",\n", presets[n].name, backends[b],
+                        presets[n].batch, steps, r.setup_ms, r.first_epoch_ms, r.step_ms, r.steps_per_s, r.gflops);
+                for (const char *c = r.versions; *c; c++) fprintf(jf, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
+                fprintf(jf, "\"");
                 if (r.profiled) {
                     fprintf(jf, ", \"gemm_ms\": %.4f, \"kernels_ms\": %.4f, \"transfers_ms\": %.4f, \"idle_ms\": %.4f",
                             r.prof.gemm_ms, r.prof.kernel_ms, r.prof.transfer_ms, r.prof.idle_ms);
