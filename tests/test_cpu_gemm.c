@@ -19,6 +19,10 @@ struct gemm_case {
 static const struct gemm_case cases[] = {
     {1, 1, 1, 1.0f, 0.0f},     {1, 7, 13, 1.0f, 1.0f},    {13, 1, 7, 0.5f, 0.0f},   {5, 7, 11, 1.0f, 0.0f},
     {67, 131, 257, 1.0f, 1.0f}, {65, 1027, 3, -1.0f, 0.5f}, {128, 10, 784, 1.0f, 0.0f}, {3, 2053, 300, 2.0f, -1.0f},
+    /* the register-tiled path's edges: exact tiles over two K slices, uneven slices, N past the 512-column
+     * block, a single 6x64 tile, tiles plus one, alpha 0 */
+    {12, 128, 512, 1.0f, 0.0f}, {97, 130, 513, 1.0f, 1.0f}, {200, 600, 40, 0.5f, 0.0f}, {6, 64, 1, 1.0f, 0.0f},
+    {7, 65, 257, -2.0f, 0.5f},  {9, 33, 17, 0.0f, 0.5f},
 };
 
 ParameterizedTestParameters(cpu_gemm, blocked_matches_naive) {
