@@ -60,7 +60,7 @@ enum nncl_status cl_launch(struct nncl_backend *be, const char *op, enum cl_kern
     size_t global = (items + local - 1) / local * local;
     cl_event *slot = cl_profile_slot(st);
     cl_int err = clEnqueueNDRangeKernel(st->queue, kernel, 1, NULL, &global, &local, 0, NULL, slot);
-    if (err == CL_SUCCESS) cl_profile_record(st, slot, CL_CMD_KERNEL);
+    if (err == CL_SUCCESS) cl_profile_record(st, slot, CL_CMD_KERNEL, op);
     if (err != CL_SUCCESS) {
         s = nncl_cl_fail(err, "clEnqueueNDRangeKernel", __FILE__, __LINE__);
         char detail[512];

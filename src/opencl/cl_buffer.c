@@ -31,7 +31,7 @@ enum nncl_status cl_buffer_write(struct nncl_backend *be, struct nncl_buffer *bu
     struct cl_state *st = cl_state_of(be);
     cl_event *slot = cl_profile_slot(st);
     NNCL_CL_CHECK(clEnqueueWriteBuffer(st->queue, (cl_mem)buf->handle, CL_TRUE, byte_offset, nbytes, src, 0, NULL, slot));
-    cl_profile_record(st, slot, CL_CMD_TRANSFER);
+    cl_profile_record(st, slot, CL_CMD_TRANSFER, "transfer");
     return NNCL_OK;
 }
 
@@ -41,6 +41,6 @@ enum nncl_status cl_buffer_read(struct nncl_backend *be, struct nncl_buffer *buf
     struct cl_state *st = cl_state_of(be);
     cl_event *slot = cl_profile_slot(st);
     NNCL_CL_CHECK(clEnqueueReadBuffer(st->queue, (cl_mem)buf->handle, CL_TRUE, byte_offset, nbytes, dst, 0, NULL, slot));
-    cl_profile_record(st, slot, CL_CMD_TRANSFER);
+    cl_profile_record(st, slot, CL_CMD_TRANSFER, "transfer");
     return NNCL_OK;
 }

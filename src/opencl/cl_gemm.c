@@ -42,6 +42,6 @@ enum nncl_status cl_gemm(struct nncl_backend *be, const struct nncl_op_call *cal
         call->ip[1] ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, cl_mem_of(a), a->offset, a->cols,
         cl_mem_of(b), b->offset, b->cols, beta, cl_mem_of(c), c->offset, c->cols, &st->queue, slot);
     if (code != CLBlastSuccess) return clblast_fail(st, code, call, m, n, k);
-    cl_profile_record(st, slot, CL_CMD_GEMM);
+    cl_profile_record(st, slot, CL_CMD_GEMM, "gemm (CLBlast)");
     return NNCL_OK;
 }

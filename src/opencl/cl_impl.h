@@ -133,11 +133,12 @@ enum cl_command_kind { CL_CMD_KERNEL, CL_CMD_GEMM, CL_CMD_TRANSFER };
 struct cl_profiled {
     cl_event event;
     enum cl_command_kind kind;
+    const char *op; /* the op that queued it, for the per-op lines in the log */
 };
 /* Where a command should put its event: NULL when not profiling (no event is created at all). */
 cl_event *cl_profile_slot(struct cl_state *st);
 /* Files the event just filled in under `kind` (no-op when not profiling or on a failed enqueue). */
-void cl_profile_record(struct cl_state *st, cl_event *slot, enum cl_command_kind kind);
+void cl_profile_record(struct cl_state *st, cl_event *slot, enum cl_command_kind kind, const char *op);
 enum nncl_status cl_profile_start(struct nncl_backend *be);
 enum nncl_status cl_profile_stop(struct nncl_backend *be, struct nncl_profile *out);
 void cl_profile_release(struct cl_state *st);

@@ -13,7 +13,7 @@ cl_event *cl_profile_slot(struct cl_state *st) {
     return &st->pending;
 }
 
-void cl_profile_record(struct cl_state *st, cl_event *slot, enum cl_command_kind kind) {
+void cl_profile_record(struct cl_state *st, cl_event *slot, enum cl_command_kind kind, const char *op) {
     if (!slot || !*slot) return;
     if (st->n_profiled == st->cap_profiled) {
         const size_t cap = st->cap_profiled ? 2 * st->cap_profiled : 1024;
@@ -26,7 +26,7 @@ void cl_profile_record(struct cl_state *st, cl_event *slot, enum cl_command_kind
         st->profiled = grown;
         st->cap_profiled = cap;
     }
-    st->profiled[st->n_profiled++] = (struct cl_profiled){*slot, kind};
+    st->profiled[st->n_profiled++] = (struct cl_profiled){*slot, kind, op};
     *slot = NULL;
 }
 
@@ -50,6 +50,11 @@ enum nncl_status cl_profile_stop(struct nncl_backend *be, struct nncl_profile *o
     *out = (struct nncl_profile){0};
     cl_ulong first = 0, last = 0, previous_end = 0;
     double busy = 0;
+    struct {
+        const char *op;
+        size_t count;
+        double ms;
+    } totals[32] = {{0}};
     for (size_t i = 0; i < st->n_profiled; i++) {
         cl_ulong start = 0, end = 0;
         NNCL_CL_CHECK(clGetEventProfilingInfo(st->profiled[i].event, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL));
@@ -69,6 +74,18 @@ enum nncl_status cl_profile_stop(struct nncl_backend *be, struct nncl_profile *o
         }
         busy += ms;
         previous_end = end;
+        /* per-op totals for the log (NNCL_LOG_LEVEL=info): which kernels the time goes to */
+        for (size_t j = 0; j < sizeof totals / sizeof totals[0]; j++) {
+            if (!totals[j].op || totals[j].op == st->profiled[i].op) {
+                totals[j].op = st->profiled[i].op;
+                totals[j].ms += ms;
+                totals[j].count++;
+                break;
+            }
+        }
+    }
+    for (size_t j = 0; j < sizeof totals / sizeof totals[0] && totals[j].op; j++) {
+        nncl_log(NNCL_LOG_INFO, "profile: %-18s %6zu commands %10.3f ms", totals[j].op, totals[j].count, totals[j].ms);
     }
     out->span_ms = 1e-6 * (double)(last - first);
     out->idle_ms = out->span_ms > busy ? out->span_ms - busy : 0;
