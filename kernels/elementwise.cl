@@ -36,6 +36,23 @@ void nncl_sum(ulong n, float alpha, float beta, global const float *x, ulong x_o
     if (lid == 0) out[out_off] = nncl_axpby_out(alpha * partial[0], beta, out[out_off]);
 }
 
+// Stage 1 of a large sum: each of the launched groups of NNCL_SUM_GROUP items sums a strided share of x
+// into partials[group]; nncl_sum then adds the partials. Fixed group count and order: deterministic.
+kernel __attribute__((reqd_work_group_size(NNCL_SUM_GROUP, 1, 1)))
+void nncl_sum_partial(ulong n, global const float *x, ulong x_off, global float *partials) {
+    local float partial[NNCL_SUM_GROUP];
+    const uint lid = get_local_id(0);
+    float acc = 0.0f;
+    for (ulong i = get_global_id(0); i < n; i += get_global_size(0)) acc += x[x_off + i];
+    partial[lid] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint stride = NNCL_SUM_GROUP / 2; stride > 0; stride /= 2) {
+        if (lid < stride) partial[lid] += partial[lid + stride];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) partials[get_group_id(0)] = partial[0];
+}
+
 kernel void nncl_fill(ulong n, float value, global float *x, ulong x_off) {
     GRID_STRIDE_LOOP(i, n) { x[x_off + i] = value; }
 }

@@ -36,7 +36,7 @@ static const nncl_op_fn cl_ops[NNCL_OP_COUNT] = {
 
 /* Launches: work-groups of LAUNCH_GROUP items, at most LAUNCH_MAX_ITEMS items in total (the kernels'
  * grid-stride loops cover the rest), so a huge tensor does not become millions of tiny work-items. */
-enum { LAUNCH_GROUP = 64, LAUNCH_MAX_ITEMS = 1 << 18 };
+enum { LAUNCH_GROUP = 64, LAUNCH_MAX_ITEMS = 1 << 22 };
 
 enum nncl_status cl_launch(struct nncl_backend *be, const char *op, enum cl_kernel_id id, size_t work_items,
                            const struct cl_arg *args, int n_args) {
@@ -56,6 +56,9 @@ enum nncl_status cl_launch(struct nncl_backend *be, const char *op, enum cl_kern
     if (id == CL_KERNEL_SUM) {
         local = CL_SUM_GROUP; /* one group; the kernel requires exactly this size */
         items = CL_SUM_GROUP;
+    } else if (id == CL_KERNEL_SUM_PARTIAL) {
+        local = CL_SUM_GROUP; /* CL_SUM_PARTS groups of exactly this size */
+        items = CL_SUM_GROUP * CL_SUM_PARTS;
     }
     size_t global = (items + local - 1) / local * local;
     cl_event *slot = cl_profile_slot(st);
@@ -88,6 +91,7 @@ static void cl_free(struct nncl_backend *be) {
         if (st->queue) clFinish(st->queue);
         cl_programs_release(st);
         cl_profile_release(st);
+        if (st->sum_scratch) clReleaseMemObject(st->sum_scratch);
         free(st->profiled);
         /* CLBlast caches programs per context; drop them before the context goes. */
         CLBlastClearCache();

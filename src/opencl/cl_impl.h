@@ -39,6 +39,7 @@ enum cl_kernel_id {
     CL_KERNEL_BIAS_ADD,
     CL_KERNEL_BIAS_GRAD,
     CL_KERNEL_SUM,
+    CL_KERNEL_SUM_PARTIAL,
     CL_KERNEL_FILL,
     CL_KERNEL_COPY,
     CL_KERNEL_SCALE,
@@ -49,8 +50,10 @@ enum cl_kernel_id {
     CL_KERNEL_COUNT
 };
 
-/* The work-group size of nncl_sum (NNCL_SUM_GROUP in kernels/elementwise.cl). */
+/* The work-group size of nncl_sum (NNCL_SUM_GROUP in kernels/elementwise.cl), and how many groups a
+ * large sum is split over before one group adds their partial sums. */
 #define CL_SUM_GROUP 256
+#define CL_SUM_PARTS 64
 
 struct cl_state {
     cl_platform_id platform;
@@ -72,6 +75,7 @@ struct cl_state {
     struct cl_profiled *profiled;
     size_t n_profiled, cap_profiled;
     cl_event pending;                      /* the slot the command being enqueued fills */
+    cl_mem sum_scratch;                    /* CL_SUM_PARTS partial sums; allocated on the first large sum */
 };
 
 static inline struct cl_state *cl_state_of(struct nncl_backend *be) { return (struct cl_state *)be->context; }

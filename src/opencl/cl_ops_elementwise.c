@@ -21,11 +21,24 @@ enum nncl_status cl_bias_grad(struct nncl_backend *be, const struct nncl_op_call
     return cl_launch(be, "bias_grad", CL_KERNEL_BIAS_GRAD, cols, args, 8);
 }
 
-/* x (any), out (1 x 1); alpha, beta */
+/* x (any), out (1 x 1); alpha, beta. Up to 65536 values one group sums them; above, CL_SUM_PARTS groups
+ * sum shares into a scratch buffer first (one group over millions of values leaves the device idle). */
 enum nncl_status cl_sum(struct nncl_backend *be, const struct nncl_op_call *call) {
     cl_ulong n = nncl_tensor_count(&call->t[0]), x_off = call->t[0].offset, o_off = call->t[1].offset;
     cl_float alpha = call->p[0], beta = call->p[1];
     cl_mem x = cl_mem_of(&call->t[0]), out = cl_mem_of(&call->t[1]);
+    if (n > 65536) {
+        struct cl_state *st = cl_state_of(be);
+        if (!st->sum_scratch) {
+            cl_int err = CL_SUCCESS;
+            st->sum_scratch = clCreateBuffer(st->context, CL_MEM_READ_WRITE, CL_SUM_PARTS * sizeof(float), NULL, &err);
+            NNCL_CL_CHECK(err);
+        }
+        const struct cl_arg stage1[] = {CL_ARG(n), CL_ARG(x), CL_ARG(x_off), CL_ARG(st->sum_scratch)};
+        enum nncl_status s = cl_launch(be, "sum", CL_KERNEL_SUM_PARTIAL, CL_SUM_GROUP * CL_SUM_PARTS, stage1, 4);
+        if (s) return s;
+        n = CL_SUM_PARTS, x = st->sum_scratch, x_off = 0;
+    }
     const struct cl_arg args[] = {CL_ARG(n), CL_ARG(alpha), CL_ARG(beta), CL_ARG(x), CL_ARG(x_off), CL_ARG(out),
                                   CL_ARG(o_off)};
     return cl_launch(be, "sum", CL_KERNEL_SUM, CL_SUM_GROUP, args, 7);

@@ -62,6 +62,7 @@ static const struct kernel_entry kernel_entries[CL_KERNEL_COUNT] = {
     [CL_KERNEL_BIAS_ADD] = {CL_PROGRAM_ELEMENTWISE, "nncl_bias_add"},
     [CL_KERNEL_BIAS_GRAD] = {CL_PROGRAM_ELEMENTWISE, "nncl_bias_grad"},
     [CL_KERNEL_SUM] = {CL_PROGRAM_ELEMENTWISE, "nncl_sum"},
+    [CL_KERNEL_SUM_PARTIAL] = {CL_PROGRAM_ELEMENTWISE, "nncl_sum_partial"},
     [CL_KERNEL_FILL] = {CL_PROGRAM_ELEMENTWISE, "nncl_fill"},
     [CL_KERNEL_COPY] = {CL_PROGRAM_ELEMENTWISE, "nncl_copy"},
     [CL_KERNEL_SCALE] = {CL_PROGRAM_ELEMENTWISE, "nncl_scale"},
