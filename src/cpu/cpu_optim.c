@@ -43,6 +43,10 @@ enum nncl_status cpu_adam_update(struct nncl_backend *be, const struct nncl_op_c
     const float lr = call->p[0], b1 = call->p[1], b2 = call->p[2], eps = call->p[3], wd = call->p[4];
     const float bc1 = call->p[5], bc2 = call->p[6];
     const size_t count = nncl_tensor_count(&call->t[0]);
+    /* element by element, so splitting the range over threads changes nothing in the results */
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (count > 65536)
+#endif
     for (size_t i = 0; i < count; i++) {
         const float gi = g[i] + wd * w[i];
         m[i] = b1 * m[i] + (1.0f - b1) * gi;
