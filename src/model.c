@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model_impl.h"
+#include "random_impl.h"
 #include "status_impl.h"
 
 static const char *const loss_names[NNCL_LOSS_COUNT] = {"mse", "bce", "xent"};
@@ -124,16 +125,8 @@ enum nncl_status nncl_model_spec_check(const struct nncl_model_spec *s) {
 
 /* ---- creation ---------------------------------------------------------------------------------- */
 
-/* splitmix64: a small seeded generator, so initial weights depend only on the seed */
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static float uniform(uint64_t *state, double bound) {
-    const double u = (double)(next_random(state) >> 11) / 9007199254740992.0; /* [0, 1) */
+    const double u = (double)(nncl_random_next(state) >> 11) / 9007199254740992.0; /* [0, 1) */
     return (float)((2.0 * u - 1.0) * bound);
 }
 

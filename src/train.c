@@ -15,6 +15,7 @@
 
 #include "model_impl.h"
 #include "nncl/nncl_train.h"
+#include "random_impl.h"
 #include "status_impl.h"
 
 #define TRY(expr)                                                                                              \
@@ -185,17 +186,10 @@ static enum nncl_status check_options(const struct nncl_train_options *o) {
     return NNCL_OK;
 }
 
-/* Fisher-Yates with a seeded splitmix64, so a seed gives the same order on every backend. */
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
+/* Fisher-Yates with the seeded generator, so a seed gives the same order on every backend. */
 static void shuffle(float *idx, size_t n, uint64_t *rng) {
     for (size_t i = n; i > 1; i--) {
-        const size_t j = (size_t)(next_random(rng) % i);
+        const size_t j = (size_t)(nncl_random_next(rng) % i);
         const float tmp = idx[i - 1];
         idx[i - 1] = idx[j];
         idx[j] = tmp;

@@ -14,16 +14,6 @@
 #include "nncl/nncl_train.h"
 #include "test_util.h"
 
-static struct nncl_backend *device_or_skip(void) {
-    struct nncl_backend *be = NULL;
-    if (nncl_backend_init("opencl", &be) != NNCL_OK) {
-        const char *ci = getenv("CI");
-        if (ci && strcmp(ci, "true") == 0) cr_assert_fail("CI=true and no OpenCL device: %s", nncl_last_error());
-        cr_skip_test("no OpenCL device: %s", nncl_last_error());
-    }
-    return be;
-}
-
 static void fill_data(struct nncl_dataset *ds, size_t n, size_t in, size_t out, enum nncl_loss loss, uint64_t seed) {
     memset(ds, 0, sizeof *ds);
     ds->n = n, ds->n_inputs = in, ds->n_outputs = out;
@@ -56,7 +46,7 @@ static void gradient_on(struct nncl_backend *be, const struct nncl_model_spec *s
 }
 
 Test(network_parity, every_head_and_activation_depth_1_to_4) {
-    struct nncl_backend *dev = device_or_skip();
+    struct nncl_backend *dev = tu_device_or_skip();
     struct nncl_backend *cpu = tu_backend("cpu");
     const enum nncl_loss losses[] = {NNCL_LOSS_MSE, NNCL_LOSS_BCE, NNCL_LOSS_XENT};
     int checked = 0;
@@ -119,7 +109,7 @@ static int record(const struct nncl_epoch_report *r, void *user) {
 
 /* The same run (seed, batches, optimizer) on both backends: per-epoch losses agree within 1e-3 relative. */
 Test(network_parity, training_runs_agree) {
-    struct nncl_backend *dev = device_or_skip();
+    struct nncl_backend *dev = tu_device_or_skip();
     struct nncl_backend *cpu = tu_backend("cpu");
     struct nncl_dataset ds;
     fill_data(&ds, 500, 20, 4, NNCL_LOSS_XENT, 77);

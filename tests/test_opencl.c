@@ -12,18 +12,8 @@
 #include "opencl/cl_impl.h"
 #include "test_util.h"
 
-static struct nncl_backend *open_or_skip(void) {
-    struct nncl_backend *be = NULL;
-    if (nncl_backend_init("opencl", &be) != NNCL_OK) {
-        const char *ci = getenv("CI");
-        if (ci && strcmp(ci, "true") == 0) cr_assert_fail("CI=true and no OpenCL device: %s", nncl_last_error());
-        cr_skip_test("no OpenCL device: %s", nncl_last_error());
-    }
-    return be;
-}
-
 Test(opencl, lists_devices_and_marks_the_selected_one) {
-    struct nncl_backend *be = open_or_skip();
+    struct nncl_backend *be = tu_device_or_skip();
     struct nncl_device_info infos[16];
     size_t count = 0;
     tu_ok(nncl_opencl_list_devices(infos, 16, &count), "list_devices");
@@ -43,7 +33,7 @@ Test(opencl, lists_devices_and_marks_the_selected_one) {
 }
 
 Test(opencl, device_chosen_by_index_and_by_name) {
-    struct nncl_backend *be = open_or_skip();
+    struct nncl_backend *be = tu_device_or_skip();
     nncl_backend_free(be);
     struct nncl_device_info info;
     size_t count = 0;
@@ -64,7 +54,7 @@ Test(opencl, device_chosen_by_index_and_by_name) {
 }
 
 Test(opencl, unknown_device_names_the_variables) {
-    open_or_skip();
+    nncl_backend_free(tu_device_or_skip());
     setenv("NNCL_OPENCL_DEVICE", "no-such-device-xyz", 1);
     struct nncl_backend *be = NULL;
     cr_assert_eq(nncl_backend_init("opencl", &be), NNCL_ERR_NO_DEVICE);
@@ -85,7 +75,7 @@ Test(opencl, missing_icd_says_what_to_install) {
 }
 
 Test(opencl, kernel_build_failure_reports_file_device_options_and_log) {
-    struct nncl_backend *be = open_or_skip();
+    struct nncl_backend *be = tu_device_or_skip();
     struct cl_state *st = cl_state_of(be);
     cl_program program = NULL;
     const char *broken = "kernel void nncl_broken(global float *x) { x[0] = undefined_thing; }\n";
@@ -112,7 +102,7 @@ Test(opencl, error_names_are_symbolic) {
 /* A training step's worth of ops is queued without waiting: the results appear only after one
  * synchronize, and are right. */
 Test(opencl, ops_queue_and_synchronize_once) {
-    struct nncl_backend *be = open_or_skip();
+    struct nncl_backend *be = tu_device_or_skip();
     struct nncl_tensor x = tu_tensor(be, 64, 64, NULL), acc = tu_tensor(be, 1, 1, NULL);
     tu_ok(nncl_op_fill(be, 0.0f, &acc), "fill");
     for (int i = 0; i < 100; i++) {

@@ -28,38 +28,12 @@
 #include "check/check.h"
 #include "test_util.h"
 
-static int running_in_ci(void) {
-    const char *ci = getenv("CI");
-    return ci && strcmp(ci, "true") == 0;
-}
-
-/* The first non-CPU backend, or NULL after skipping (or failing, in CI) with the reason. */
-static struct nncl_backend *device_backend_or_skip(void) {
-    const char *const *names = nncl_backend_list();
-    int have_opencl = 0;
-    for (size_t i = 0; names[i]; i++) have_opencl |= strcmp(names[i], "opencl") == 0;
-    if (!have_opencl) {
-        if (running_in_ci()) cr_assert_fail("CI=true but this nncl was built without OpenCL: install the OpenCL packages");
-        cr_skip_test("this nncl was built without OpenCL");
-    }
-    struct nncl_backend *be = NULL;
-    enum nncl_status st = nncl_backend_init("opencl", &be);
-    if (st != NNCL_OK) {
-        if (running_in_ci()) {
-            cr_assert_fail("CI=true and no OpenCL device opened (the parity tests must run in CI, on PoCL): %s",
-                    nncl_last_error());
-        }
-        cr_skip_test("no OpenCL device: %s", nncl_last_error());
-    }
-    return be;
-}
-
 ParameterizedTestParameters(parity, op_case) {
     return cr_make_param_array(struct op_case, op_cases, op_case_count);
 }
 
 ParameterizedTest(const struct op_case *c, parity, op_case) {
-    struct nncl_backend *dev = device_backend_or_skip();
+    struct nncl_backend *dev = tu_device_or_skip();
     struct nncl_backend *cpu = tu_backend("cpu");
     struct check_result r;
     enum nncl_status st = check_op_case(cpu, dev, c, 0, &r);

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define TU_MAX_OBJECTS 4096
 
@@ -21,6 +22,24 @@ struct nncl_backend *tu_backend(const char *name) {
     cr_assert(st == NNCL_OK, "backend %s: %s: %s", name, nncl_status_string(st), nncl_last_error());
     cr_assert(n_backends < 8, "test_util: too many backends");
     backends[n_backends++] = be;
+    return be;
+}
+
+struct nncl_backend *tu_device_or_skip(void) {
+    const char *ci = getenv("CI");
+    const int in_ci = ci && strcmp(ci, "true") == 0;
+    int have_opencl = 0;
+    for (const char *const *names = nncl_backend_list(); *names; names++) have_opencl |= strcmp(*names, "opencl") == 0;
+    if (!have_opencl) {
+        if (in_ci) cr_assert_fail("CI=true but this nncl was built without OpenCL: install the OpenCL packages");
+        cr_skip_test("this nncl was built without OpenCL");
+    }
+    struct nncl_backend *be = NULL;
+    if (nncl_backend_init("opencl", &be) != NNCL_OK) {
+        if (in_ci) cr_assert_fail("CI=true and no OpenCL device opened (these tests must run in CI, on PoCL): %s",
+                                  nncl_last_error());
+        cr_skip_test("no OpenCL device: %s", nncl_last_error());
+    }
     return be;
 }
 

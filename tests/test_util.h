@@ -19,6 +19,12 @@ struct nncl_tensor tu_tensor(struct nncl_backend *be, size_t rows, size_t cols, 
 /* Frees every buffer tu_tensor made, then the backends tu_backend made. */
 void tu_free_all(void);
 
+/*
+ * Opens the OpenCL backend, or skips the test with the reason; under CI=true a missing device (or a build
+ * without OpenCL) fails instead, because CI runs on PoCL precisely so that these tests run.
+ */
+struct nncl_backend *tu_device_or_skip(void);
+
 /* Reads a tensor into `out` (rows * cols floats) or fails the test. */
 void tu_get(const struct nncl_tensor *t, float *out);
 

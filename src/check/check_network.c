@@ -14,6 +14,7 @@
 
 #include "check/check.h"
 #include "model_impl.h"
+#include "random_impl.h"
 #include "status_impl.h"
 
 #define TRY(expr)                                                                                              \
@@ -324,13 +325,6 @@ enum nncl_status check_network(struct nncl_model *model, struct nncl_backend *de
 
 /* ---- lockstep ---------------------------------------------------------------------------------- */
 
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 struct lock_side {
     struct nncl_model *m;
     struct nncl_buffer *buf;
@@ -395,7 +389,7 @@ enum nncl_status check_lockstep(struct nncl_model *model, struct nncl_backend *d
             if (pos == data->n) {
                 for (size_t i = 0; i < data->n; i++) order[i] = i;
                 for (size_t i = data->n; i > 1; i--) {
-                    const size_t j = (size_t)(next_random(&seed) % i), tmp = order[i - 1];
+                    const size_t j = (size_t)(nncl_random_next(&seed) % i), tmp = order[i - 1];
                     order[i - 1] = order[j], order[j] = tmp;
                 }
                 pos = 0;
