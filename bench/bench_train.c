@@ -1,7 +1,8 @@
 /*
  * bench_train.c: training speed of preset nets on each backend, through the real trainer (nncl_train).
  *
- *   bench_train [--backend cpu|opencl|all] [--net fashion|large|seed|all] [--steps N] [--epochs E] [--json FILE]
+ *   bench_train [--backend cpu|opencl|all] [--net fashion|large|seed|all] [--steps N] [--epochs E]
+ *               [--tuning both] [--json FILE]
  *
  * Presets: "fashion" 784-256-128-10 (ReLU, softmax + cross-entropy) at batch 128; "large"
  * 1024-4096-4096-1024-10 (ReLU) at batch 256; "seed" the lecture's 2-4-1 tanh net (squared error) at
@@ -11,8 +12,12 @@
  * from the steady state (the mean of the next `--epochs` epochs), steps per second, and on OpenCL the
  * device-side breakdown of a step from profiling events: CLBlast GEMM, our kernels, transfers, idle
  * gaps, and the ratio of the step to its GEMM time.
+ *
+ * --tuning both runs every OpenCL row twice in the same process: first with CLBlast's own parameters
+ * (NNCL_CLBLAST_TUNING=off, row "opencl-untuned"), then with the device's `nncl tune` file, if any
+ * ("opencl-tuned"). Untuned first, because CLBlast keeps applied parameters for the rest of the process.
  */
-#define _POSIX_C_SOURCE 199309L
+#define _POSIX_C_SOURCE 200112L /* clock_gettime, setenv */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,15 +124,17 @@ static int bench(const struct preset *p, const char *backend, size_t steps, size
 int main(int argc, char **argv) {
     const char *backend = "all", *net = "all", *json = NULL;
     size_t steps = 20, epochs = 3;
+    int tuning_both = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
         else if (!strcmp(argv[i], "--net") && i + 1 < argc) net = argv[++i];
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--epochs") && i + 1 < argc) epochs = strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
+        else if (!strcmp(argv[i], "--tuning") && i + 1 < argc && !strcmp(argv[i + 1], "both")) tuning_both = 1, i++;
         else {
             printf("usage: bench_train [--backend cpu|opencl|all] [--net fashion|large|seed|all] [--steps N] "
-                   "[--epochs E] [--json FILE]\n");
+                   "[--epochs E] [--tuning both] [--json FILE]\n");
             return strcmp(argv[i], "--help") ? 2 : 0;
         }
     }
@@ -135,26 +142,37 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_train: --steps and --epochs must be at least 1\n");
         return 2;
     }
-    const char *backends[] = {"cpu", "opencl"};
+    /* the backend to open, the name printed, and the NNCL_CLBLAST_TUNING setting while it runs */
+    struct run {
+        const char *backend, *label, *tuning;
+    };
+    const struct run plain[] = {{"cpu", "cpu", NULL}, {"opencl", "opencl", NULL}};
+    const struct run both[] = {{"cpu", "cpu", NULL}, {"opencl", "opencl-untuned", "off"}, {"opencl", "opencl-tuned", NULL}};
+    const struct run *runs = tuning_both ? both : plain;
+    const size_t n_runs = tuning_both ? 3 : 2;
     FILE *jf = json ? fopen(json, "w") : NULL;
     if (json && !jf) {
         fprintf(stderr, "bench_train: cannot write %s\n", json);
         return 1;
     }
     if (jf) fprintf(jf, "[\n");
-    printf("%-8s %-7s %6s %10s %12s %10s %9s %9s | %9s %9s %9s %9s %10s\n", "net", "backend", "batch", "setup_ms",
+    printf("%-8s %-14s %6s %10s %12s %10s %9s %9s | %9s %9s %9s %9s %10s\n", "net", "backend", "batch", "setup_ms",
            "1st_epoch_ms", "step_ms", "steps/s", "GFLOP/s", "gemm_ms", "ours_ms", "xfer_ms", "idle_ms", "step/gemm");
     int rc = 0, first = 1;
-    for (size_t n = 0; n < sizeof presets / sizeof presets[0]; n++) {
-        if (strcmp(net, "all") && strcmp(net, presets[n].name)) continue;
-        for (int b = 0; b < 2; b++) {
-            if (strcmp(backend, "all") && strcmp(backend, backends[b])) continue;
+    /* backends outside, nets inside: every untuned OpenCL row must run before the first tuned one */
+    for (size_t b = 0; b < n_runs; b++) {
+        if (strcmp(backend, "all") && strcmp(backend, runs[b].backend)) continue;
+        for (size_t n = 0; n < sizeof presets / sizeof presets[0]; n++) {
+            if (strcmp(net, "all") && strcmp(net, presets[n].name)) continue;
             struct result r;
-            if (bench(&presets[n], backends[b], steps, epochs, &r)) {
+            if (runs[b].tuning) setenv("NNCL_CLBLAST_TUNING", runs[b].tuning, 1);
+            const int failed = bench(&presets[n], runs[b].backend, steps, epochs, &r);
+            if (runs[b].tuning) unsetenv("NNCL_CLBLAST_TUNING");
+            if (failed) {
                 rc = 1;
                 continue;
             }
-            printf("%-8s %-7s %6zu %10.1f %12.1f %10.3f %9.1f %9.1f", presets[n].name, backends[b], presets[n].batch,
+            printf("%-8s %-14s %6zu %10.1f %12.1f %10.3f %9.1f %9.1f", presets[n].name, runs[b].label, presets[n].batch,
                    r.setup_ms, r.first_epoch_ms, r.step_ms, r.steps_per_s, r.gflops);
             if (r.profiled) {
                 printf(" | %9.3f %9.3f %9.3f %9.3f %10.2f\n", r.prof.gemm_ms, r.prof.kernel_ms, r.prof.transfer_ms,
@@ -165,7 +183,7 @@ int main(int argc, char **argv) {
             if (jf) {
                 fprintf(jf, "%s  {\"net\": \"%s\", \"backend\": \"%s\", \"batch\": %zu, \"steps_per_epoch\": %zu, "
                         "\"setup_ms\": %.3f, \"first_epoch_ms\": %.3f, \"step_ms\": %.4f, \"steps_per_s\": %.3f, "
-                        "\"gflops\": %.3f, \"versions\": \"", first ? "" : ",\n", presets[n].name, backends[b],
+                        "\"gflops\": %.3f, \"versions\": \"", first ? "" : ",\n", presets[n].name, runs[b].label,
                         presets[n].batch, steps, r.setup_ms, r.first_epoch_ms, r.step_ms, r.steps_per_s, r.gflops);
                 for (const char *c = r.versions; *c; c++) fprintf(jf, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
                 fprintf(jf, "\"");

@@ -41,6 +41,23 @@ static enum nncl_status init_auto(struct nncl_backend **out) {
 #endif
 
 #ifndef NNCL_USE_OPENCL
+enum nncl_status nncl_opencl_tune(const struct nncl_gemm_shape *shapes, size_t n_shapes,
+                                  const struct nncl_tune_options *options, struct nncl_tune_result *out) {
+    (void)shapes;
+    (void)n_shapes;
+    (void)options;
+    if (out) memset(out, 0, sizeof *out);
+    return nncl_set_error(NNCL_ERR_UNSUPPORTED, "tune: this nncl was built without OpenCL, and tuning is for "
+                                                "OpenCL devices; install ocl-icd-opencl-dev, opencl-headers and "
+                                                "libclblast-dev (bash cmake/install_deps.sh) and rebuild");
+}
+
+int nncl_opencl_device_tuned(const struct nncl_device_info *dev, char *path, size_t cap) {
+    (void)dev;
+    if (path && cap) path[0] = '\0';
+    return 0;
+}
+
 enum nncl_status nncl_opencl_list_devices(struct nncl_device_info *out, size_t cap, size_t *count) {
     (void)out;
     (void)cap;

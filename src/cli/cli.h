@@ -52,5 +52,6 @@ int cmd_predict(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif /* NNCL_CLI_H */

@@ -22,10 +22,12 @@ int cmd_devices(int argc, char **argv) {
     int selected_gpu = 0;
     for (size_t i = 0; i < count && i < 64; i++) {
         const struct nncl_device_info *x = &infos[i];
-        printf("%c platform %d device %d: %s [%s] %s, driver %s, %u compute units, %.1f GiB%s\n",
+        const int tuned = nncl_opencl_device_tuned(x, NULL, 0);
+        printf("%c platform %d device %d: %s [%s] %s, driver %s, %u compute units, %.1f GiB%s, %s\n",
                x->is_selected ? '*' : ' ', x->platform_index, x->device_index, x->name, x->platform, x->version,
                x->driver, x->compute_units, (double)x->global_mem_bytes / (1024.0 * 1024.0 * 1024.0),
-               x->is_gpu ? ", GPU" : "");
+               x->is_gpu ? ", GPU" : "",
+               tuned > 0 ? "tuned" : tuned < 0 ? "tuning file not applied (run nncl tune)" : "untuned");
         selected_gpu |= x->is_selected && x->is_gpu;
     }
     printf("--backend auto would use: %s\n", selected_gpu ? "the marked OpenCL GPU" : "the CPU reference (no OpenCL GPU)");

@@ -15,6 +15,7 @@ static void usage(FILE *f) {
                "  grad      the gradient of the mean loss over the first N examples, as safetensors\n"
                "  devices   the OpenCL platforms and devices, and which one would be used\n"
                "  check     validate a device against the CPU reference: ops, a net's GEMMs, a training step\n"
+               "  tune      tune CLBlast's GEMM for the OpenCL device on a net's products (clblast-utils)\n"
                "\n"
                "Run `nncl <command> --help` for its options; `nncl --version` for the version.\n");
 }
@@ -39,6 +40,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "grad") == 0) return cmd_grad(argc - 1, argv + 1);
     if (strcmp(cmd, "devices") == 0) return cmd_devices(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0) return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "tune") == 0) return cmd_tune(argc - 1, argv + 1);
     fprintf(stderr, "nncl: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return CLI_USAGE;

@@ -8,6 +8,7 @@
 #include <clblast_c.h>
 
 #include "cl_impl.h"
+#include "cl_tuning.h"
 
 static const nncl_op_fn cl_ops[NNCL_OP_COUNT] = {
     [NNCL_OP_GEMM] = cl_gemm,
@@ -140,6 +141,8 @@ enum nncl_status nncl_opencl_backend_init(struct nncl_backend **out) {
     be->iface = cl_iface;
     be->context = st;
     enum nncl_status s = create_context(st);
+    int tuned = 0;
+    if (!s) s = cl_tuning_apply(st, &tuned); /* the device's `nncl tune` parameters, before any CLBlast call */
     if (s) {
         char detail[2048];
         snprintf(detail, sizeof detail, "%s", nncl_last_error());
@@ -148,9 +151,11 @@ enum nncl_status nncl_opencl_backend_init(struct nncl_backend **out) {
     }
     snprintf(be->device, sizeof be->device, "%s (%s, driver %s)", st->device_name, st->platform_name,
              st->driver_version);
+    char tuning[64];
+    cl_tuning_describe(st, tuning, sizeof tuning);
     snprintf(be->versions, sizeof be->versions, "nncl %s, backend opencl, device \"%s\" (%s), platform \"%s\", "
-             "driver %s, CLBlast %s, kernels fnv1a:%016llx", NNCL_VERSION_STRING, st->device_name, st->device_version,
-             st->platform_name, st->driver_version, NNCL_CLBLAST_VERSION,
+             "driver %s, CLBlast %s %s, kernels fnv1a:%016llx", NNCL_VERSION_STRING, st->device_name, st->device_version,
+             st->platform_name, st->driver_version, NNCL_CLBLAST_VERSION, tuning,
              (unsigned long long)cl_kernel_sources_hash());
     *out = be;
     return NNCL_OK;

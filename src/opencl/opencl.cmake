@@ -14,6 +14,8 @@ target_sources(nncl PRIVATE
     opencl/cl_ops_elementwise.c
     opencl/cl_ops_optim.c
     opencl/cl_profile.c
+    opencl/cl_tuning.c
+    opencl/cl_tuner.c
 )
 # The CLBlast version goes into nncl_backend_versions() (run manifests, model files, the CLBlast guard).
 set(NNCL_CLBLAST_VERSION "${CLBlast_VERSION}${CLBLAST_VERSION}")
