@@ -207,8 +207,10 @@ struct trainer {
     struct nncl_buffer *idx_buf;     /* this epoch's training order, then the validation examples */
     float *order;                    /* host copy of the same */
     size_t n_train, n_val, batch_rows, steps_per_epoch;
-    /* per step of the epoch: [2s] its summed loss, [2s+1] the sum of its gradient; non-finite marks the
-     * step where training diverged (read once per epoch) */
+    /* [s] the summed loss of step s of the epoch, and after the last step the sum of all parameters (read
+     * once per epoch). A non-finite loss marks a step where training diverged; a non-finite gradient makes
+     * the next step's loss, or the final parameter sum, non-finite, so no per-step pass over the gradients
+     * is needed: the replay (report_divergence) finds which step and which layer. */
     struct nncl_buffer *health;
     float *health_host;
     /* parameters and optimizer state at the start of the epoch: the last good state */
@@ -258,8 +260,7 @@ static enum nncl_status train_step(struct trainer *tr, size_t step, size_t first
     const size_t rows = batch_rows_at(tr, first, tr->n_train);
     TRY(gather(tr, first, rows));
     struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
-    struct nncl_tensor loss_slot = nncl_tensor_view(tr->health, 2 * step, 1, 1);
-    struct nncl_tensor grad_slot = nncl_tensor_view(tr->health, 2 * step + 1, 1, 1);
+    struct nncl_tensor loss_slot = nncl_tensor_view(tr->health, step, 1, 1);
     struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows), out;
     TRY(nncl_model_forward(m, &x, &t, &loss_rows, &out));
     TRY(nncl_op_sum(m->be, 1.0f, &loss_rows, 0.0f, &loss_slot));
@@ -269,8 +270,6 @@ static enum nncl_status train_step(struct trainer *tr, size_t step, size_t first
         TRY(nncl_op_sum(m->be, 1.0f, &err_rows, 1.0f, &tr->batch.acc[ACC_TRAIN_ERR]));
     }
     TRY(nncl_model_backward(m, &x, &t));
-    struct nncl_tensor grads = nncl_model_grads(m);
-    TRY(nncl_op_sum(m->be, 1.0f, &grads, 0.0f, &grad_slot));
     return optimizer_step(m, tr->o, &tr->opt);
 }
 
@@ -287,27 +286,53 @@ static enum nncl_status snapshot_copy(struct trainer *tr, int to) {
     return NNCL_OK;
 }
 
+/* The sum of a tensor, read back to the host: the replay's slow path only. */
+static enum nncl_status host_sum(struct trainer *tr, const struct nncl_tensor *x, float *out) {
+    struct nncl_tensor slot = nncl_tensor_view(tr->health, tr->steps_per_epoch, 1, 1);
+    TRY(nncl_op_sum(tr->m->be, 1.0f, x, 0.0f, &slot));
+    return nncl_tensor_get(&slot, out, 1);
+}
+
 /*
- * Training diverged at `bad_step` of this epoch: replay the epoch from its snapshot (the same batches,
- * deterministic ops) up to that step, then run it checking each layer, so the message can name the
- * layer; then go back to the snapshot, the last good state.
+ * Training diverged in this epoch (a step's loss or the final parameters are not finite): replay the epoch
+ * from its snapshot (the same batches; the ops are deterministic), this time reading every step's loss and
+ * gradient, up to the first step where either is not finite; name that step and the first layer holding a
+ * non-finite value; then go back to the snapshot, the last good state.
  */
-static enum nncl_status report_divergence(struct trainer *tr, size_t epoch, size_t bad_step, long step_at_start) {
-    char where[200] = "the loss";
+static enum nncl_status report_divergence(struct trainer *tr, size_t epoch, size_t steps, long step_at_start) {
+    struct nncl_model *m = tr->m;
+    char where[200] = "";
+    size_t bad_step = steps;
     TRY(snapshot_copy(tr, 0));
     tr->opt.step = step_at_start;
-    for (size_t s = 0; s < bad_step; s++) TRY(train_step(tr, s, s * tr->batch_rows));
-    const size_t first = bad_step * tr->batch_rows, rows = batch_rows_at(tr, first, tr->n_train);
-    TRY(gather(tr, first, rows));
-    struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
-    struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows);
-    TRY(nncl_model_forward(tr->m, &x, &t, &loss_rows, NULL));
-    if (!nncl_model_find_nonfinite(tr->m, rows, 0, where, sizeof where)) {
-        TRY(nncl_model_backward(tr->m, &x, &t));
-        nncl_model_find_nonfinite(tr->m, rows, 1, where, sizeof where);
+    for (size_t step = 0; step < steps && bad_step == steps; step++) {
+        const size_t first = step * tr->batch_rows, rows = batch_rows_at(tr, first, tr->n_train);
+        TRY(gather(tr, first, rows));
+        struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
+        struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows);
+        TRY(nncl_model_forward(m, &x, &t, &loss_rows, NULL));
+        float loss = 0.0f, grad = 0.0f;
+        TRY(host_sum(tr, &loss_rows, &loss));
+        if (isfinite(loss) && nncl_model_find_nonfinite(m, rows, 0, where, sizeof where)) bad_step = step;
+        if (bad_step == steps) {
+            TRY(nncl_model_backward(m, &x, &t));
+            struct nncl_tensor grads = nncl_model_grads(m);
+            TRY(host_sum(tr, &grads, &grad));
+            if (!isfinite(loss) || !isfinite(grad)) {
+                nncl_model_find_nonfinite(m, rows, 1, where, sizeof where);
+                bad_step = step;
+            }
+        }
+        if (bad_step == steps) TRY(optimizer_step(m, tr->o, &tr->opt));
     }
     TRY(snapshot_copy(tr, 0));
     tr->opt.step = step_at_start;
+    if (bad_step == steps) {
+        /* every loss and gradient was finite: the parameters are so large that their sum overflows */
+        return nncl_set_error(NNCL_ERR_NUMERIC, "training diverged in epoch %zu: the parameters grew so large that "
+                              "their sum is not finite; the model holds the parameters from the start of epoch %zu; "
+                              "use a smaller learning rate (now %g) or weight decay", epoch, epoch, (double)tr->o->lr);
+    }
     return nncl_set_error(NNCL_ERR_NUMERIC, "training diverged in epoch %zu, step %zu of %zu: the first non-finite "
                           "value is in %s; the model holds the parameters from the start of epoch %zu, the last good "
                           "state; use a smaller learning rate (now %g)", epoch, bad_step + 1, tr->steps_per_epoch,
@@ -335,6 +360,8 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
         }
         TRY(train_step(tr, steps, first));
     }
+    struct nncl_tensor params = nncl_model_params(m), params_slot = nncl_tensor_view(tr->health, steps, 1, 1);
+    TRY(nncl_op_sum(m->be, 1.0f, &params, 0.0f, &params_slot));
     for (size_t first = 0; !*interrupted && first < tr->n_val; first += tr->batch_rows) {
         const size_t rows = batch_rows_at(tr, first, tr->n_val);
         TRY(gather(tr, tr->n_train + first, rows));
@@ -343,14 +370,12 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
     }
     /* the epoch's only blocking reads: the per-step records and the accumulators */
     float acc[ACC_COUNT];
-    if (steps) TRY(nncl_tensor_get(&(struct nncl_tensor){tr->health, 0, 1, 2 * steps}, tr->health_host, 2 * steps));
+    TRY(nncl_tensor_get(&(struct nncl_tensor){tr->health, 0, 1, steps + 1}, tr->health_host, steps + 1));
     TRY(nncl_tensor_get(&tr->batch.acc_all, acc, ACC_COUNT));
     double loss_sum = 0.0;
-    for (size_t s = 0; s < steps; s++) {
-        if (!isfinite(tr->health_host[2 * s]) || !isfinite(tr->health_host[2 * s + 1])) {
-            return report_divergence(tr, r->epoch, s, step_at_start);
-        }
-        loss_sum += tr->health_host[2 * s];
+    for (size_t s = 0; s <= steps; s++) {
+        if (!isfinite(tr->health_host[s])) return report_divergence(tr, r->epoch, steps, step_at_start);
+        if (s < steps) loss_sum += tr->health_host[s];
     }
     size_t seen = steps * tr->batch_rows < tr->n_train ? steps * tr->batch_rows : tr->n_train;
     const double seconds = now_seconds() - t0;
@@ -430,9 +455,9 @@ static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_data
     TRY(batch_space_init(m->be, tr->batch_rows, data->n_inputs, data->n_outputs, &tr->batch));
     TRY(optimizer_init(m, o, &tr->opt));
     TRY(nncl_model_reserve(m, tr->batch_rows));
-    TRY(nncl_buffer_alloc(m->be, 2 * tr->steps_per_epoch * sizeof(float), &tr->health));
+    TRY(nncl_buffer_alloc(m->be, (tr->steps_per_epoch + 1) * sizeof(float), &tr->health));
     TRY(nncl_buffer_alloc(m->be, tr->plan.snapshot, &tr->snapshot));
-    tr->health_host = malloc(2 * tr->steps_per_epoch * sizeof(float));
+    tr->health_host = malloc((tr->steps_per_epoch + 1) * sizeof(float));
     tr->order = malloc(data->n * sizeof(float));
     if (!tr->order || !tr->health_host) return nncl_set_error(NNCL_ERR_OOM, "trainer: out of host memory");
     for (size_t i = 0; i < data->n; i++) tr->order[i] = (float)i;
