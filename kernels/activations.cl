@@ -27,15 +27,15 @@ inline float act_derivative(int act, float a, float x, float y) {
 // y = f(x); n elements
 kernel void nncl_act_fwd(ulong n, int act, float a, global const float *x, ulong x_off, global float *y,
                          ulong y_off) {
-    GRID_STRIDE_LOOP(i, n) { y[y_off + i] = act_forward(act, a, x[x_off + i]); }
+    ELEMENT(i, n);
+    y[y_off + i] = act_forward(act, a, x[x_off + i]);
 }
 
 // dx = dy f'(x) + beta dx; n elements
 kernel void nncl_act_bwd(ulong n, int act, float a, float beta, global const float *x, ulong x_off,
                          global const float *y, ulong y_off, global const float *dy, ulong dy_off,
                          global float *dx, ulong dx_off) {
-    GRID_STRIDE_LOOP(i, n) {
-        const float g = dy[dy_off + i] * act_derivative(act, a, x[x_off + i], y[y_off + i]);
-        dx[dx_off + i] = nncl_axpby_out(g, beta, dx[dx_off + i]);
-    }
+    ELEMENT(i, n);
+    const float g = dy[dy_off + i] * act_derivative(act, a, x[x_off + i], y[y_off + i]);
+    dx[dx_off + i] = nncl_axpby_out(g, beta, dx[dx_off + i]);
 }

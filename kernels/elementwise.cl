@@ -1,10 +1,11 @@
 // elementwise.cl: bias add and bias gradient, the sum reduction, fill, copy and scale (see
 // src/cpu/cpu_elementwise.c).
 
-// y[r][c] += bias[c]; rows x cols elements
+// y[r][c] += bias[c]; a 2D launch over rows x cols
 kernel void nncl_bias_add(ulong rows, ulong cols, global float *y, ulong y_off, global const float *bias,
                           ulong bias_off) {
-    GRID_STRIDE_LOOP(i, rows * cols) { y[y_off + i] += bias[bias_off + i % cols]; }
+    ROW_COL(r, c, rows, cols);
+    y[y_off + r * cols + c] += bias[bias_off + c];
 }
 
 // dbias[c] = alpha sum_r dy[r][c] + beta dbias[c]; one work-item per column
@@ -54,24 +55,26 @@ void nncl_sum_partial(ulong n, global const float *x, ulong x_off, global float 
 }
 
 kernel void nncl_fill(ulong n, float value, global float *x, ulong x_off) {
-    GRID_STRIDE_LOOP(i, n) { x[x_off + i] = value; }
+    ELEMENT(i, n);
+    x[x_off + i] = value;
 }
 
 kernel void nncl_copy(ulong n, global const float *src, ulong src_off, global float *dst, ulong dst_off) {
-    GRID_STRIDE_LOOP(i, n) { dst[dst_off + i] = src[src_off + i]; }
+    ELEMENT(i, n);
+    dst[dst_off + i] = src[src_off + i];
 }
 
 kernel void nncl_scale(ulong n, float alpha, global float *x, ulong x_off) {
-    GRID_STRIDE_LOOP(i, n) { x[x_off + i] *= alpha; }
+    ELEMENT(i, n);
+    x[x_off + i] *= alpha;
 }
 
-// dst[b][c] = src[idx[b]][c]; a row whose index is not an integer in [0, n) becomes NaN
+// dst[b][c] = src[idx[b]][c]; a row whose index is not an integer in [0, n) becomes NaN. A 2D launch over
+// rows x cols (rows = the batch).
 kernel void nncl_gather_rows(ulong n, ulong rows, ulong cols, global const float *src, ulong src_off,
                              global const float *idx, ulong idx_off, global float *dst, ulong dst_off) {
-    GRID_STRIDE_LOOP(i, rows * cols) {
-        const ulong b = i / cols, c = i % cols;
-        const float r = idx[idx_off + b];
-        const int valid = r >= 0.0f && r < (float)n && floor(r) == r;
-        dst[dst_off + i] = valid ? src[src_off + (ulong)r * cols + c] : NAN;
-    }
+    ROW_COL(b, c, rows, cols);
+    const float r = idx[idx_off + b];
+    const int valid = r >= 0.0f && r < (float)n && floor(r) == r;
+    dst[dst_off + b * cols + c] = valid ? src[src_off + (ulong)r * cols + c] : NAN;
 }

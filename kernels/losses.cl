@@ -20,9 +20,8 @@ kernel void nncl_sigmoid_bce_fwd(ulong rows, ulong cols, global const float *z, 
 // dz = scale (p - t) + beta dz; n elements
 kernel void nncl_sigmoid_bce_bwd(ulong n, float scale, float beta, global const float *p, ulong p_off,
                                  global const float *t, ulong t_off, global float *dz, ulong dz_off) {
-    GRID_STRIDE_LOOP(i, n) {
-        dz[dz_off + i] = nncl_axpby_out(scale * (p[p_off + i] - t[t_off + i]), beta, dz[dz_off + i]);
-    }
+    ELEMENT(i, n);
+    dz[dz_off + i] = nncl_axpby_out(scale * (p[p_off + i] - t[t_off + i]), beta, dz[dz_off + i]);
 }
 
 // loss_r = sum_c (y - t)^2
@@ -41,9 +40,8 @@ kernel void nncl_mse_fwd(ulong rows, ulong cols, global const float *y, ulong y_
 // dy = scale 2 (y - t) + beta dy; n elements
 kernel void nncl_mse_bwd(ulong n, float scale, float beta, global const float *y, ulong y_off,
                          global const float *t, ulong t_off, global float *dy, ulong dy_off) {
-    GRID_STRIDE_LOOP(i, n) {
-        dy[dy_off + i] = nncl_axpby_out(scale * 2.0f * (y[y_off + i] - t[t_off + i]), beta, dy[dy_off + i]);
-    }
+    ELEMENT(i, n);
+    dy[dy_off + i] = nncl_axpby_out(scale * 2.0f * (y[y_off + i] - t[t_off + i]), beta, dy[dy_off + i]);
 }
 
 inline ulong row_argmax(global const float *x, ulong cols) {

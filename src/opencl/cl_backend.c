@@ -35,12 +35,15 @@ static const nncl_op_fn cl_ops[NNCL_OP_COUNT] = {
     [NNCL_OP_GATHER_ROWS] = cl_gather_rows,
 };
 
-/* Launches: work-groups of LAUNCH_GROUP items, at most LAUNCH_MAX_ITEMS items in total (the kernels'
- * grid-stride loops cover the rest), so a huge tensor does not become millions of tiny work-items. */
-enum { LAUNCH_GROUP = 64, LAUNCH_MAX_ITEMS = 1 << 22 };
+/* Launches: work-groups of LAUNCH_GROUP items (along the columns in a 2D launch) covering all the work-items
+ * asked for: element-wise kernels take one element per work-item with no loop, which CPU drivers vectorise
+ * (kernels/common.cl). A launch past LAUNCH_MAX_ITEMS is refused rather than risked: some devices take at
+ * most 2^32 work-items per dimension, and a tensor that large is 16 GiB of floats. */
+enum { LAUNCH_GROUP = 64 };
+#define LAUNCH_MAX_ITEMS 0xFFFFFF00ull
 
-enum nncl_status cl_launch(struct nncl_backend *be, const char *op, enum cl_kernel_id id, size_t work_items,
-                           const struct cl_arg *args, int n_args) {
+static enum nncl_status launch(struct nncl_backend *be, const char *op, enum cl_kernel_id id, cl_uint dims,
+                               const size_t *work_items, const struct cl_arg *args, int n_args) {
     struct cl_state *st = cl_state_of(be);
     cl_kernel kernel = NULL;
     enum nncl_status s = cl_kernel_get(st, id, &kernel);
@@ -52,18 +55,30 @@ enum nncl_status cl_launch(struct nncl_backend *be, const char *op, enum cl_kern
                                   "signature and its enqueue code disagree", op, i, nncl_cl_error_name(err));
         }
     }
-    size_t local = LAUNCH_GROUP < st->max_group_size ? LAUNCH_GROUP : st->max_group_size;
-    size_t items = work_items < LAUNCH_MAX_ITEMS ? work_items : LAUNCH_MAX_ITEMS;
+    size_t local[2] = {LAUNCH_GROUP < st->max_group_size ? LAUNCH_GROUP : st->max_group_size, 1};
+    size_t items[2] = {work_items[0], dims > 1 ? work_items[1] : 1};
     if (id == CL_KERNEL_SUM) {
-        local = CL_SUM_GROUP; /* one group; the kernel requires exactly this size */
-        items = CL_SUM_GROUP;
+        local[0] = CL_SUM_GROUP; /* one group; the kernel requires exactly this size */
+        items[0] = CL_SUM_GROUP;
     } else if (id == CL_KERNEL_SUM_PARTIAL) {
-        local = CL_SUM_GROUP; /* CL_SUM_PARTS groups of exactly this size */
-        items = CL_SUM_GROUP * CL_SUM_PARTS;
+        local[0] = CL_SUM_GROUP; /* CL_SUM_PARTS groups of exactly this size */
+        items[0] = CL_SUM_GROUP * CL_SUM_PARTS;
     }
-    size_t global = (items + local - 1) / local * local;
+    if (items[0] > LAUNCH_MAX_ITEMS || items[1] > LAUNCH_MAX_ITEMS) {
+        return nncl_set_error(NNCL_ERR_UNSUPPORTED, "%s: %zu x %zu work-items is more than one launch may have "
+                              "(2^32 per dimension); use smaller tensors", op, items[0], items[1]);
+    }
+    if (items[0] == 0 || items[1] == 0) return NNCL_OK; /* an empty tensor: nothing to do */
+    if (dims == 2) {
+        /* narrow rows (a batch's 10 targets): groups of LAUNCH_GROUP items made of several rows each */
+        while (local[0] > 1 && local[0] / 2 >= items[0]) local[0] /= 2;
+        local[1] = LAUNCH_GROUP / local[0];
+        while (local[1] > 1 && local[0] * local[1] > st->max_group_size) local[1] /= 2;
+    }
+    size_t global[2] = {(items[0] + local[0] - 1) / local[0] * local[0],
+                        (items[1] + local[1] - 1) / local[1] * local[1]};
     cl_event *slot = cl_profile_slot(st);
-    cl_int err = clEnqueueNDRangeKernel(st->queue, kernel, 1, NULL, &global, &local, 0, NULL, slot);
+    cl_int err = clEnqueueNDRangeKernel(st->queue, kernel, dims, NULL, global, local, 0, NULL, slot);
     if (err == CL_SUCCESS) cl_profile_record(st, slot, CL_CMD_KERNEL, op);
     if (err != CL_SUCCESS) {
         s = nncl_cl_fail(err, "clEnqueueNDRangeKernel", __FILE__, __LINE__);
@@ -72,6 +87,17 @@ enum nncl_status cl_launch(struct nncl_backend *be, const char *op, enum cl_kern
         return nncl_set_error(s, "%s on \"%s\": %s", op, st->device_name, detail);
     }
     return NNCL_OK;
+}
+
+enum nncl_status cl_launch(struct nncl_backend *be, const char *op, enum cl_kernel_id id, size_t work_items,
+                           const struct cl_arg *args, int n_args) {
+    return launch(be, op, id, 1, &work_items, args, n_args);
+}
+
+enum nncl_status cl_launch_2d(struct nncl_backend *be, const char *op, enum cl_kernel_id id, size_t rows,
+                              size_t cols, const struct cl_arg *args, int n_args) {
+    const size_t items[2] = {cols, rows};
+    return launch(be, op, id, 2, items, args, n_args);
 }
 
 static enum nncl_status cl_synchronize(struct nncl_backend *be) {

@@ -126,11 +126,15 @@ struct cl_arg {
 #define CL_ARG(x) ((struct cl_arg){sizeof(x), &(x)})
 
 /*
- * Sets the arguments and enqueues `id` over `work_items` (a grid-stride kernel: any count is correct;
- * the count is capped to keep launches small on huge tensors). Never waits. `op` names the op in errors.
+ * Sets the arguments and enqueues `id` over `work_items` work-items (one per element for an element-wise
+ * kernel, one per row for a per-row one; see kernels/common.cl). Never waits. `op` names the op in errors.
  */
 enum nncl_status cl_launch(struct nncl_backend *be, const char *op, enum cl_kernel_id id, size_t work_items,
                            const struct cl_arg *args, int n_args);
+
+/* The same over a rows x cols grid: get_global_id(0) the column, get_global_id(1) the row (ROW_COL). */
+enum nncl_status cl_launch_2d(struct nncl_backend *be, const char *op, enum cl_kernel_id id, size_t rows,
+                              size_t cols, const struct cl_arg *args, int n_args);
 
 /* ---- profiling (cl_profile.c) ---- */
 enum cl_command_kind { CL_CMD_KERNEL, CL_CMD_GEMM, CL_CMD_TRANSFER };

@@ -8,7 +8,7 @@ enum nncl_status cl_bias_add(struct nncl_backend *be, const struct nncl_op_call 
     cl_ulong rows = call->t[0].rows, cols = call->t[0].cols, y_off = call->t[0].offset, b_off = call->t[1].offset;
     cl_mem y = cl_mem_of(&call->t[0]), bias = cl_mem_of(&call->t[1]);
     const struct cl_arg args[] = {CL_ARG(rows), CL_ARG(cols), CL_ARG(y), CL_ARG(y_off), CL_ARG(bias), CL_ARG(b_off)};
-    return cl_launch(be, "bias_add", CL_KERNEL_BIAS_ADD, rows * cols, args, 6);
+    return cl_launch_2d(be, "bias_add", CL_KERNEL_BIAS_ADD, rows, cols, args, 6);
 }
 
 /* dy (N x C), dbias (1 x C); alpha, beta */
@@ -75,5 +75,5 @@ enum nncl_status cl_gather_rows(struct nncl_backend *be, const struct nncl_op_ca
     cl_mem src = cl_mem_of(&call->t[0]), idx = cl_mem_of(&call->t[1]), dst = cl_mem_of(&call->t[2]);
     const struct cl_arg args[] = {CL_ARG(n),     CL_ARG(rows), CL_ARG(cols),  CL_ARG(src), CL_ARG(s_off),
                                   CL_ARG(idx),   CL_ARG(i_off), CL_ARG(dst), CL_ARG(d_off)};
-    return cl_launch(be, "gather_rows", CL_KERNEL_GATHER_ROWS, rows * cols, args, 9);
+    return cl_launch_2d(be, "gather_rows", CL_KERNEL_GATHER_ROWS, rows, cols, args, 9);
 }
