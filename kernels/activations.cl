@@ -31,6 +31,15 @@ kernel void nncl_act_fwd(ulong n, int act, float a, global const float *x, ulong
     y[y_off + i] = act_forward(act, a, x[x_off + i]);
 }
 
+// s[r][c] += bias[c]; y = f(s): a hidden layer after its product, in one pass; a 2D launch over rows x cols
+kernel void nncl_bias_act_fwd(ulong rows, ulong cols, int act, float a, global float *s, ulong s_off,
+                              global const float *bias, ulong bias_off, global float *y, ulong y_off) {
+    ROW_COL(r, c, rows, cols);
+    const float v = s[s_off + r * cols + c] + bias[bias_off + c];
+    s[s_off + r * cols + c] = v;
+    y[y_off + r * cols + c] = act_forward(act, a, v);
+}
+
 // dx = dy f'(x) + beta dx; n elements
 kernel void nncl_act_bwd(ulong n, int act, float a, float beta, global const float *x, ulong x_off,
                          global const float *y, ulong y_off, global const float *dy, ulong dy_off,

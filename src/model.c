@@ -347,13 +347,13 @@ enum nncl_status nncl_model_forward(struct nncl_model *m, const struct nncl_tens
         struct nncl_tensor sl = work_view(m, m->s_off[l], rows, l), xl = work_view(m, m->x_off[l], rows, l);
         /* s = x W^T + b: the lecture's s_j = sum_i w_ij x_i with x_0 = 1 carrying the bias */
         TRY(nncl_op_gemm(be, 0, 1, 1.0f, &in, &w, 0.0f, &sl));
-        TRY(nncl_op_bias_add(be, &sl, &b));
-        if (l < last || s->loss == NNCL_LOSS_MSE) {
-            if (l == last && s->output_softmax) {
-                TRY(nncl_op_softmax_fwd(be, &sl, &xl));
-            } else {
-                TRY(nncl_op_act_fwd(be, s->layers[l].act, s->layers[l].act_param, &sl, &xl));
-            }
+        if ((l < last || s->loss == NNCL_LOSS_MSE) && !(l == last && s->output_softmax)) {
+            /* x = f(s + b) in one pass (one launch on a device), s kept for the backward pass */
+            TRY(nncl_op_bias_act_fwd(be, s->layers[l].act, s->layers[l].act_param, &sl, &b, &xl));
+        } else {
+            /* the output layer's logits: softmax (or the fused loss below) reads whole rows */
+            TRY(nncl_op_bias_add(be, &sl, &b));
+            if (l == last && s->output_softmax && s->loss == NNCL_LOSS_MSE) TRY(nncl_op_softmax_fwd(be, &sl, &xl));
         }
         in = xl;
     }

@@ -40,6 +40,7 @@ static const struct nncl_op_info op_infos[NNCL_OP_COUNT] = {
     [NNCL_OP_COPY] = {"copy", 2, {"src", "dst"}, T(1), 0, 0, {0}, 0, {0}},
     [NNCL_OP_SCALE] = {"scale", 1, {"x"}, T(0), T(0), 1, {"alpha"}, 0, {0}},
     [NNCL_OP_GATHER_ROWS] = {"gather_rows", 3, {"src", "idx", "dst"}, T(2), 0, 0, {0}, 0, {0}},
+    [NNCL_OP_BIAS_ACT_FWD] = {"bias_act_fwd", 3, {"s", "bias", "y"}, T(0) | T(2), T(0), 1, {"act_param"}, 1, {"act"}},
 };
 
 const struct nncl_op_info *nncl_op_get_info(enum nncl_op op) {
@@ -206,6 +207,10 @@ static enum nncl_status check_shapes(const struct nncl_op_call *call) {
             return shape_error(call, "dst must have a row per index and the columns of src");
         }
         return NNCL_OK;
+    case NNCL_OP_BIAS_ACT_FWD: {
+        enum nncl_status st = check_bias(call, 0, 1);
+        return st ? st : check_same_shapes(call, T(0) | T(2));
+    }
     case NNCL_OP_COUNT: break;
     }
     NNCL_ASSERT(!"unreachable: op validated before check_shapes");
@@ -461,5 +466,14 @@ enum nncl_status nncl_op_gather_rows(struct nncl_backend *be, const struct nncl_
                                      const struct nncl_tensor *idx, const struct nncl_tensor *dst) {
     CALL_INIT(NNCL_OP_GATHER_ROWS);
     SET_T(0, src); SET_T(1, idx); SET_T(2, dst);
+    return nncl_op_run(be, &call);
+}
+
+enum nncl_status nncl_op_bias_act_fwd(struct nncl_backend *be, enum nncl_act act, float act_param,
+                                      const struct nncl_tensor *s, const struct nncl_tensor *bias,
+                                      const struct nncl_tensor *y) {
+    CALL_INIT(NNCL_OP_BIAS_ACT_FWD);
+    SET_T(0, s); SET_T(1, bias); SET_T(2, y);
+    call.ip[0] = (int)act; call.p[0] = act_param;
     return nncl_op_run(be, &call);
 }

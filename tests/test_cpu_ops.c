@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <string.h>
 
 #include "test_util.h"
 
@@ -60,6 +61,24 @@ Test(cpu_ops, bias_add_and_grad) {
     struct nncl_tensor dy = tu_tensor(be, 2, 3, y0);
     tu_ok(nncl_op_bias_grad(be, 2.0f, &dy, 3.0f, &db), "bias_grad");
     ASSERT_TENSOR(db, 13, 17, 21);
+}
+
+/* The fused bias + activation is bias_add then act_fwd, bit for bit, for every activation; s keeps s + b. */
+Test(cpu_ops, bias_act_fwd_is_bias_add_then_act_fwd) {
+    const float s0[] = {-2.0f, -0.5f, 0.25f, 0.5f, 1.5f, 3.0f}, bias[] = {0.75f, -1.25f, 0.5f};
+    for (int act = 0; act < NNCL_ACT_COUNT; act++) {
+        const float a = nncl_act_default_param((enum nncl_act)act);
+        struct nncl_tensor s = tu_tensor(be, 2, 3, s0), b = tu_tensor(be, 1, 3, bias), y = tu_tensor(be, 2, 3, NULL);
+        struct nncl_tensor s2 = tu_tensor(be, 2, 3, s0), y2 = tu_tensor(be, 2, 3, NULL);
+        tu_ok(nncl_op_bias_act_fwd(be, (enum nncl_act)act, a, &s, &b, &y), "bias_act_fwd");
+        tu_ok(nncl_op_bias_add(be, &s2, &b), "bias_add");
+        tu_ok(nncl_op_act_fwd(be, (enum nncl_act)act, a, &s2, &y2), "act_fwd");
+        float got_s[6], got_y[6], want_s[6], want_y[6];
+        tu_get(&s, got_s), tu_get(&y, got_y), tu_get(&s2, want_s), tu_get(&y2, want_y);
+        cr_assert(memcmp(got_s, want_s, sizeof got_s) == 0, "%s: s differs from bias_add", nncl_act_name(act));
+        cr_assert(memcmp(got_y, want_y, sizeof got_y) == 0, "%s: y differs from act_fwd", nncl_act_name(act));
+        cr_assert_float_eq(got_s[0], -1.25f, 0.0f, "s holds s + b");
+    }
 }
 
 /* Forward and derivative of every activation at x = -2, -0.5, 0.5, 2 against closed forms. */

@@ -41,6 +41,10 @@ Test(errors, loss_rows_must_be_one_per_example) {
 Test(errors, bias_must_match_columns) {
     struct nncl_tensor y = tu_tensor(be, 4, 3, NULL), b = tu_tensor(be, 1, 4, NULL);
     ASSERT_ERROR(nncl_op_bias_add(be, &y, &b), NNCL_ERR_SHAPE, "bias_add", "bias must be 1x3");
+    struct nncl_tensor out = tu_tensor(be, 4, 3, NULL), wide = tu_tensor(be, 4, 4, NULL), b3 = tu_tensor(be, 1, 3, NULL);
+    ASSERT_ERROR(nncl_op_bias_act_fwd(be, NNCL_ACT_TANH, 0.0f, &y, &b, &out), NNCL_ERR_SHAPE, "bias_act_fwd",
+                 "bias must be 1x3");
+    ASSERT_ERROR(nncl_op_bias_act_fwd(be, NNCL_ACT_TANH, 0.0f, &y, &b3, &wide), NNCL_ERR_SHAPE, "bias_act_fwd");
 }
 
 Test(errors, null_tensor) {

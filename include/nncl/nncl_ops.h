@@ -49,6 +49,7 @@ enum nncl_op {
     NNCL_OP_COPY,             /* src, dst(out):                                   dst = src */
     NNCL_OP_SCALE,            /* x(inout); alpha:                                 x = alpha x */
     NNCL_OP_GATHER_ROWS,      /* src (N x C), idx (B x 1), dst(out) (B x C):      dst[b] = src[idx[b]] */
+    NNCL_OP_BIAS_ACT_FWD,     /* s(inout) (N x C), bias (1 x C), y(out); act; act_param: s += bias; y = f(s) */
     NNCL_OP_COUNT
 };
 
@@ -115,6 +116,14 @@ enum nncl_status nncl_op_bias_grad(struct nncl_backend *be, float alpha, const s
                                    float beta, const struct nncl_tensor *dbias);
 enum nncl_status nncl_op_act_fwd(struct nncl_backend *be, enum nncl_act act, float act_param,
                                  const struct nncl_tensor *x, const struct nncl_tensor *y);
+/**
+ * A hidden layer's forward step after its product in one pass: s += bias (the seed's x0 = 1 weights),
+ * then y = f(s), keeping s for the backward pass. Exactly bias_add followed by act_fwd, one launch
+ * instead of two on a device. y may be s itself only when s is not needed afterwards.
+ */
+enum nncl_status nncl_op_bias_act_fwd(struct nncl_backend *be, enum nncl_act act, float act_param,
+                                      const struct nncl_tensor *s, const struct nncl_tensor *bias,
+                                      const struct nncl_tensor *y);
 enum nncl_status nncl_op_act_bwd(struct nncl_backend *be, enum nncl_act act, float act_param,
                                  const struct nncl_tensor *x, const struct nncl_tensor *y,
                                  const struct nncl_tensor *dy, float beta, const struct nncl_tensor *dx);

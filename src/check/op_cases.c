@@ -46,6 +46,14 @@ const struct op_case op_cases[] = {
     {NNCL_OP_ACT_FWD, 7, 13, 0, {NNCL_ACT_LEAKY_RELU}, {0.3f}, 3.0f, 0, "slope 0.3"},
     {NNCL_OP_ACT_BWD, 7, 13, 0, {NNCL_ACT_ELU}, {0.5f, 1.0f}, 3.0f, 0, "alpha 0.5"},
     {NNCL_OP_ACT_FWD, 5, 7, 0, {NNCL_ACT_SIGMOID}, {0}, 100.0f, 0, "logits +-100"},
+    /* bias + activation, fused */
+    {NNCL_OP_BIAS_ACT_FWD, 1, 1, 0, {NNCL_ACT_IDENTITY}, {0}, 1.0f, 0, "1x1 identity"},
+    {NNCL_OP_BIAS_ACT_FWD, 13, 7, 0, {NNCL_ACT_SIGMOID}, {0}, 5.0f, 0, "primes sigmoid"},
+    {NNCL_OP_BIAS_ACT_FWD, 13, 7, 0, {NNCL_ACT_TANH}, {0}, 3.0f, 0, "primes tanh"},
+    {NNCL_OP_BIAS_ACT_FWD, 300, 129, 0, {NNCL_ACT_RELU}, {0}, 3.0f, 0, "relu, larger than a work-group"},
+    {NNCL_OP_BIAS_ACT_FWD, 7, 13, 0, {NNCL_ACT_LEAKY_RELU}, {0.1f}, 3.0f, 0, "leaky relu 0.1"},
+    {NNCL_OP_BIAS_ACT_FWD, 7, 13, 0, {NNCL_ACT_ELU}, {1.0f}, 3.0f, 0, "elu 1"},
+    {NNCL_OP_BIAS_ACT_FWD, 128, 10, 0, {NNCL_ACT_RELU}, {0}, 3.0f, 0, "narrow rows"},
     /* softmax */
     {NNCL_OP_SOFTMAX_FWD, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1"},
     {NNCL_OP_SOFTMAX_FWD, 13, 7, 0, {0}, {0}, 5.0f, 0, "primes"},
@@ -121,7 +129,8 @@ void op_case_shapes(const struct op_case *c, size_t rows[NNCL_OP_MAX_TENSORS], s
         rows[1] = c->ip[1] ? c->cols : c->k, cols[1] = c->ip[1] ? c->k : c->cols;
         break;
     case NNCL_OP_BIAS_ADD:
-    case NNCL_OP_BIAS_GRAD: rows[1] = 1; break;
+    case NNCL_OP_BIAS_GRAD:
+    case NNCL_OP_BIAS_ACT_FWD: rows[1] = 1; break;
     case NNCL_OP_SOFTMAX_XENT_FWD:
     case NNCL_OP_SIGMOID_BCE_FWD: cols[3] = 1; break;
     case NNCL_OP_MSE_FWD:

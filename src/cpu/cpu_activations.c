@@ -49,6 +49,25 @@ enum nncl_status cpu_act_fwd(struct nncl_backend *be, const struct nncl_op_call 
     return NNCL_OK;
 }
 
+/* s (N x C), bias (1 x C), y (N x C): s += bias, then y = f(s); the same float operations as bias_add
+ * followed by act_fwd, so the fused op and the pair agree bit for bit */
+enum nncl_status cpu_bias_act_fwd(struct nncl_backend *be, const struct nncl_op_call *call) {
+    (void)be;
+    const enum nncl_act act = (enum nncl_act)call->ip[0];
+    const float a = call->p[0];
+    float *s = cpu_data(&call->t[0]), *y = cpu_data(&call->t[2]);
+    const float *bias = cpu_data(&call->t[1]);
+    const size_t rows = call->t[0].rows, cols = call->t[0].cols;
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < cols; c++) {
+            const float v = s[r * cols + c] + bias[c];
+            s[r * cols + c] = v;
+            y[r * cols + c] = act_forward(act, a, v);
+        }
+    }
+    return NNCL_OK;
+}
+
 /* x, y, dy, dx (N x C): dx = dy f'(x) + beta dx; dx may be the same tensor as dy */
 enum nncl_status cpu_act_bwd(struct nncl_backend *be, const struct nncl_op_call *call) {
     (void)be;

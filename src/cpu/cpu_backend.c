@@ -17,6 +17,7 @@ static const nncl_op_fn cpu_ops[NNCL_OP_COUNT] = {
     [NNCL_OP_BIAS_ADD] = cpu_bias_add,
     [NNCL_OP_BIAS_GRAD] = cpu_bias_grad,
     [NNCL_OP_ACT_FWD] = cpu_act_fwd,
+    [NNCL_OP_BIAS_ACT_FWD] = cpu_bias_act_fwd,
     [NNCL_OP_ACT_BWD] = cpu_act_bwd,
     [NNCL_OP_SOFTMAX_FWD] = cpu_softmax_fwd,
     [NNCL_OP_SOFTMAX_BWD] = cpu_softmax_bwd,

@@ -17,6 +17,7 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
 enum nncl_status cpu_bias_add(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_bias_grad(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_act_fwd(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status cpu_bias_act_fwd(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_act_bwd(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_softmax_fwd(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_softmax_bwd(struct nncl_backend *be, const struct nncl_op_call *call);

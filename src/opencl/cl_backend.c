@@ -15,6 +15,7 @@ static const nncl_op_fn cl_ops[NNCL_OP_COUNT] = {
     [NNCL_OP_BIAS_ADD] = cl_bias_add,
     [NNCL_OP_BIAS_GRAD] = cl_bias_grad,
     [NNCL_OP_ACT_FWD] = cl_act_fwd,
+    [NNCL_OP_BIAS_ACT_FWD] = cl_bias_act_fwd,
     [NNCL_OP_ACT_BWD] = cl_act_bwd,
     [NNCL_OP_SOFTMAX_FWD] = cl_softmax_fwd,
     [NNCL_OP_SOFTMAX_BWD] = cl_softmax_bwd,

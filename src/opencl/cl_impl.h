@@ -26,6 +26,7 @@ enum cl_program_id {
 /* Every kernel entry point; the table in cl_program.c maps each to its program and name. */
 enum cl_kernel_id {
     CL_KERNEL_ACT_FWD,
+    CL_KERNEL_BIAS_ACT_FWD,
     CL_KERNEL_ACT_BWD,
     CL_KERNEL_SOFTMAX_FWD,
     CL_KERNEL_SOFTMAX_BWD,
@@ -154,6 +155,7 @@ void cl_profile_release(struct cl_state *st);
 /* ---- ops ---- */
 enum nncl_status cl_gemm(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_act_fwd(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status cl_bias_act_fwd(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_act_bwd(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_softmax_fwd(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_softmax_bwd(struct nncl_backend *be, const struct nncl_op_call *call);

@@ -49,6 +49,7 @@ struct kernel_entry {
 
 static const struct kernel_entry kernel_entries[CL_KERNEL_COUNT] = {
     [CL_KERNEL_ACT_FWD] = {CL_PROGRAM_ACTIVATIONS, "nncl_act_fwd"},
+    [CL_KERNEL_BIAS_ACT_FWD] = {CL_PROGRAM_ACTIVATIONS, "nncl_bias_act_fwd"},
     [CL_KERNEL_ACT_BWD] = {CL_PROGRAM_ACTIVATIONS, "nncl_act_bwd"},
     [CL_KERNEL_SOFTMAX_FWD] = {CL_PROGRAM_SOFTMAX, "nncl_softmax_fwd"},
     [CL_KERNEL_SOFTMAX_BWD] = {CL_PROGRAM_SOFTMAX, "nncl_softmax_bwd"},
