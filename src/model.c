@@ -53,8 +53,10 @@ enum nncl_status nncl_parse_hidden(const char *text, struct nncl_model_spec *spe
         }
         memcpy(item, p, len);
         item[len] = '\0';
-        if (spec->n_layers >= NNCL_MAX_LAYERS) {
-            return nncl_set_error(NNCL_ERR_INVALID_ARG, "--hidden \"%s\": more than %d layers", text, NNCL_MAX_LAYERS);
+        if (spec->n_layers >= NNCL_MAX_LAYERS - 1) { /* every caller appends the output layer after these */
+            return nncl_set_error(NNCL_ERR_INVALID_ARG, "--hidden \"%s\": more than %d hidden layers (a net has at "
+                                  "most %d layers, the output layer included)", text, NNCL_MAX_LAYERS - 1,
+                                  NNCL_MAX_LAYERS);
         }
         char *colon = strchr(item, ':');
         char *units_end = NULL;
@@ -126,7 +128,7 @@ enum nncl_status nncl_model_spec_check(const struct nncl_model_spec *s) {
 /* ---- creation ---------------------------------------------------------------------------------- */
 
 static float uniform(uint64_t *state, double bound) {
-    const double u = (double)(nncl_random_next(state) >> 11) / 9007199254740992.0; /* [0, 1) */
+    const double u = nncl_random_unit(state);
     return (float)((2.0 * u - 1.0) * bound);
 }
 

@@ -14,4 +14,9 @@ static inline uint64_t nncl_random_next(uint64_t *state) {
     return z ^ (z >> 31);
 }
 
+/* Uniform in [0, 1): the top 53 bits as a double. */
+static inline double nncl_random_unit(uint64_t *state) {
+    return (double)(nncl_random_next(state) >> 11) / 9007199254740992.0;
+}
+
 #endif /* NNCL_RANDOM_IMPL_H */

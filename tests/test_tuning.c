@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache_dir.h"
 #include "opencl/cl_tuning.h"
 #include "test_util.h"
 
@@ -133,19 +134,11 @@ static void write_device_file(const char *xgemm, const char *clblast, int expect
         if (infos[i].is_selected) sel = &infos[i];
     }
     cr_assert(sel, "no selected device");
-    char path[600], version[32], text[2048];
+    char path[600], dir[400], version[32], text[2048];
     cl_tuning_path(sel->name, sel->driver, path, sizeof path);
     cl_tuning_clblast_version(version, sizeof version);
-    struct cl_tuning_set scratch;
-    memset(&scratch, 0, sizeof scratch);
-    snprintf(scratch.device, sizeof scratch.device, "%s", sel->name);
-    snprintf(scratch.driver, sizeof scratch.driver, "%s", sel->driver);
-    snprintf(scratch.clblast, sizeof scratch.clblast, "%s", version);
-    scratch.n_kernels = 1;
-    snprintf(scratch.kernels[0].name, CL_TUNING_NAME_LEN, "Scratch");
-    snprintf(scratch.kernels[0].names[0], CL_TUNING_NAME_LEN, "X");
-    scratch.kernels[0].n_params = 1;
-    tu_ok(cl_tuning_store(&scratch, NULL, 0), "store"); /* creates the directories; overwritten below */
+    nncl_cache_dir("tuning", dir, sizeof dir);
+    tu_ok(nncl_make_dirs(dir), "mkdir -p");
     snprintf(text, sizeof text, "device %s\ndriver %s\nclblast %s\nkernel Xgemm\n%skernel GemmRoutine\n"
              "XGEMM_MIN_INDIRECT_SIZE 1\n", sel->name, sel->driver, clblast ? clblast : version, xgemm);
     write_text(path, text);

@@ -65,7 +65,8 @@ enum nncl_status nncl_init_from_name(const char *name, enum nncl_init *out);
 
 /**
  * Parses "256:relu,128:tanh" (units:activation[:param], left to right) into spec->layers, appending
- * after any layers already there. An empty string adds nothing (logistic or linear regression).
+ * after any layers already there. An empty string adds nothing (logistic or linear regression). It
+ * leaves room for the output layer the caller appends: at most NNCL_MAX_LAYERS - 1 layers in all.
  */
 enum nncl_status nncl_parse_hidden(const char *text, struct nncl_model_spec *spec);
 

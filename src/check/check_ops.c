@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "backend_impl.h"
+#include "cache_dir.h"
 #include "check/check.h"
 #include "status_impl.h"
 
@@ -227,13 +228,6 @@ size_t check_net_gemm_cases(const struct nncl_model_spec *s, size_t batch, struc
 
 /* ---- the CLBlast guard ------------------------------------------------------------------------- */
 
-static void cache_path(char *out, size_t cap) {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg) snprintf(out, cap, "%s/nncl", xdg);
-    else if (home && *home) snprintf(out, cap, "%s/.cache/nncl", home);
-    else snprintf(out, cap, "/tmp/nncl-cache");
-}
-
 /* The key: everything that could change CLBlast's answer, and the shapes checked. */
 static uint64_t guard_key(struct nncl_backend *dev, const struct op_case *cases, size_t n) {
     uint64_t h = 14695981039346656037ull;
@@ -254,14 +248,11 @@ static int guard_cached(const char *dir, uint64_t key) {
 }
 
 static void guard_remember(const char *dir, uint64_t key, struct nncl_backend *dev) {
-    char parent[600], path[600];
-    snprintf(parent, sizeof parent, "%s", dir);
-    char *slash = strrchr(parent, '/');
-    if (slash) {
-        *slash = '\0';
-        mkdir(parent, 0755); /* ~/.cache may not exist yet; failures only cost a re-check next time */
+    char path[600];
+    if (nncl_make_dirs(dir)) { /* failing only costs a re-check next time */
+        nncl_clear_error();
+        return;
     }
-    mkdir(dir, 0755);
     snprintf(path, sizeof path, "%s/clblast-verified-%016llx", dir, (unsigned long long)key);
     FILE *f = fopen(path, "w");
     if (f) {
@@ -274,7 +265,7 @@ enum nncl_status check_clblast_guard(struct nncl_backend *dev, const struct nncl
     struct op_case cases[3 * NNCL_MAX_LAYERS];
     const size_t n = check_net_gemm_cases(spec, batch, cases, 3 * NNCL_MAX_LAYERS);
     char dir[512];
-    cache_path(dir, sizeof dir);
+    nncl_cache_dir(NULL, dir, sizeof dir);
     const uint64_t key = guard_key(dev, cases, n);
     if (guard_cached(dir, key)) return NNCL_OK;
     struct nncl_backend *cpu = NULL;

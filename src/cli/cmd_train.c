@@ -167,7 +167,6 @@ static int build_spec(const struct train_args *a, const struct nncl_dataset *ds,
     spec->n_inputs = ds->n_inputs;
     const char *hidden = a->hidden ? a->hidden : (a->data.dataset ? FASHION_MNIST_HIDDEN : "");
     if (nncl_parse_hidden(hidden, spec)) return cli_fail(CMD, "the net");
-    if (spec->n_layers >= NNCL_MAX_LAYERS) return cli_usage_error(CMD, "--hidden: at most %d hidden layers", NNCL_MAX_LAYERS - 1);
     struct nncl_layer_spec *out = &spec->layers[spec->n_layers++];
     out->units = ds->n_outputs;
     out->act = NNCL_ACT_IDENTITY;

@@ -156,6 +156,9 @@ void cl_profile_release(struct cl_state *st);
 enum nncl_status cl_gemm(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_act_fwd(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_bias_act_fwd(struct nncl_backend *be, const struct nncl_op_call *call);
+/* Shared by softmax_xent_fwd and sigmoid_bce_fwd, whose kernels take the same arguments (cl_ops_losses.c). */
+enum nncl_status cl_fused_loss_fwd(struct nncl_backend *be, const char *op, enum cl_kernel_id id,
+                                   const struct nncl_op_call *call);
 enum nncl_status cl_act_bwd(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_softmax_fwd(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cl_softmax_bwd(struct nncl_backend *be, const struct nncl_op_call *call);

@@ -3,8 +3,10 @@
  */
 #include "cl_impl.h"
 
-/* Per-row forward losses share one signature: (rows, cols, in0, in0_off, in1, in1_off, [out, off], loss, off). */
-enum nncl_status cl_sigmoid_bce_fwd(struct nncl_backend *be, const struct nncl_op_call *call) {
+/* The fused activation + loss forward ops (sigmoid_bce_fwd here, softmax_xent_fwd in cl_ops_softmax.c):
+ * z, t, p (N x C), loss (N x 1) as (rows, cols, z, z_off, t, t_off, p, p_off, loss, loss_off), a row each. */
+enum nncl_status cl_fused_loss_fwd(struct nncl_backend *be, const char *op, enum cl_kernel_id id,
+                                   const struct nncl_op_call *call) {
     cl_ulong rows = call->t[0].rows, cols = call->t[0].cols;
     cl_ulong z_off = call->t[0].offset, t_off = call->t[1].offset, p_off = call->t[2].offset,
              l_off = call->t[3].offset;
@@ -12,7 +14,11 @@ enum nncl_status cl_sigmoid_bce_fwd(struct nncl_backend *be, const struct nncl_o
            loss = cl_mem_of(&call->t[3]);
     const struct cl_arg args[] = {CL_ARG(rows), CL_ARG(cols), CL_ARG(z),    CL_ARG(z_off), CL_ARG(t),
                                   CL_ARG(t_off), CL_ARG(p),   CL_ARG(p_off), CL_ARG(loss), CL_ARG(l_off)};
-    return cl_launch(be, "sigmoid_bce_fwd", CL_KERNEL_SIGMOID_BCE_FWD, rows, args, 10);
+    return cl_launch(be, op, id, rows, args, 10);
+}
+
+enum nncl_status cl_sigmoid_bce_fwd(struct nncl_backend *be, const struct nncl_op_call *call) {
+    return cl_fused_loss_fwd(be, "sigmoid_bce_fwd", CL_KERNEL_SIGMOID_BCE_FWD, call);
 }
 
 /* The element-wise loss gradients: (n, scale, beta, a, a_off, t, t_off, out, out_off). */

@@ -24,14 +24,7 @@ enum nncl_status cl_softmax_bwd(struct nncl_backend *be, const struct nncl_op_ca
 
 /* z, t, p (N x C), loss (N x 1) */
 enum nncl_status cl_softmax_xent_fwd(struct nncl_backend *be, const struct nncl_op_call *call) {
-    cl_ulong rows = call->t[0].rows, cols = call->t[0].cols;
-    cl_ulong z_off = call->t[0].offset, t_off = call->t[1].offset, p_off = call->t[2].offset,
-             l_off = call->t[3].offset;
-    cl_mem z = cl_mem_of(&call->t[0]), t = cl_mem_of(&call->t[1]), p = cl_mem_of(&call->t[2]),
-           loss = cl_mem_of(&call->t[3]);
-    const struct cl_arg args[] = {CL_ARG(rows), CL_ARG(cols), CL_ARG(z),    CL_ARG(z_off), CL_ARG(t),
-                                  CL_ARG(t_off), CL_ARG(p),   CL_ARG(p_off), CL_ARG(loss), CL_ARG(l_off)};
-    return cl_launch(be, "softmax_xent_fwd", CL_KERNEL_SOFTMAX_XENT_FWD, rows, args, 10);
+    return cl_fused_loss_fwd(be, "softmax_xent_fwd", CL_KERNEL_SOFTMAX_XENT_FWD, call);
 }
 
 /* p, t, dz (N x C); scale, beta */

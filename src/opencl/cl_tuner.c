@@ -80,7 +80,7 @@ static enum nncl_status bench_add(struct nncl_backend *be, struct bench *bn, con
     float *host = malloc((na + nb) * sizeof(float));
     if (!host) return nncl_set_error(NNCL_ERR_OOM, "tune: out of host memory");
     for (size_t j = 0; j < na + nb; j++) {
-        host[j] = (float)((double)(nncl_random_next(rng) >> 11) / 9007199254740992.0 - 0.5); /* [-0.5, 0.5) */
+        host[j] = (float)(nncl_random_unit(rng) - 0.5); /* [-0.5, 0.5) */
     }
     st = nncl_tensor_set(&bn->a[i], host, na);
     if (!st) st = nncl_tensor_set(&bn->b[i], host + na, nb);

@@ -19,18 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache_dir.h"
 #include "cl_impl.h"
 #include "cl_tuning.h"
 
 /* ---- paths ------------------------------------------------------------------------------------- */
-
-/* The same cache root as the CLBlast guard (src/check/check_ops.c), plus /tuning. */
-static void tuning_dir(char *out, size_t cap) {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg) snprintf(out, cap, "%s/nncl/tuning", xdg);
-    else if (home && *home) snprintf(out, cap, "%s/.cache/nncl/tuning", home);
-    else snprintf(out, cap, "/tmp/nncl-cache/tuning");
-}
 
 static void sanitize(const char *in, char *out, size_t cap) {
     size_t n = 0;
@@ -43,26 +36,10 @@ static void sanitize(const char *in, char *out, size_t cap) {
 
 void cl_tuning_path(const char *device_name, const char *driver, char *out, size_t cap) {
     char dir[400], dev[130], drv[70];
-    tuning_dir(dir, sizeof dir);
+    nncl_cache_dir("tuning", dir, sizeof dir);
     sanitize(device_name, dev, sizeof dev);
     sanitize(driver, drv, sizeof drv);
     snprintf(out, cap, "%s/%s--%s.txt", dir, dev, drv);
-}
-
-/* mkdir -p for the directory part of `path`. */
-static enum nncl_status make_parents(const char *path) {
-    char buf[600];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-            return nncl_set_error(NNCL_ERR_IO, "tuning: cannot create directory %s: %s; set XDG_CACHE_HOME to a "
-                                  "writable directory", buf, strerror(errno));
-        }
-        *p = '/';
-    }
-    return NNCL_OK;
 }
 
 void cl_tuning_clblast_version(char *out, size_t cap) {
@@ -161,9 +138,10 @@ enum nncl_status cl_tuning_load(const char *path, struct cl_tuning_set *out) {
 }
 
 enum nncl_status cl_tuning_store(const struct cl_tuning_set *set, char *path_out, size_t path_cap) {
-    char path[600], tmp[640];
+    char path[600], tmp[640], dir[400];
     cl_tuning_path(set->device, set->driver, path, sizeof path);
-    enum nncl_status st = make_parents(path);
+    nncl_cache_dir("tuning", dir, sizeof dir);
+    enum nncl_status st = nncl_make_dirs(dir);
     if (st) return st;
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
