@@ -9,7 +9,7 @@
 // Element-wise kernels take one element per work-item instead, with a body free of loops: PoCL (and other
 // CPU drivers) vectorise across the work-items of a group only when the body has no loop, and the Adam
 // update written as a grid-stride loop ran 4.7 times slower on PoCL. The launch covers all n items
-// (cl_launch); ROW_COL is the same over a rows x cols tensor in a 2D launch (cl_launch_2d), which spares
+// (ocl_launch); ROW_COL is the same over a rows x cols tensor in a 2D launch (ocl_launch_2d), which spares
 // the per-element division that finding a column in a flat index would cost.
 #define ELEMENT(i, n)                                                                                        \
     const ulong i = get_global_id(0);                                                                        \

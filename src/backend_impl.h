@@ -33,7 +33,7 @@ struct nncl_backend_i {
 
 struct nncl_backend {
     struct nncl_backend_i iface;
-    void *context;       /* struct cpu_context, struct cl_state, ... */
+    void *context;       /* struct cpu_context, struct ocl_state, ... */
     char device[512];    /* one line for nncl_backend_device() */
     char versions[768];  /* nncl_backend_versions(): everything a result depends on */
 };

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opencl/cl_impl.h"
+#include "opencl/ocl_impl.h"
 #include "test_util.h"
 
 Test(opencl, lists_devices_and_marks_the_selected_one) {
@@ -76,10 +76,10 @@ Test(opencl, missing_icd_says_what_to_install) {
 
 Test(opencl, kernel_build_failure_reports_file_device_options_and_log) {
     struct nncl_backend *be = tu_device_or_skip();
-    struct cl_state *st = cl_state_of(be);
+    struct ocl_state *st = ocl_state_of(be);
     cl_program program = NULL;
     const char *broken = "kernel void nncl_broken(global float *x) { x[0] = undefined_thing; }\n";
-    cr_assert_eq(cl_program_build(st, "broken.cl", broken, &program), NNCL_ERR_KERNEL_BUILD);
+    cr_assert_eq(ocl_program_build(st, "broken.cl", broken, &program), NNCL_ERR_KERNEL_BUILD);
     const char *msg = nncl_last_error();
     cr_assert(strstr(msg, "kernels/broken.cl"), "names the file: %s", msg);
     cr_assert(strstr(msg, st->device_name), "names the device: %s", msg);

@@ -1,5 +1,5 @@
 /*
- * test_tuning.c: the `nncl tune` parameter files (src/opencl/cl_tuning.c): where they go, that what is
+ * test_tuning.c: the `nncl tune` parameter files (src/opencl/ocl_tuning.c): where they go, that what is
  * stored reads back, that every malformed line is refused naming the file, line and fix, that a file for
  * another CLBlast is skipped rather than applied, and, on a device, that a backend applies a file at start
  * (its versions say "tuned"), still multiplies correctly with it, and refuses one CLBlast rejects.
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cache_dir.h"
-#include "opencl/cl_tuning.h"
+#include "opencl/ocl_tuning.h"
 #include "test_util.h"
 
 /* A fresh cache directory for this test's process: XDG_CACHE_HOME points at it. */
@@ -32,18 +32,18 @@ static void write_text(const char *path, const char *text) {
 }
 
 /* Writes `body` after the three header lines into a scratch file and loads it. */
-static enum nncl_status load_text(const char *body, struct cl_tuning_set *set, char *path, size_t cap) {
+static enum nncl_status load_text(const char *body, struct ocl_tuning_set *set, char *path, size_t cap) {
     snprintf(path, cap, "%s/tuning-case.txt", getenv("XDG_CACHE_HOME"));
     char text[4096];
     snprintf(text, sizeof text, "# a comment\ndevice Some Device\ndriver 1.0\nclblast 1.5.3\n%s", body);
     write_text(path, text);
-    return cl_tuning_load(path, set);
+    return ocl_tuning_load(path, set);
 }
 
 Test(tuning, path_is_in_the_cache_and_names_device_and_driver) {
     fresh_cache();
     char path[600];
-    cl_tuning_path("pthread-skylake AMD EPYC/9R14", "3.1+debian", path, sizeof path);
+    ocl_tuning_path("pthread-skylake AMD EPYC/9R14", "3.1+debian", path, sizeof path);
     char want[600];
     snprintf(want, sizeof want, "%s/nncl/tuning/pthread-skylake_AMD_EPYC_9R14--3.1+debian.txt", getenv("XDG_CACHE_HOME"));
     cr_assert_str_eq(path, want, "no '/' or space of a device name may reach the file system");
@@ -51,29 +51,29 @@ Test(tuning, path_is_in_the_cache_and_names_device_and_driver) {
 
 Test(tuning, stored_set_reads_back_and_counts_as_available) {
     fresh_cache();
-    struct cl_tuning_set set;
+    struct ocl_tuning_set set;
     memset(&set, 0, sizeof set);
     snprintf(set.device, sizeof set.device, "Test Device");
     snprintf(set.driver, sizeof set.driver, "9.9");
-    cl_tuning_clblast_version(set.clblast, sizeof set.clblast);
+    ocl_tuning_clblast_version(set.clblast, sizeof set.clblast);
     set.n_kernels = 2;
-    snprintf(set.kernels[0].name, CL_TUNING_NAME_LEN, "Xgemm");
-    snprintf(set.kernels[0].names[0], CL_TUNING_NAME_LEN, "KWG");
+    snprintf(set.kernels[0].name, OCL_TUNING_NAME_LEN, "Xgemm");
+    snprintf(set.kernels[0].names[0], OCL_TUNING_NAME_LEN, "KWG");
     set.kernels[0].values[0] = 32;
-    snprintf(set.kernels[0].names[1], CL_TUNING_NAME_LEN, "MWG");
+    snprintf(set.kernels[0].names[1], OCL_TUNING_NAME_LEN, "MWG");
     set.kernels[0].values[1] = 128;
     set.kernels[0].n_params = 2;
-    snprintf(set.kernels[1].name, CL_TUNING_NAME_LEN, "GemmRoutine");
-    snprintf(set.kernels[1].names[0], CL_TUNING_NAME_LEN, "XGEMM_MIN_INDIRECT_SIZE");
+    snprintf(set.kernels[1].name, OCL_TUNING_NAME_LEN, "GemmRoutine");
+    snprintf(set.kernels[1].names[0], OCL_TUNING_NAME_LEN, "XGEMM_MIN_INDIRECT_SIZE");
     set.kernels[1].values[0] = 55;
     set.kernels[1].n_params = 1;
 
-    cr_assert_eq(cl_tuning_available("Test Device", "9.9"), 0, "no file yet");
+    cr_assert_eq(ocl_tuning_available("Test Device", "9.9"), 0, "no file yet");
     char path[600];
-    tu_ok(cl_tuning_store(&set, path, sizeof path), "store");
+    tu_ok(ocl_tuning_store(&set, path, sizeof path), "store");
     cr_assert(strstr(path, getenv("XDG_CACHE_HOME")), "stored in the cache: %s", path);
-    struct cl_tuning_set back;
-    tu_ok(cl_tuning_load(path, &back), "load");
+    struct ocl_tuning_set back;
+    tu_ok(ocl_tuning_load(path, &back), "load");
     cr_assert_str_eq(back.device, "Test Device");
     cr_assert_str_eq(back.driver, "9.9");
     cr_assert_str_eq(back.clblast, set.clblast);
@@ -83,18 +83,18 @@ Test(tuning, stored_set_reads_back_and_counts_as_available) {
     cr_assert_str_eq(back.kernels[0].names[1], "MWG");
     cr_assert_eq(back.kernels[0].values[1], 128);
     cr_assert_eq(back.kernels[1].values[0], 55);
-    cr_assert_eq(cl_tuning_available("Test Device", "9.9"), 1);
-    cr_assert_eq(cl_tuning_available("Test Device", "9.8"), 0, "another driver has a file of its own");
+    cr_assert_eq(ocl_tuning_available("Test Device", "9.9"), 1);
+    cr_assert_eq(ocl_tuning_available("Test Device", "9.8"), 0, "another driver has a file of its own");
 
     /* the same file claiming another CLBlast: present, but not applied */
     snprintf(set.clblast, sizeof set.clblast, "0.0.1");
-    tu_ok(cl_tuning_store(&set, NULL, 0), "store");
-    cr_assert_eq(cl_tuning_available("Test Device", "9.9"), -1);
+    tu_ok(ocl_tuning_store(&set, NULL, 0), "store");
+    cr_assert_eq(ocl_tuning_available("Test Device", "9.9"), -1);
 }
 
 Test(tuning, malformed_lines_name_file_line_and_fix) {
     fresh_cache();
-    struct cl_tuning_set set;
+    struct ocl_tuning_set set;
     char path[600];
     ASSERT_ERROR(load_text("kernel Xgemm\nKWG 32\nfrobnicate 3\n", &set, path, sizeof path), NNCL_ERR_FORMAT,
                  "tuning-case.txt:7", "unknown key \"frobnicate\"", "nncl tune");
@@ -110,7 +110,7 @@ Test(tuning, malformed_lines_name_file_line_and_fix) {
                          sizeof path),
                  NNCL_ERR_FORMAT, ":13", "more than 4 kernels");
     char many[2048] = "kernel Xgemm\n";
-    for (int i = 0; i <= CL_TUNING_MAX_PARAMS; i++) {
+    for (int i = 0; i <= OCL_TUNING_MAX_PARAMS; i++) {
         char line[32];
         snprintf(line, sizeof line, "P%d 1\n", i);
         strcat(many, line);
@@ -119,8 +119,8 @@ Test(tuning, malformed_lines_name_file_line_and_fix) {
 
     snprintf(path, sizeof path, "%s/headless.txt", getenv("XDG_CACHE_HOME"));
     write_text(path, "kernel Xgemm\nKWG 32\n");
-    ASSERT_ERROR(cl_tuning_load(path, &set), NNCL_ERR_FORMAT, "headless.txt", "device, driver and clblast lines");
-    ASSERT_ERROR(cl_tuning_load("/nonexistent/tuning.txt", &set), NNCL_ERR_IO, "/nonexistent/tuning.txt");
+    ASSERT_ERROR(ocl_tuning_load(path, &set), NNCL_ERR_FORMAT, "headless.txt", "device, driver and clblast lines");
+    ASSERT_ERROR(ocl_tuning_load("/nonexistent/tuning.txt", &set), NNCL_ERR_IO, "/nonexistent/tuning.txt");
 }
 
 /* A tuning file for the device "opencl" opens, with `xgemm` as the Xgemm lines and `clblast` (NULL: the
@@ -135,8 +135,8 @@ static void write_device_file(const char *xgemm, const char *clblast, int expect
     }
     cr_assert(sel, "no selected device");
     char path[600], dir[400], version[32], text[2048];
-    cl_tuning_path(sel->name, sel->driver, path, sizeof path);
-    cl_tuning_clblast_version(version, sizeof version);
+    ocl_tuning_path(sel->name, sel->driver, path, sizeof path);
+    ocl_tuning_clblast_version(version, sizeof version);
     nncl_cache_dir("tuning", dir, sizeof dir);
     tu_ok(nncl_make_dirs(dir), "mkdir -p");
     snprintf(text, sizeof text, "device %s\ndriver %s\nclblast %s\nkernel Xgemm\n%skernel GemmRoutine\n"

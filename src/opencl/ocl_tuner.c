@@ -1,7 +1,7 @@
 /*
- * cl_tuner.c: nncl_opencl_tune, which runs CLBlast's tuner (clblast_tuner_xgemm from Debian's clblast-utils)
+ * ocl_tuner.c: nncl_opencl_tune, which runs CLBlast's tuner (clblast_tuner_xgemm from Debian's clblast-utils)
  * for the selected device and keeps what makes a net's own matrix products fastest; the file it writes and
- * how the backend applies it are cl_tuning.c's job.
+ * how the backend applies it are ocl_tuning.c's job.
  *
  * Why run the tuner binary instead of timing configurations ourselves: it knows the kernel's parameter
  * space and its constraints for the installed CLBlast version, and checks every configuration's result.
@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 #include "check/check.h"
-#include "cl_impl.h"
-#include "cl_tuning.h"
+#include "ocl_impl.h"
+#include "ocl_tuning.h"
 #include "random_impl.h"
 
 #define TUNER_BINARY "clblast_tuner_xgemm"
@@ -136,17 +136,17 @@ static enum nncl_status bench_time(struct nncl_backend *be, const struct bench *
 struct candidates {
     size_t n;
     double ms[TOP_K];
-    struct cl_tuning_kernel k[TOP_K];
+    struct ocl_tuning_kernel k[TOP_K];
 };
 
-static size_t param_of(const struct cl_tuning_kernel *k, const char *name) {
+static size_t param_of(const struct ocl_tuning_kernel *k, const char *name) {
     for (size_t i = 0; i < k->n_params; i++) {
         if (strcmp(k->names[i], name) == 0) return k->values[i];
     }
     return 0;
 }
 
-static int same_params(const struct cl_tuning_kernel *a, const struct cl_tuning_kernel *b) {
+static int same_params(const struct ocl_tuning_kernel *a, const struct ocl_tuning_kernel *b) {
     if (a->n_params != b->n_params) return 0;
     for (size_t i = 0; i < a->n_params; i++) {
         size_t j = 0;
@@ -156,7 +156,7 @@ static int same_params(const struct cl_tuning_kernel *a, const struct cl_tuning_
     return 1;
 }
 
-static void candidates_add(struct candidates *c, double ms, const struct cl_tuning_kernel *k) {
+static void candidates_add(struct candidates *c, double ms, const struct ocl_tuning_kernel *k) {
     if (!(ms > 0) || k->n_params == 0) return;
     size_t slot = TOP_K, worst = TOP_K, in_group = 0;
     for (size_t i = 0; i < c->n; i++) {
@@ -184,23 +184,23 @@ static void candidates_add(struct candidates *c, double ms, const struct cl_tuni
         for (size_t j = i; j > 0 && c->ms[j] < c->ms[j - 1]; j--) {
             const double t = c->ms[j];
             c->ms[j] = c->ms[j - 1], c->ms[j - 1] = t;
-            const struct cl_tuning_kernel kt = c->k[j];
+            const struct ocl_tuning_kernel kt = c->k[j];
             c->k[j] = c->k[j - 1], c->k[j - 1] = kt;
         }
     }
 }
 
-static void kernel_add_param(struct cl_tuning_kernel *k, const char *name, size_t value) {
-    if (k->n_params == CL_TUNING_MAX_PARAMS || strlen(name) >= CL_TUNING_NAME_LEN) return;
-    snprintf(k->names[k->n_params], CL_TUNING_NAME_LEN, "%s", name);
+static void kernel_add_param(struct ocl_tuning_kernel *k, const char *name, size_t value) {
+    if (k->n_params == OCL_TUNING_MAX_PARAMS || strlen(name) >= OCL_TUNING_NAME_LEN) return;
+    snprintf(k->names[k->n_params], OCL_TUNING_NAME_LEN, "%s", name);
     k->values[k->n_params++] = value;
 }
 
 /* By name, as the tuner's JSON files list them, so the stored file reads the same whichever way they came. */
-static void sort_params(struct cl_tuning_kernel *k) {
+static void sort_params(struct ocl_tuning_kernel *k) {
     for (size_t i = 1; i < k->n_params; i++) {
         for (size_t j = i; j > 0 && strcmp(k->names[j], k->names[j - 1]) < 0; j--) {
-            char name[CL_TUNING_NAME_LEN];
+            char name[OCL_TUNING_NAME_LEN];
             memcpy(name, k->names[j], sizeof name);
             memcpy(k->names[j], k->names[j - 1], sizeof name);
             memcpy(k->names[j - 1], name, sizeof name);
@@ -232,7 +232,7 @@ static size_t read_tuner_json(const char *path, struct candidates *c) {
         const cJSON *time = cJSON_GetObjectItemCaseSensitive(r, "time");
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(r, "parameters"), *p = NULL;
         if (!cJSON_IsString(kernel) || strcmp(kernel->valuestring, "Xgemm") != 0 || !cJSON_IsNumber(time)) continue;
-        struct cl_tuning_kernel k;
+        struct ocl_tuning_kernel k;
         memset(&k, 0, sizeof k);
         snprintf(k.name, sizeof k.name, "Xgemm");
         cJSON_ArrayForEach(p, params) {
@@ -267,7 +267,7 @@ static void strip_ansi(char *s) {
 /* What the tuner's output has said so far. */
 struct tuner_watch {
     char dir[256];
-    char names[CL_TUNING_MAX_PARAMS][CL_TUNING_NAME_LEN]; /* "* Parameters explored:", in column order */
+    char names[OCL_TUNING_MAX_PARAMS][OCL_TUNING_NAME_LEN]; /* "* Parameters explored:", in column order */
     size_t n_names;
     char json[128];            /* "* Writing a total of N results to 'FILE'" of the running variation */
     struct candidates done;    /* from the JSON files of finished variations */
@@ -305,7 +305,7 @@ static void watch_row(struct tuner_watch *w, char *line) {
     }
     if (status < 4 || w->n_names == 0) return;
     w->timed++, w->stage_timed++;
-    struct cl_tuning_kernel k;
+    struct ocl_tuning_kernel k;
     memset(&k, 0, sizeof k);
     snprintf(k.name, sizeof k.name, "Xgemm");
     char *p = fields[2];
@@ -338,9 +338,9 @@ static void watch_line(struct tuner_watch *w, char *line) {
     } else if (strncmp(line, "* Parameters explored:", 22) == 0) {
         w->n_names = 0;
         char *save = NULL;
-        for (char *tok = strtok_r(line + 22, " \t\r\n", &save); tok && w->n_names < CL_TUNING_MAX_PARAMS;
+        for (char *tok = strtok_r(line + 22, " \t\r\n", &save); tok && w->n_names < OCL_TUNING_MAX_PARAMS;
              tok = strtok_r(NULL, " \t\r\n", &save)) {
-            snprintf(w->names[w->n_names++], CL_TUNING_NAME_LEN, "%s", tok);
+            snprintf(w->names[w->n_names++], OCL_TUNING_NAME_LEN, "%s", tok);
         }
         progress(w->opt, "tuner variation %d/%d: %zu configurations to time", w->stage, w->stages, w->stage_configs);
     } else if (sscanf(line, "* Writing a total of %zu results to '%127[^']'", &n, name) == 2) {
@@ -523,21 +523,21 @@ static enum nncl_status run_tuner(char *tuner, int platform, int device, size_t 
 
 
 /* The tuning set: Xgemm's parameters and GemmRoutine's XGEMM_MIN_INDIRECT_SIZE. */
-static void make_set(const struct cl_state *st, const struct cl_tuning_kernel *xgemm, size_t min_indirect,
-                     struct cl_tuning_set *set) {
+static void make_set(const struct ocl_state *st, const struct ocl_tuning_kernel *xgemm, size_t min_indirect,
+                     struct ocl_tuning_set *set) {
     memset(set, 0, sizeof *set);
     snprintf(set->device, sizeof set->device, "%s", st->device_name);
     snprintf(set->driver, sizeof set->driver, "%s", st->driver_version);
-    cl_tuning_clblast_version(set->clblast, sizeof set->clblast);
+    ocl_tuning_clblast_version(set->clblast, sizeof set->clblast);
     set->kernels[0] = *xgemm;
-    struct cl_tuning_kernel *r = &set->kernels[1];
+    struct ocl_tuning_kernel *r = &set->kernels[1];
     snprintf(r->name, sizeof r->name, "GemmRoutine");
     kernel_add_param(r, "XGEMM_MIN_INDIRECT_SIZE", min_indirect);
     set->n_kernels = 2;
 }
 
 /* Parameters as one line, "GEMMK=0 KREG=1 ...". */
-static void params_string(const struct cl_tuning_kernel *k, char *out, size_t cap) {
+static void params_string(const struct ocl_tuning_kernel *k, char *out, size_t cap) {
     size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; i < k->n_params && used < cap; i++) {
@@ -629,7 +629,7 @@ static enum nncl_status verify(struct nncl_backend *cpu, struct nncl_backend *de
 static enum nncl_status tune_on(struct nncl_backend *be, struct bench *bn, const struct nncl_gemm_shape *shapes,
                                 size_t n, char *tuner, const struct nncl_tune_options *opt,
                                 struct nncl_tune_result *res) {
-    struct cl_state *st = cl_state_of(be);
+    struct ocl_state *st = ocl_state_of(be);
     const size_t cube = n; /* index of the 1024^3 product in bn */
     const double cube_flop = 2.0 * 1024.0 * 1024.0 * 1024.0;
     enum { REPEATS = 25, CUBE_REPEATS = 5 };
@@ -674,7 +674,7 @@ static enum nncl_status tune_on(struct nncl_backend *be, struct bench *bn, const
     struct nncl_backend *cpu = NULL;
     s = nncl_backend_init("cpu", &cpu);
     double direct[NNCL_TUNE_MAX_SHAPES], indirect[NNCL_TUNE_MAX_SHAPES], pass = 0;
-    struct cl_tuning_set set;
+    struct ocl_tuning_set set;
     size_t best_c = TOP_K, best_t = 1;
     double best_total = INFINITY;
     int have_direct = 0, kind_wrong[2] = {0, 0};
@@ -688,7 +688,7 @@ static enum nncl_status tune_on(struct nncl_backend *be, struct bench *bn, const
             continue;
         }
         make_set(st, &cand.k[c], 1, &set); /* m*n*k < 1 never: all indirect */
-        s = cl_tuning_override(st, &set);
+        s = ocl_tuning_override(st, &set);
         if (!s) s = verify(cpu, be, shapes, n, wrong, sizeof wrong);
         if (!s) s = bench_time(be, bn, 0, n, REPEATS, &pass, indirect);
         if (s == NNCL_ERR_CLBLAST || s == NNCL_ERR_KERNEL_BUILD) {
@@ -706,7 +706,7 @@ static enum nncl_status tune_on(struct nncl_backend *be, struct bench *bn, const
             /* 65536^3 exceeds any m*n*k here: every product direct (XgemmDirect does not depend on Xgemm's
              * parameters; a working Xgemm is set only because CLBlast builds both into one program) */
             make_set(st, &cand.k[c], 1u << 16, &set);
-            s = cl_tuning_override(st, &set);
+            s = ocl_tuning_override(st, &set);
             if (!s) s = bench_time(be, bn, 0, n, REPEATS, &pass, direct);
             have_direct = 1;
         }
@@ -730,7 +730,7 @@ static enum nncl_status tune_on(struct nncl_backend *be, struct bench *bn, const
     /* 4. the winner, timed as the untuned run was, and checked once more as it will run */
     if (!s) {
         make_set(st, &cand.k[best_c], best_t, &set);
-        s = cl_tuning_override(st, &set);
+        s = ocl_tuning_override(st, &set);
     }
     if (!s) s = bench_time(be, bn, 0, n, REPEATS, &res->tuned_ms, NULL);
     if (!s) s = bench_time(be, bn, cube, cube + 1, CUBE_REPEATS, &ms, NULL);
@@ -751,11 +751,11 @@ static enum nncl_status tune_on(struct nncl_backend *be, struct bench *bn, const
 
     /* 5. kept only when it pays on the net's products */
     if (res->tuned_ms < 0.97 * res->untuned_ms) {
-        s = cl_tuning_store(&set, res->path, sizeof res->path);
+        s = ocl_tuning_store(&set, res->path, sizeof res->path);
         if (s) return s;
         res->stored = 1;
     } else {
-        cl_tuning_path(st->device_name, st->driver_version, res->path, sizeof res->path);
+        ocl_tuning_path(st->device_name, st->driver_version, res->path, sizeof res->path);
         progress(opt, "not stored: the tuned parameters are not faster than CLBlast's own on this net's products");
     }
     return NNCL_OK;
@@ -788,13 +788,13 @@ enum nncl_status nncl_opencl_tune(const struct nncl_gemm_shape *shapes, size_t n
 
     /* A backend of its own, opened without the stored parameters, so "untuned" means CLBlast's own. */
     struct nncl_backend *be = NULL;
-    cl_tuning_suspend(1);
+    ocl_tuning_suspend(1);
     enum nncl_status s = nncl_backend_init("opencl", &be);
-    cl_tuning_suspend(0);
+    ocl_tuning_suspend(0);
     if (s) return s;
-    struct cl_state *st = cl_state_of(be);
+    struct ocl_state *st = ocl_state_of(be);
     uint64_t previous = 0;
-    if (cl_tuning_applied(st, &previous)) {
+    if (ocl_tuning_applied(st, &previous)) {
         /* CLBlast keeps overrides for the whole process: the baseline is what this process applied earlier */
         out->baseline_tuned = 1;
         nncl_log(NNCL_LOG_WARN, "tune: parameters were already applied to \"%s\" in this process; the \"untuned\" "

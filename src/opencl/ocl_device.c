@@ -1,5 +1,5 @@
 /*
- * cl_device.c: finding OpenCL platforms and devices, choosing one, and listing them.
+ * ocl_device.c: finding OpenCL platforms and devices, choosing one, and listing them.
  *
  * The device comes from two environment variables, read here and nowhere else:
  *   NNCL_OPENCL_PLATFORM  platform index (0, 1, ...) or a case-insensitive substring of its name
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_impl.h"
+#include "ocl_impl.h"
 
 #define MAX_PLATFORMS 16
 #define MAX_DEVICES 64
@@ -78,7 +78,7 @@ static int device_is_gpu(cl_device_id d) {
     return (type & CL_DEVICE_TYPE_GPU) != 0;
 }
 
-/* The selection rule, shared by cl_device_select and the listing's is_selected flag. */
+/* The selection rule, shared by ocl_device_select and the listing's is_selected flag. */
 static enum nncl_status choose(cl_platform_id *out_platform, cl_device_id *out_device, int *out_p, int *out_d) {
     const char *psel = getenv("NNCL_OPENCL_PLATFORM"), *dsel = getenv("NNCL_OPENCL_DEVICE");
     cl_platform_id platforms[MAX_PLATFORMS];
@@ -118,7 +118,7 @@ static enum nncl_status choose(cl_platform_id *out_platform, cl_device_id *out_d
                           no_platform_hint);
 }
 
-enum nncl_status cl_device_select(struct cl_state *st) {
+enum nncl_status ocl_device_select(struct ocl_state *st) {
     enum nncl_status s = choose(&st->platform, &st->device, NULL, NULL);
     if (s) return s;
     platform_name(st->platform, st->platform_name, sizeof st->platform_name);

@@ -1,5 +1,5 @@
 /*
- * cl_program.c: OpenCL programs built on first use and cached per backend.
+ * ocl_program.c: OpenCL programs built on first use and cached per backend.
  *
  * Each kernels/<file>.cl is compiled together with kernels/common.cl (the prelude) into one program the
  * first time one of its kernels is needed; building everything at start-up would cost every short-lived
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_impl.h"
+#include "ocl_impl.h"
 
 #ifdef NNCL_EMBED_KERNELS
 #include "nncl_cl_activations.h"
@@ -34,43 +34,43 @@ struct program_source {
 
 static const struct program_source common_source = {"common.cl", EMBEDDED(common)};
 
-static const struct program_source program_sources[CL_PROGRAM_COUNT] = {
-    [CL_PROGRAM_ACTIVATIONS] = {"activations.cl", EMBEDDED(activations)},
-    [CL_PROGRAM_SOFTMAX] = {"softmax.cl", EMBEDDED(softmax)},
-    [CL_PROGRAM_LOSSES] = {"losses.cl", EMBEDDED(losses)},
-    [CL_PROGRAM_ELEMENTWISE] = {"elementwise.cl", EMBEDDED(elementwise)},
-    [CL_PROGRAM_OPTIM] = {"optim.cl", EMBEDDED(optim)},
+static const struct program_source program_sources[OCL_PROGRAM_COUNT] = {
+    [OCL_PROGRAM_ACTIVATIONS] = {"activations.cl", EMBEDDED(activations)},
+    [OCL_PROGRAM_SOFTMAX] = {"softmax.cl", EMBEDDED(softmax)},
+    [OCL_PROGRAM_LOSSES] = {"losses.cl", EMBEDDED(losses)},
+    [OCL_PROGRAM_ELEMENTWISE] = {"elementwise.cl", EMBEDDED(elementwise)},
+    [OCL_PROGRAM_OPTIM] = {"optim.cl", EMBEDDED(optim)},
 };
 
 struct kernel_entry {
-    enum cl_program_id program;
+    enum ocl_program_id program;
     const char *name;
 };
 
-static const struct kernel_entry kernel_entries[CL_KERNEL_COUNT] = {
-    [CL_KERNEL_ACT_FWD] = {CL_PROGRAM_ACTIVATIONS, "nncl_act_fwd"},
-    [CL_KERNEL_BIAS_ACT_FWD] = {CL_PROGRAM_ACTIVATIONS, "nncl_bias_act_fwd"},
-    [CL_KERNEL_ACT_BWD] = {CL_PROGRAM_ACTIVATIONS, "nncl_act_bwd"},
-    [CL_KERNEL_SOFTMAX_FWD] = {CL_PROGRAM_SOFTMAX, "nncl_softmax_fwd"},
-    [CL_KERNEL_SOFTMAX_BWD] = {CL_PROGRAM_SOFTMAX, "nncl_softmax_bwd"},
-    [CL_KERNEL_SOFTMAX_XENT_FWD] = {CL_PROGRAM_SOFTMAX, "nncl_softmax_xent_fwd"},
-    [CL_KERNEL_SOFTMAX_XENT_BWD] = {CL_PROGRAM_SOFTMAX, "nncl_softmax_xent_bwd"},
-    [CL_KERNEL_SIGMOID_BCE_FWD] = {CL_PROGRAM_LOSSES, "nncl_sigmoid_bce_fwd"},
-    [CL_KERNEL_SIGMOID_BCE_BWD] = {CL_PROGRAM_LOSSES, "nncl_sigmoid_bce_bwd"},
-    [CL_KERNEL_MSE_FWD] = {CL_PROGRAM_LOSSES, "nncl_mse_fwd"},
-    [CL_KERNEL_MSE_BWD] = {CL_PROGRAM_LOSSES, "nncl_mse_bwd"},
-    [CL_KERNEL_CLASS_ERROR] = {CL_PROGRAM_LOSSES, "nncl_class_error"},
-    [CL_KERNEL_BIAS_ADD] = {CL_PROGRAM_ELEMENTWISE, "nncl_bias_add"},
-    [CL_KERNEL_BIAS_GRAD] = {CL_PROGRAM_ELEMENTWISE, "nncl_bias_grad"},
-    [CL_KERNEL_SUM] = {CL_PROGRAM_ELEMENTWISE, "nncl_sum"},
-    [CL_KERNEL_SUM_PARTIAL] = {CL_PROGRAM_ELEMENTWISE, "nncl_sum_partial"},
-    [CL_KERNEL_FILL] = {CL_PROGRAM_ELEMENTWISE, "nncl_fill"},
-    [CL_KERNEL_COPY] = {CL_PROGRAM_ELEMENTWISE, "nncl_copy"},
-    [CL_KERNEL_SCALE] = {CL_PROGRAM_ELEMENTWISE, "nncl_scale"},
-    [CL_KERNEL_GATHER_ROWS] = {CL_PROGRAM_ELEMENTWISE, "nncl_gather_rows"},
-    [CL_KERNEL_SGD_UPDATE] = {CL_PROGRAM_OPTIM, "nncl_sgd_update"},
-    [CL_KERNEL_MOMENTUM_UPDATE] = {CL_PROGRAM_OPTIM, "nncl_momentum_update"},
-    [CL_KERNEL_ADAM_UPDATE] = {CL_PROGRAM_OPTIM, "nncl_adam_update"},
+static const struct kernel_entry kernel_entries[OCL_KERNEL_COUNT] = {
+    [OCL_KERNEL_ACT_FWD] = {OCL_PROGRAM_ACTIVATIONS, "nncl_act_fwd"},
+    [OCL_KERNEL_BIAS_ACT_FWD] = {OCL_PROGRAM_ACTIVATIONS, "nncl_bias_act_fwd"},
+    [OCL_KERNEL_ACT_BWD] = {OCL_PROGRAM_ACTIVATIONS, "nncl_act_bwd"},
+    [OCL_KERNEL_SOFTMAX_FWD] = {OCL_PROGRAM_SOFTMAX, "nncl_softmax_fwd"},
+    [OCL_KERNEL_SOFTMAX_BWD] = {OCL_PROGRAM_SOFTMAX, "nncl_softmax_bwd"},
+    [OCL_KERNEL_SOFTMAX_XENT_FWD] = {OCL_PROGRAM_SOFTMAX, "nncl_softmax_xent_fwd"},
+    [OCL_KERNEL_SOFTMAX_XENT_BWD] = {OCL_PROGRAM_SOFTMAX, "nncl_softmax_xent_bwd"},
+    [OCL_KERNEL_SIGMOID_BCE_FWD] = {OCL_PROGRAM_LOSSES, "nncl_sigmoid_bce_fwd"},
+    [OCL_KERNEL_SIGMOID_BCE_BWD] = {OCL_PROGRAM_LOSSES, "nncl_sigmoid_bce_bwd"},
+    [OCL_KERNEL_MSE_FWD] = {OCL_PROGRAM_LOSSES, "nncl_mse_fwd"},
+    [OCL_KERNEL_MSE_BWD] = {OCL_PROGRAM_LOSSES, "nncl_mse_bwd"},
+    [OCL_KERNEL_CLASS_ERROR] = {OCL_PROGRAM_LOSSES, "nncl_class_error"},
+    [OCL_KERNEL_BIAS_ADD] = {OCL_PROGRAM_ELEMENTWISE, "nncl_bias_add"},
+    [OCL_KERNEL_BIAS_GRAD] = {OCL_PROGRAM_ELEMENTWISE, "nncl_bias_grad"},
+    [OCL_KERNEL_SUM] = {OCL_PROGRAM_ELEMENTWISE, "nncl_sum"},
+    [OCL_KERNEL_SUM_PARTIAL] = {OCL_PROGRAM_ELEMENTWISE, "nncl_sum_partial"},
+    [OCL_KERNEL_FILL] = {OCL_PROGRAM_ELEMENTWISE, "nncl_fill"},
+    [OCL_KERNEL_COPY] = {OCL_PROGRAM_ELEMENTWISE, "nncl_copy"},
+    [OCL_KERNEL_SCALE] = {OCL_PROGRAM_ELEMENTWISE, "nncl_scale"},
+    [OCL_KERNEL_GATHER_ROWS] = {OCL_PROGRAM_ELEMENTWISE, "nncl_gather_rows"},
+    [OCL_KERNEL_SGD_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_sgd_update"},
+    [OCL_KERNEL_MOMENTUM_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_momentum_update"},
+    [OCL_KERNEL_ADAM_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_adam_update"},
 };
 
 /* The text of one source: the embedded copy, or the file read from NNCL_KERNEL_DIR (caller frees). */
@@ -112,7 +112,7 @@ static enum nncl_status load_source(const struct program_source *src, char **out
 #endif
 }
 
-static enum nncl_status build_failure(struct cl_state *st, cl_program program, cl_int err, const char *file) {
+static enum nncl_status build_failure(struct ocl_state *st, cl_program program, cl_int err, const char *file) {
     char log[12000] = "";
     clGetProgramBuildInfo(program, st->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
     log[sizeof log - 1] = '\0';
@@ -123,7 +123,7 @@ static enum nncl_status build_failure(struct cl_state *st, cl_program program, c
                           build_options, log[0] ? log : "(empty)");
 }
 
-enum nncl_status cl_program_build(struct cl_state *st, const char *file, const char *source, cl_program *out) {
+enum nncl_status ocl_program_build(struct ocl_state *st, const char *file, const char *source, cl_program *out) {
     char *common = NULL;
     enum nncl_status s = load_source(&common_source, &common);
     if (s) return s;
@@ -142,12 +142,12 @@ enum nncl_status cl_program_build(struct cl_state *st, const char *file, const c
     return NNCL_OK;
 }
 
-static enum nncl_status program_get(struct cl_state *st, enum cl_program_id id, cl_program *out) {
+static enum nncl_status program_get(struct ocl_state *st, enum ocl_program_id id, cl_program *out) {
     if (!st->programs[id]) {
         char *source = NULL;
         enum nncl_status s = load_source(&program_sources[id], &source);
         if (s) return s;
-        s = cl_program_build(st, program_sources[id].file, source, &st->programs[id]);
+        s = ocl_program_build(st, program_sources[id].file, source, &st->programs[id]);
         free(source);
         if (s) return s;
     }
@@ -155,7 +155,7 @@ static enum nncl_status program_get(struct cl_state *st, enum cl_program_id id, 
     return NNCL_OK;
 }
 
-enum nncl_status cl_kernel_get(struct cl_state *st, enum cl_kernel_id id, cl_kernel *out) {
+enum nncl_status ocl_kernel_get(struct ocl_state *st, enum ocl_kernel_id id, cl_kernel *out) {
     if (st->kernels[id]) {
         *out = st->kernels[id];
         return NNCL_OK;
@@ -168,7 +168,7 @@ enum nncl_status cl_kernel_get(struct cl_state *st, enum cl_kernel_id id, cl_ker
     cl_kernel kernel = clCreateKernel(program, entry->name, &err);
     if (err != CL_SUCCESS) {
         return nncl_set_error(NNCL_ERR_KERNEL_BUILD, "OpenCL: kernel %s not found in kernels/%s (%s); the "
-                              "kernel source and src/opencl/cl_program.c disagree", entry->name,
+                              "kernel source and src/opencl/ocl_program.c disagree", entry->name,
                               program_sources[entry->program].file, nncl_cl_error_name(err));
     }
     st->kernels[id] = kernel;
@@ -176,9 +176,9 @@ enum nncl_status cl_kernel_get(struct cl_state *st, enum cl_kernel_id id, cl_ker
     return NNCL_OK;
 }
 
-uint64_t cl_kernel_sources_hash(void) {
+uint64_t ocl_kernel_sources_hash(void) {
     uint64_t h = 14695981039346656037ull;
-    for (int i = -1; i < CL_PROGRAM_COUNT; i++) {
+    for (int i = -1; i < OCL_PROGRAM_COUNT; i++) {
         char *text = NULL;
         if (load_source(i < 0 ? &common_source : &program_sources[i], &text) != NNCL_OK) {
             nncl_clear_error();
@@ -190,12 +190,12 @@ uint64_t cl_kernel_sources_hash(void) {
     return h;
 }
 
-void cl_programs_release(struct cl_state *st) {
-    for (int i = 0; i < CL_KERNEL_COUNT; i++) {
+void ocl_programs_release(struct ocl_state *st) {
+    for (int i = 0; i < OCL_KERNEL_COUNT; i++) {
         if (st->kernels[i]) clReleaseKernel(st->kernels[i]);
         st->kernels[i] = NULL;
     }
-    for (int i = 0; i < CL_PROGRAM_COUNT; i++) {
+    for (int i = 0; i < OCL_PROGRAM_COUNT; i++) {
         if (st->programs[i]) clReleaseProgram(st->programs[i]);
         st->programs[i] = NULL;
     }

@@ -1,10 +1,10 @@
 /*
- * cl_buffer.c: device buffers (one cl_mem each) and the blocking host transfers.
+ * ocl_buffer.c: device buffers (one cl_mem each) and the blocking host transfers.
  */
-#include "cl_impl.h"
+#include "ocl_impl.h"
 
-enum nncl_status cl_buffer_alloc(struct nncl_backend *be, struct nncl_buffer *buf) {
-    struct cl_state *st = cl_state_of(be);
+enum nncl_status ocl_buffer_alloc(struct nncl_backend *be, struct nncl_buffer *buf) {
+    struct ocl_state *st = ocl_state_of(be);
     cl_int err = CL_SUCCESS;
     cl_mem mem = clCreateBuffer(st->context, CL_MEM_READ_WRITE, buf->size, NULL, &err);
     if (err != CL_SUCCESS) {
@@ -20,27 +20,27 @@ enum nncl_status cl_buffer_alloc(struct nncl_backend *be, struct nncl_buffer *bu
     return NNCL_OK;
 }
 
-void cl_buffer_free(struct nncl_backend *be, struct nncl_buffer *buf) {
+void ocl_buffer_free(struct nncl_backend *be, struct nncl_buffer *buf) {
     (void)be;
     if (buf->handle) clReleaseMemObject((cl_mem)buf->handle);
 }
 
 /* Blocking writes: the host array may be reused as soon as this returns. */
-enum nncl_status cl_buffer_write(struct nncl_backend *be, struct nncl_buffer *buf, size_t byte_offset,
+enum nncl_status ocl_buffer_write(struct nncl_backend *be, struct nncl_buffer *buf, size_t byte_offset,
                                  const void *src, size_t nbytes) {
-    struct cl_state *st = cl_state_of(be);
-    cl_event *slot = cl_profile_slot(st);
+    struct ocl_state *st = ocl_state_of(be);
+    cl_event *slot = ocl_profile_slot(st);
     NNCL_CL_CHECK(clEnqueueWriteBuffer(st->queue, (cl_mem)buf->handle, CL_TRUE, byte_offset, nbytes, src, 0, NULL, slot));
-    cl_profile_record(st, slot, CL_CMD_TRANSFER, "transfer");
+    ocl_profile_record(st, slot, OCL_CMD_TRANSFER, "transfer");
     return NNCL_OK;
 }
 
 /* Blocking reads: the in-order queue finishes every op queued before, so the data is current. */
-enum nncl_status cl_buffer_read(struct nncl_backend *be, struct nncl_buffer *buf, size_t byte_offset, void *dst,
+enum nncl_status ocl_buffer_read(struct nncl_backend *be, struct nncl_buffer *buf, size_t byte_offset, void *dst,
                                 size_t nbytes) {
-    struct cl_state *st = cl_state_of(be);
-    cl_event *slot = cl_profile_slot(st);
+    struct ocl_state *st = ocl_state_of(be);
+    cl_event *slot = ocl_profile_slot(st);
     NNCL_CL_CHECK(clEnqueueReadBuffer(st->queue, (cl_mem)buf->handle, CL_TRUE, byte_offset, nbytes, dst, 0, NULL, slot));
-    cl_profile_record(st, slot, CL_CMD_TRANSFER, "transfer");
+    ocl_profile_record(st, slot, OCL_CMD_TRANSFER, "transfer");
     return NNCL_OK;
 }

@@ -1,10 +1,10 @@
 /*
- * cl_errors.c: OpenCL and CLBlast status codes by name, and the error messages built from them.
+ * ocl_errors.c: OpenCL and CLBlast status codes by name, and the error messages built from them.
  * clblast_c.h has no status-to-string function, so its codes are listed here.
  */
 #include <clblast_c.h>
 
-#include "cl_impl.h"
+#include "ocl_impl.h"
 
 #define NAME(code) \
     case code: return #code

@@ -1,12 +1,12 @@
 /*
- * cl_gemm.c: every matrix product of the OpenCL backend, through CLBlastSgemm (row-major, buffer
+ * ocl_gemm.c: every matrix product of the OpenCL backend, through CLBlastSgemm (row-major, buffer
  * offsets, so tensors that share one cl_mem need no sub-buffers).
  */
 #include <clblast_c.h>
 
-#include "cl_impl.h"
+#include "ocl_impl.h"
 
-static enum nncl_status clblast_fail(struct cl_state *st, CLBlastStatusCode code, const struct nncl_op_call *call,
+static enum nncl_status clblast_fail(struct ocl_state *st, CLBlastStatusCode code, const struct nncl_op_call *call,
                                      size_t m, size_t n, size_t k) {
     enum nncl_status status = NNCL_ERR_CLBLAST;
     const char *hint = "";
@@ -24,8 +24,8 @@ static enum nncl_status clblast_fail(struct cl_state *st, CLBlastStatusCode code
 }
 
 /* a (M x K, or K x M when trans_a), b (K x N, or N x K when trans_b), c (M x N): c = alpha op(a) op(b) + beta c */
-enum nncl_status cl_gemm(struct nncl_backend *be, const struct nncl_op_call *call) {
-    struct cl_state *st = cl_state_of(be);
+enum nncl_status ocl_gemm(struct nncl_backend *be, const struct nncl_op_call *call) {
+    struct ocl_state *st = ocl_state_of(be);
     const struct nncl_tensor *a = &call->t[0], *b = &call->t[1], *c = &call->t[2];
     const size_t m = c->rows, n = c->cols, k = call->ip[0] ? a->rows : a->cols;
     const float alpha = call->p[0], beta = call->p[1];
@@ -34,12 +34,12 @@ enum nncl_status cl_gemm(struct nncl_backend *be, const struct nncl_op_call *cal
      * documented, so it is verified instead: the parity tests and nncl check pre-fill beta == 0 outputs
      * with NaN, and training on a device first runs that check on the net's own shapes (the CLBlast
      * guard, src/check/check_ops.c). */
-    cl_event *slot = cl_profile_slot(st);
+    cl_event *slot = ocl_profile_slot(st);
     CLBlastStatusCode code = CLBlastSgemm(
         CLBlastLayoutRowMajor, call->ip[0] ? CLBlastTransposeYes : CLBlastTransposeNo,
-        call->ip[1] ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, cl_mem_of(a), a->offset, a->cols,
-        cl_mem_of(b), b->offset, b->cols, beta, cl_mem_of(c), c->offset, c->cols, &st->queue, slot);
+        call->ip[1] ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, ocl_mem_of(a), a->offset, a->cols,
+        ocl_mem_of(b), b->offset, b->cols, beta, ocl_mem_of(c), c->offset, c->cols, &st->queue, slot);
     if (code != CLBlastSuccess) return clblast_fail(st, code, call, m, n, k);
-    cl_profile_record(st, slot, CL_CMD_GEMM, "gemm (CLBlast)");
+    ocl_profile_record(st, slot, OCL_CMD_GEMM, "gemm (CLBlast)");
     return NNCL_OK;
 }

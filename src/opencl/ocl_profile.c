@@ -1,23 +1,23 @@
 /*
- * cl_profile.c: device-side timing of queued commands, for the benchmarks' step breakdown (CLBlast
+ * ocl_profile.c: device-side timing of queued commands, for the benchmarks' step breakdown (CLBlast
  * GEMM, our kernels, transfers, idle gaps). Off by default: then no command gets an event at all.
  */
 #include <stdlib.h>
 
-#include "cl_impl.h"
+#include "ocl_impl.h"
 
 /* Commands are enqueued and recorded one at a time, in queue order, so one slot per backend suffices. */
-cl_event *cl_profile_slot(struct cl_state *st) {
+cl_event *ocl_profile_slot(struct ocl_state *st) {
     if (!st->profiling) return NULL;
     st->pending = NULL;
     return &st->pending;
 }
 
-void cl_profile_record(struct cl_state *st, cl_event *slot, enum cl_command_kind kind, const char *op) {
+void ocl_profile_record(struct ocl_state *st, cl_event *slot, enum ocl_command_kind kind, const char *op) {
     if (!slot || !*slot) return;
     if (st->n_profiled == st->cap_profiled) {
         const size_t cap = st->cap_profiled ? 2 * st->cap_profiled : 1024;
-        struct cl_profiled *grown = realloc(st->profiled, cap * sizeof *grown);
+        struct ocl_profiled *grown = realloc(st->profiled, cap * sizeof *grown);
         if (!grown) { /* a lost sample, not a failed op: the profile is best effort */
             clReleaseEvent(*slot);
             *slot = NULL;
@@ -26,25 +26,25 @@ void cl_profile_record(struct cl_state *st, cl_event *slot, enum cl_command_kind
         st->profiled = grown;
         st->cap_profiled = cap;
     }
-    st->profiled[st->n_profiled++] = (struct cl_profiled){*slot, kind, op};
+    st->profiled[st->n_profiled++] = (struct ocl_profiled){*slot, kind, op};
     *slot = NULL;
 }
 
-void cl_profile_release(struct cl_state *st) {
+void ocl_profile_release(struct ocl_state *st) {
     for (size_t i = 0; i < st->n_profiled; i++) clReleaseEvent(st->profiled[i].event);
     st->n_profiled = 0;
 }
 
-enum nncl_status cl_profile_start(struct nncl_backend *be) {
-    struct cl_state *st = cl_state_of(be);
+enum nncl_status ocl_profile_start(struct nncl_backend *be) {
+    struct ocl_state *st = ocl_state_of(be);
     NNCL_CL_CHECK(clFinish(st->queue)); /* earlier work must not land in the profile */
-    cl_profile_release(st);
+    ocl_profile_release(st);
     st->profiling = 1;
     return NNCL_OK;
 }
 
-enum nncl_status cl_profile_stop(struct nncl_backend *be, struct nncl_profile *out) {
-    struct cl_state *st = cl_state_of(be);
+enum nncl_status ocl_profile_stop(struct nncl_backend *be, struct nncl_profile *out) {
+    struct ocl_state *st = ocl_state_of(be);
     st->profiling = 0;
     NNCL_CL_CHECK(clFinish(st->queue));
     *out = (struct nncl_profile){0};
@@ -63,14 +63,14 @@ enum nncl_status cl_profile_stop(struct nncl_backend *be, struct nncl_profile *o
         if (end > last) last = end;
         double ms = 1e-6 * (double)(end - start);
         switch (st->profiled[i].kind) {
-        case CL_CMD_GEMM:
+        case OCL_CMD_GEMM:
             /* CLBlast's event is its last kernel; in an in-order queue everything since the previous
              * command's end belongs to it (its padding and transposing kernels) */
             ms = 1e-6 * (double)(end - (previous_end < end ? previous_end : start));
             out->gemm_ms += ms, out->gemm_calls++;
             break;
-        case CL_CMD_KERNEL: out->kernel_ms += ms, out->kernel_launches++; break;
-        case CL_CMD_TRANSFER: out->transfer_ms += ms, out->transfers++; break;
+        case OCL_CMD_KERNEL: out->kernel_ms += ms, out->kernel_launches++; break;
+        case OCL_CMD_TRANSFER: out->transfer_ms += ms, out->transfers++; break;
         }
         busy += ms;
         previous_end = end;
@@ -89,6 +89,6 @@ enum nncl_status cl_profile_stop(struct nncl_backend *be, struct nncl_profile *o
     }
     out->span_ms = 1e-6 * (double)(last - first);
     out->idle_ms = out->span_ms > busy ? out->span_ms - busy : 0;
-    cl_profile_release(st);
+    ocl_profile_release(st);
     return NNCL_OK;
 }

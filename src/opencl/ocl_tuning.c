@@ -1,10 +1,10 @@
 /*
- * cl_tuning.c: tuned CLBlast GEMM parameters per device and driver: the file in the user's cache (path,
+ * ocl_tuning.c: tuned CLBlast GEMM parameters per device and driver: the file in the user's cache (path,
  * parse, atomic write) and applying it when an OpenCL backend starts (CLBlastOverrideParameters).
- * Producing the parameters is cl_tuner.c's job (nncl_opencl_tune).
+ * Producing the parameters is ocl_tuner.c's job (nncl_opencl_tune).
  *
  * CLBlast keeps overridden parameters process-wide per device (its database cache), not per context, so a
- * record of what was applied to which device lives here too (cl_tuning_describe).
+ * record of what was applied to which device lives here too (ocl_tuning_describe).
  */
 #define _POSIX_C_SOURCE 200809L /* mkstemp, fsync in ISO C mode */
 
@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "cache_dir.h"
-#include "cl_impl.h"
-#include "cl_tuning.h"
+#include "ocl_impl.h"
+#include "ocl_tuning.h"
 
 /* ---- paths ------------------------------------------------------------------------------------- */
 
@@ -34,7 +34,7 @@ static void sanitize(const char *in, char *out, size_t cap) {
     out[n] = '\0';
 }
 
-void cl_tuning_path(const char *device_name, const char *driver, char *out, size_t cap) {
+void ocl_tuning_path(const char *device_name, const char *driver, char *out, size_t cap) {
     char dir[400], dev[130], drv[70];
     nncl_cache_dir("tuning", dir, sizeof dir);
     sanitize(device_name, dev, sizeof dev);
@@ -42,7 +42,7 @@ void cl_tuning_path(const char *device_name, const char *driver, char *out, size
     snprintf(out, cap, "%s/%s--%s.txt", dir, dev, drv);
 }
 
-void cl_tuning_clblast_version(char *out, size_t cap) {
+void ocl_tuning_clblast_version(char *out, size_t cap) {
     snprintf(out, cap, "%d.%d.%d", CLBLAST_VERSION_MAJOR, CLBLAST_VERSION_MINOR, CLBLAST_VERSION_PATCH);
 }
 
@@ -66,14 +66,14 @@ static int is_param_name(const char *s) {
 #define FORMAT_ERROR(...) nncl_set_error(NNCL_ERR_FORMAT, __VA_ARGS__)
 static const char *const fix_hint = "fix or delete the file (that untunes the device), or run `nncl tune` again";
 
-enum nncl_status cl_tuning_load(const char *path, struct cl_tuning_set *out) {
+enum nncl_status ocl_tuning_load(const char *path, struct ocl_tuning_set *out) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "r");
     if (!f) return nncl_set_error(NNCL_ERR_IO, "tuning: cannot open %s: %s", path, strerror(errno));
     char line[512];
     int lineno = 0;
     enum nncl_status st = NNCL_OK;
-    struct cl_tuning_kernel *k = NULL;
+    struct ocl_tuning_kernel *k = NULL;
     while (!st && fgets(line, sizeof line, f)) {
         lineno++;
         if (!strchr(line, '\n') && !feof(f)) {
@@ -95,9 +95,9 @@ enum nncl_status cl_tuning_load(const char *path, struct cl_tuning_set *out) {
         } else if (strcmp(s, "clblast") == 0) {
             snprintf(out->clblast, sizeof out->clblast, "%s", value);
         } else if (strcmp(s, "kernel") == 0) {
-            if (out->n_kernels == CL_TUNING_MAX_KERNELS || strlen(value) >= CL_TUNING_NAME_LEN) {
+            if (out->n_kernels == OCL_TUNING_MAX_KERNELS || strlen(value) >= OCL_TUNING_NAME_LEN) {
                 st = FORMAT_ERROR("%s:%d: more than %d kernels, or a kernel name longer than %d characters; %s", path,
-                                  lineno, CL_TUNING_MAX_KERNELS, CL_TUNING_NAME_LEN - 1, fix_hint);
+                                  lineno, OCL_TUNING_MAX_KERNELS, OCL_TUNING_NAME_LEN - 1, fix_hint);
             } else {
                 k = &out->kernels[out->n_kernels++];
                 snprintf(k->name, sizeof k->name, "%s", value);
@@ -111,11 +111,11 @@ enum nncl_status cl_tuning_load(const char *path, struct cl_tuning_set *out) {
                                   fix_hint);
             } else if (*end || errno || !isdigit((unsigned char)value[0])) {
                 st = FORMAT_ERROR("%s:%d: %s \"%s\": expected a whole number; %s", path, lineno, s, value, fix_hint);
-            } else if (k->n_params == CL_TUNING_MAX_PARAMS || strlen(s) >= CL_TUNING_NAME_LEN) {
+            } else if (k->n_params == OCL_TUNING_MAX_PARAMS || strlen(s) >= OCL_TUNING_NAME_LEN) {
                 st = FORMAT_ERROR("%s:%d: kernel %s has more than %d parameters, or %s is too long; %s", path, lineno,
-                                  k->name, CL_TUNING_MAX_PARAMS, s, fix_hint);
+                                  k->name, OCL_TUNING_MAX_PARAMS, s, fix_hint);
             } else {
-                snprintf(k->names[k->n_params], CL_TUNING_NAME_LEN, "%s", s);
+                snprintf(k->names[k->n_params], OCL_TUNING_NAME_LEN, "%s", s);
                 k->values[k->n_params++] = (size_t)v;
             }
         } else {
@@ -137,9 +137,9 @@ enum nncl_status cl_tuning_load(const char *path, struct cl_tuning_set *out) {
     return NNCL_OK;
 }
 
-enum nncl_status cl_tuning_store(const struct cl_tuning_set *set, char *path_out, size_t path_cap) {
+enum nncl_status ocl_tuning_store(const struct ocl_tuning_set *set, char *path_out, size_t path_cap) {
     char path[600], tmp[640], dir[400];
-    cl_tuning_path(set->device, set->driver, path, sizeof path);
+    ocl_tuning_path(set->device, set->driver, path, sizeof path);
     nncl_cache_dir("tuning", dir, sizeof dir);
     enum nncl_status st = nncl_make_dirs(dir);
     if (st) return st;
@@ -150,7 +150,7 @@ enum nncl_status cl_tuning_store(const struct cl_tuning_set *set, char *path_out
                "# Every OpenCL backend on this device applies them at start. Delete this file to untune.\n");
     fprintf(f, "device %s\ndriver %s\nclblast %s\n", set->device, set->driver, set->clblast);
     for (size_t i = 0; i < set->n_kernels; i++) {
-        const struct cl_tuning_kernel *k = &set->kernels[i];
+        const struct ocl_tuning_kernel *k = &set->kernels[i];
         fprintf(f, "kernel %s\n", k->name);
         for (size_t p = 0; p < k->n_params; p++) fprintf(f, "%s %zu\n", k->names[p], k->values[p]);
     }
@@ -182,7 +182,7 @@ static uint64_t fnv_str(uint64_t h, const char *s) {
     return (h ^ 0xff) * 1099511628211ull;
 }
 
-static uint64_t set_hash(const struct cl_tuning_set *set) {
+static uint64_t set_hash(const struct ocl_tuning_set *set) {
     uint64_t h = 14695981039346656037ull;
     for (size_t i = 0; i < set->n_kernels; i++) {
         h = fnv_str(h, set->kernels[i].name);
@@ -214,10 +214,10 @@ static int find_record(cl_device_id device, uint64_t *hash) {
     return found;
 }
 
-enum nncl_status cl_tuning_override(struct cl_state *st, const struct cl_tuning_set *set) {
+enum nncl_status ocl_tuning_override(struct ocl_state *st, const struct ocl_tuning_set *set) {
     for (size_t i = 0; i < set->n_kernels; i++) {
-        const struct cl_tuning_kernel *k = &set->kernels[i];
-        const char *names[CL_TUNING_MAX_PARAMS];
+        const struct ocl_tuning_kernel *k = &set->kernels[i];
+        const char *names[OCL_TUNING_MAX_PARAMS];
         for (size_t p = 0; p < k->n_params; p++) names[p] = k->names[p];
         CLBlastStatusCode code = CLBlastOverrideParameters(st->device, k->name, CLBlastPrecisionSingle, k->n_params,
                                                            names, k->values);
@@ -242,17 +242,17 @@ enum file_state {
 };
 
 static enum file_state check_file(const char *device_name, const char *driver, char *path, size_t path_cap,
-                                  struct cl_tuning_set *set, char *why, size_t why_cap, enum nncl_status *load) {
-    cl_tuning_path(device_name, driver, path, path_cap);
+                                  struct ocl_tuning_set *set, char *why, size_t why_cap, enum nncl_status *load) {
+    ocl_tuning_path(device_name, driver, path, path_cap);
     struct stat sb;
     if (stat(path, &sb) != 0) return FILE_NONE;
-    *load = cl_tuning_load(path, set);
+    *load = ocl_tuning_load(path, set);
     if (*load != NNCL_OK) {
         snprintf(why, why_cap, "%s", nncl_last_error());
         return FILE_MALFORMED;
     }
     char version[32];
-    cl_tuning_clblast_version(version, sizeof version);
+    ocl_tuning_clblast_version(version, sizeof version);
     if (strcmp(set->device, device_name) != 0 || strcmp(set->driver, driver) != 0) {
         snprintf(why, why_cap, "%s was tuned on \"%s\" driver %s, not on this device; run `nncl tune` again", path,
                  set->device, set->driver);
@@ -266,9 +266,9 @@ static enum file_state check_file(const char *device_name, const char *driver, c
     return FILE_APPLIES;
 }
 
-int cl_tuning_available(const char *device_name, const char *driver) {
+int ocl_tuning_available(const char *device_name, const char *driver) {
     char path[600], why[1024];
-    struct cl_tuning_set set;
+    struct ocl_tuning_set set;
     enum nncl_status load = NNCL_OK;
     const enum file_state r = check_file(device_name, driver, path, sizeof path, &set, why, sizeof why, &load);
     nncl_clear_error();
@@ -277,11 +277,11 @@ int cl_tuning_available(const char *device_name, const char *driver) {
 
 int nncl_opencl_device_tuned(const struct nncl_device_info *dev, char *path, size_t cap) {
     if (!dev) return 0;
-    if (path && cap) cl_tuning_path(dev->name, dev->driver, path, cap);
-    return cl_tuning_available(dev->name, dev->driver);
+    if (path && cap) ocl_tuning_path(dev->name, dev->driver, path, cap);
+    return ocl_tuning_available(dev->name, dev->driver);
 }
 
-enum nncl_status cl_tuning_apply(struct cl_state *st, int *applied) {
+enum nncl_status ocl_tuning_apply(struct ocl_state *st, int *applied) {
     *applied = 0;
     pthread_mutex_lock(&records_lock);
     const int suspended = apply_suspended;
@@ -294,7 +294,7 @@ enum nncl_status cl_tuning_apply(struct cl_state *st, int *applied) {
         return NNCL_OK;
     }
     char path[600], why[1024];
-    struct cl_tuning_set set;
+    struct ocl_tuning_set set;
     enum nncl_status load = NNCL_OK;
     switch (check_file(st->device_name, st->driver_version, path, sizeof path, &set, why, sizeof why, &load)) {
     case FILE_NONE: return NNCL_OK;
@@ -305,7 +305,7 @@ enum nncl_status cl_tuning_apply(struct cl_state *st, int *applied) {
     case FILE_MALFORMED: return nncl_set_error(load, "%s", why); /* the message names the file, line and fix */
     case FILE_APPLIES: break;
     }
-    enum nncl_status s = cl_tuning_override(st, &set);
+    enum nncl_status s = ocl_tuning_override(st, &set);
     if (s) {
         char detail[1024];
         snprintf(detail, sizeof detail, "%s", nncl_last_error());
@@ -316,15 +316,15 @@ enum nncl_status cl_tuning_apply(struct cl_state *st, int *applied) {
     return NNCL_OK;
 }
 
-void cl_tuning_describe(const struct cl_state *st, char *out, size_t cap) {
+void ocl_tuning_describe(const struct ocl_state *st, char *out, size_t cap) {
     uint64_t h = 0;
     if (find_record(st->device, &h)) snprintf(out, cap, "tuned (fnv1a:%016llx)", (unsigned long long)h);
     else snprintf(out, cap, "untuned");
 }
 
-int cl_tuning_applied(const struct cl_state *st, uint64_t *hash) { return find_record(st->device, hash); }
+int ocl_tuning_applied(const struct ocl_state *st, uint64_t *hash) { return find_record(st->device, hash); }
 
-void cl_tuning_suspend(int on) {
+void ocl_tuning_suspend(int on) {
     pthread_mutex_lock(&records_lock);
     apply_suspended = on;
     pthread_mutex_unlock(&records_lock);
