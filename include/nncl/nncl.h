@@ -1,5 +1,5 @@
 /*
- * nncl.h: the umbrella header. Include this one.
+ * nncl.h: the umbrella header: includes every public header of the library. Include this one.
  */
 #ifndef NNCL_H
 #define NNCL_H
@@ -12,5 +12,9 @@
 #include "nncl_status.h"
 #include "nncl_backend.h"
 #include "nncl_ops.h"
+#include "nncl_data.h"
+#include "nncl_model.h"
+#include "nncl_train.h"
+#include "nncl_opencl.h"
 
 #endif /* NNCL_H */

@@ -60,15 +60,15 @@ struct nncl_dataset {
 };
 
 /** Frees everything the data set owns and zeroes it. NULL-safe. */
-void nncl_dataset_free(struct nncl_dataset *ds);
-void nncl_preprocess_free(struct nncl_preprocess *pp);
+NNCL_API void nncl_dataset_free(struct nncl_dataset *ds);
+NNCL_API void nncl_preprocess_free(struct nncl_preprocess *pp);
 
 /**
  * IDX files as MNIST and Fashion-MNIST ship them, plain or gzip-compressed (detected by content):
  * images (magic 0x00000803, N x rows x cols unsigned bytes) scaled to [0, 1], and labels (magic
  * 0x00000801, N bytes) one-hot over 10 classes. The counts must agree.
  */
-enum nncl_status nncl_dataset_load_idx(const char *images_path, const char *labels_path, struct nncl_dataset *out);
+NNCL_API enum nncl_status nncl_dataset_load_idx(const char *images_path, const char *labels_path, struct nncl_dataset *out);
 
 /**
  * Fashion-MNIST from a folder holding {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; `dir` NULL
@@ -76,7 +76,7 @@ enum nncl_status nncl_dataset_load_idx(const char *images_path, const char *labe
  * files are missing the message says to install the package dataset-fashion-mnist. Class names are
  * Fashion-MNIST's ("T-shirt/top", "Trouser", ...).
  */
-enum nncl_status nncl_dataset_load_fashion_mnist(const char *dir, const char *split, struct nncl_dataset *out);
+NNCL_API enum nncl_status nncl_dataset_load_fashion_mnist(const char *dir, const char *split, struct nncl_dataset *out);
 
 struct nncl_csv_options {
     const char *target;       /* the target column's name; NULL: the last column */
@@ -98,7 +98,7 @@ struct nncl_csv_options {
  * have as many fields as the header; an empty or non-numeric value in a numeric column, NaN and infinity
  * are errors that name the file, line and column.
  */
-enum nncl_status nncl_dataset_load_csv(const char *path, const struct nncl_csv_options *opts, struct nncl_dataset *out);
+NNCL_API enum nncl_status nncl_dataset_load_csv(const char *path, const struct nncl_csv_options *opts, struct nncl_dataset *out);
 
 /**
  * A safetensors file holding `x` (N x n_inputs, F32) and `y`: (N x n_outputs, F32) targets, used as
@@ -106,11 +106,11 @@ enum nncl_status nncl_dataset_load_csv(const char *path, const struct nncl_csv_o
  * one-hot encoded over max(label) + 1 classes (or `n_classes` when it is larger), task classification.
  * No standardisation is applied, so results compare number for number with another framework.
  */
-enum nncl_status nncl_dataset_load_safetensors(const char *path, enum nncl_task task, size_t n_classes,
+NNCL_API enum nncl_status nncl_dataset_load_safetensors(const char *path, enum nncl_task task, size_t n_classes,
                                                struct nncl_dataset *out);
 
 /** Index of the largest value of a row of y (the class), or, for one column, y >= 0.5. */
-size_t nncl_dataset_label(const struct nncl_dataset *ds, size_t row);
+NNCL_API size_t nncl_dataset_label(const struct nncl_dataset *ds, size_t row);
 
 #ifdef __cplusplus
 }

@@ -57,47 +57,47 @@ struct nncl_model_spec {
 struct nncl_model;
 
 /** "mse", "bce", "xent". */
-const char *nncl_loss_name(enum nncl_loss loss);
-enum nncl_status nncl_loss_from_name(const char *name, enum nncl_loss *out);
+NNCL_API const char *nncl_loss_name(enum nncl_loss loss);
+NNCL_API enum nncl_status nncl_loss_from_name(const char *name, enum nncl_loss *out);
 /** "uniform", "xavier", "he", "zero". */
-const char *nncl_init_name(enum nncl_init init);
-enum nncl_status nncl_init_from_name(const char *name, enum nncl_init *out);
+NNCL_API const char *nncl_init_name(enum nncl_init init);
+NNCL_API enum nncl_status nncl_init_from_name(const char *name, enum nncl_init *out);
 
 /**
  * Parses "256:relu,128:tanh" (units:activation[:param], left to right) into spec->layers, appending
  * after any layers already there. An empty string adds nothing (logistic or linear regression). It
  * leaves room for the output layer the caller appends: at most NNCL_MAX_LAYERS - 1 layers in all.
  */
-enum nncl_status nncl_parse_hidden(const char *text, struct nncl_model_spec *spec);
+NNCL_API enum nncl_status nncl_parse_hidden(const char *text, struct nncl_model_spec *spec);
 
 /** Checks a spec (units > 0, valid activations, head consistent); the message says what to change. */
-enum nncl_status nncl_model_spec_check(const struct nncl_model_spec *spec);
+NNCL_API enum nncl_status nncl_model_spec_check(const struct nncl_model_spec *spec);
 
 /**
  * Creates a model on `be` with parameters initialised from `seed` (generated on the host, so every
  * backend starts from the same numbers).
  */
-enum nncl_status nncl_model_init(struct nncl_backend *be, const struct nncl_model_spec *spec, enum nncl_init init,
+NNCL_API enum nncl_status nncl_model_init(struct nncl_backend *be, const struct nncl_model_spec *spec, enum nncl_init init,
                                  uint64_t seed, struct nncl_model **out);
-void nncl_model_free(struct nncl_model *m);
+NNCL_API void nncl_model_free(struct nncl_model *m);
 
-const struct nncl_model_spec *nncl_model_get_spec(const struct nncl_model *m);
-struct nncl_backend *nncl_model_backend(const struct nncl_model *m);
-size_t nncl_model_param_count(const struct nncl_model *m);
+NNCL_API const struct nncl_model_spec *nncl_model_get_spec(const struct nncl_model *m);
+NNCL_API struct nncl_backend *nncl_model_backend(const struct nncl_model *m);
+NNCL_API size_t nncl_model_param_count(const struct nncl_model *m);
 
 /** Weights of layer l (0-based) as (out x in) and bias (1 x out): views into the parameter arena. */
-struct nncl_tensor nncl_model_weight(const struct nncl_model *m, size_t layer);
-struct nncl_tensor nncl_model_bias(const struct nncl_model *m, size_t layer);
+NNCL_API struct nncl_tensor nncl_model_weight(const struct nncl_model *m, size_t layer);
+NNCL_API struct nncl_tensor nncl_model_bias(const struct nncl_model *m, size_t layer);
 /** The gradient arena's views, same shapes. */
-struct nncl_tensor nncl_model_weight_grad(const struct nncl_model *m, size_t layer);
-struct nncl_tensor nncl_model_bias_grad(const struct nncl_model *m, size_t layer);
+NNCL_API struct nncl_tensor nncl_model_weight_grad(const struct nncl_model *m, size_t layer);
+NNCL_API struct nncl_tensor nncl_model_bias_grad(const struct nncl_model *m, size_t layer);
 /** The whole parameter arena / gradient arena as one (1 x P) tensor. */
-struct nncl_tensor nncl_model_params(const struct nncl_model *m);
-struct nncl_tensor nncl_model_grads(const struct nncl_model *m);
+NNCL_API struct nncl_tensor nncl_model_params(const struct nncl_model *m);
+NNCL_API struct nncl_tensor nncl_model_grads(const struct nncl_model *m);
 
 /** Copies all parameters to / from host memory, in arena order (W1, b1, W2, b2, ...). */
-enum nncl_status nncl_model_get_params(const struct nncl_model *m, float *out, size_t n);
-enum nncl_status nncl_model_set_params(struct nncl_model *m, const float *in, size_t n);
+NNCL_API enum nncl_status nncl_model_get_params(const struct nncl_model *m, float *out, size_t n);
+NNCL_API enum nncl_status nncl_model_set_params(struct nncl_model *m, const float *in, size_t n);
 
 /**
  * Forward pass of `x` (B x n_inputs, on the model's backend). With `target` (B x outputs) it also
@@ -105,31 +105,31 @@ enum nncl_status nncl_model_set_params(struct nncl_model *m, const float *in, si
  * The output (probabilities for BCE/XENT heads) is returned in *output, a view valid until the next
  * forward. Queues ops only.
  */
-enum nncl_status nncl_model_forward(struct nncl_model *m, const struct nncl_tensor *x, const struct nncl_tensor *target,
+NNCL_API enum nncl_status nncl_model_forward(struct nncl_model *m, const struct nncl_tensor *x, const struct nncl_tensor *target,
                                     const struct nncl_tensor *loss_rows, struct nncl_tensor *output);
 
 /**
  * Backward pass after a forward with a target: overwrites the gradient arena with the gradient of the
  * mean loss over the batch (the lecture's delta recursion). Queues ops only.
  */
-enum nncl_status nncl_model_backward(struct nncl_model *m, const struct nncl_tensor *x, const struct nncl_tensor *target);
+NNCL_API enum nncl_status nncl_model_backward(struct nncl_model *m, const struct nncl_tensor *x, const struct nncl_tensor *target);
 
 /* Training metadata carried into model files (the data transform and labels). */
-enum nncl_status nncl_model_set_data_info(struct nncl_model *m, const struct nncl_dataset *ds);
-const struct nncl_preprocess *nncl_model_preprocess(const struct nncl_model *m);
-size_t nncl_model_class_count(const struct nncl_model *m);
-const char *const *nncl_model_class_names(const struct nncl_model *m); /* NULL when classes have no names */
-enum nncl_task nncl_model_task(const struct nncl_model *m);
+NNCL_API enum nncl_status nncl_model_set_data_info(struct nncl_model *m, const struct nncl_dataset *ds);
+NNCL_API const struct nncl_preprocess *nncl_model_preprocess(const struct nncl_model *m);
+NNCL_API size_t nncl_model_class_count(const struct nncl_model *m);
+NNCL_API const char *const *nncl_model_class_names(const struct nncl_model *m); /* NULL when classes have no names */
+NNCL_API enum nncl_task nncl_model_task(const struct nncl_model *m);
 
 /**
  * Saves to a safetensors file loadable by PyTorch: layers.{i}.weight (out x in) and layers.{i}.bias,
  * plus __metadata__ with the architecture, loss, preprocessing, class names and format version.
  * Atomic: a crash never leaves a torn file; the previous file stays until the new one is complete.
  */
-enum nncl_status nncl_model_save(const struct nncl_model *m, const char *path);
+NNCL_API enum nncl_status nncl_model_save(const struct nncl_model *m, const char *path);
 
 /** Loads a model file onto `be`; a corrupt or foreign file is refused with a message saying why. */
-enum nncl_status nncl_model_load(struct nncl_backend *be, const char *path, struct nncl_model **out);
+NNCL_API enum nncl_status nncl_model_load(struct nncl_backend *be, const char *path, struct nncl_model **out);
 
 #ifdef __cplusplus
 }

@@ -90,89 +90,89 @@ struct nncl_op_info {
 };
 
 /** The description of `op`; NULL for an out-of-range value. */
-const struct nncl_op_info *nncl_op_get_info(enum nncl_op op);
-const char *nncl_op_name(enum nncl_op op);
+NNCL_API const struct nncl_op_info *nncl_op_get_info(enum nncl_op op);
+NNCL_API const char *nncl_op_name(enum nncl_op op);
 
 /** "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu". */
-const char *nncl_act_name(enum nncl_act act);
+NNCL_API const char *nncl_act_name(enum nncl_act act);
 /** Parses an activation name; returns NNCL_ERR_INVALID_ARG with a list of valid names otherwise. */
-enum nncl_status nncl_act_from_name(const char *name, enum nncl_act *out);
+NNCL_API enum nncl_status nncl_act_from_name(const char *name, enum nncl_act *out);
 /** The default parameter: 0.1 for leaky ReLU's slope, 1.0 for ELU's alpha, 0 otherwise. */
-float nncl_act_default_param(enum nncl_act act);
+NNCL_API float nncl_act_default_param(enum nncl_act act);
 
 /** Whether `be` implements `op`. */
-int nncl_backend_supports_op(const struct nncl_backend *be, enum nncl_op op);
+NNCL_API int nncl_backend_supports_op(const struct nncl_backend *be, enum nncl_op op);
 
 /** Checks shapes and parameters, then queues the op. The typed wrappers below all end here. */
-enum nncl_status nncl_op_run(struct nncl_backend *be, const struct nncl_op_call *call);
+NNCL_API enum nncl_status nncl_op_run(struct nncl_backend *be, const struct nncl_op_call *call);
 
 /* Typed wrappers, one per op. Tensor arguments are never NULL. */
-enum nncl_status nncl_op_gemm(struct nncl_backend *be, int trans_a, int trans_b, float alpha,
+NNCL_API enum nncl_status nncl_op_gemm(struct nncl_backend *be, int trans_a, int trans_b, float alpha,
                               const struct nncl_tensor *a, const struct nncl_tensor *b, float beta,
                               const struct nncl_tensor *c);
-enum nncl_status nncl_op_bias_add(struct nncl_backend *be, const struct nncl_tensor *y,
+NNCL_API enum nncl_status nncl_op_bias_add(struct nncl_backend *be, const struct nncl_tensor *y,
                                   const struct nncl_tensor *bias);
-enum nncl_status nncl_op_bias_grad(struct nncl_backend *be, float alpha, const struct nncl_tensor *dy,
+NNCL_API enum nncl_status nncl_op_bias_grad(struct nncl_backend *be, float alpha, const struct nncl_tensor *dy,
                                    float beta, const struct nncl_tensor *dbias);
-enum nncl_status nncl_op_act_fwd(struct nncl_backend *be, enum nncl_act act, float act_param,
+NNCL_API enum nncl_status nncl_op_act_fwd(struct nncl_backend *be, enum nncl_act act, float act_param,
                                  const struct nncl_tensor *x, const struct nncl_tensor *y);
 /**
  * A hidden layer's forward step after its product in one pass: s += bias (the seed's x0 = 1 weights),
  * then y = f(s), keeping s for the backward pass. Exactly bias_add followed by act_fwd, one launch
  * instead of two on a device. y may be s itself only when s is not needed afterwards.
  */
-enum nncl_status nncl_op_bias_act_fwd(struct nncl_backend *be, enum nncl_act act, float act_param,
+NNCL_API enum nncl_status nncl_op_bias_act_fwd(struct nncl_backend *be, enum nncl_act act, float act_param,
                                       const struct nncl_tensor *s, const struct nncl_tensor *bias,
                                       const struct nncl_tensor *y);
-enum nncl_status nncl_op_act_bwd(struct nncl_backend *be, enum nncl_act act, float act_param,
+NNCL_API enum nncl_status nncl_op_act_bwd(struct nncl_backend *be, enum nncl_act act, float act_param,
                                  const struct nncl_tensor *x, const struct nncl_tensor *y,
                                  const struct nncl_tensor *dy, float beta, const struct nncl_tensor *dx);
-enum nncl_status nncl_op_softmax_fwd(struct nncl_backend *be, const struct nncl_tensor *x,
+NNCL_API enum nncl_status nncl_op_softmax_fwd(struct nncl_backend *be, const struct nncl_tensor *x,
                                      const struct nncl_tensor *y);
-enum nncl_status nncl_op_softmax_bwd(struct nncl_backend *be, const struct nncl_tensor *y,
+NNCL_API enum nncl_status nncl_op_softmax_bwd(struct nncl_backend *be, const struct nncl_tensor *y,
                                      const struct nncl_tensor *dy, float beta,
                                      const struct nncl_tensor *dx);
-enum nncl_status nncl_op_softmax_xent_fwd(struct nncl_backend *be, const struct nncl_tensor *z,
+NNCL_API enum nncl_status nncl_op_softmax_xent_fwd(struct nncl_backend *be, const struct nncl_tensor *z,
                                           const struct nncl_tensor *target, const struct nncl_tensor *prob,
                                           const struct nncl_tensor *loss);
-enum nncl_status nncl_op_softmax_xent_bwd(struct nncl_backend *be, const struct nncl_tensor *prob,
+NNCL_API enum nncl_status nncl_op_softmax_xent_bwd(struct nncl_backend *be, const struct nncl_tensor *prob,
                                           const struct nncl_tensor *target, float scale, float beta,
                                           const struct nncl_tensor *dz);
-enum nncl_status nncl_op_sigmoid_bce_fwd(struct nncl_backend *be, const struct nncl_tensor *z,
+NNCL_API enum nncl_status nncl_op_sigmoid_bce_fwd(struct nncl_backend *be, const struct nncl_tensor *z,
                                          const struct nncl_tensor *target, const struct nncl_tensor *prob,
                                          const struct nncl_tensor *loss);
-enum nncl_status nncl_op_sigmoid_bce_bwd(struct nncl_backend *be, const struct nncl_tensor *prob,
+NNCL_API enum nncl_status nncl_op_sigmoid_bce_bwd(struct nncl_backend *be, const struct nncl_tensor *prob,
                                          const struct nncl_tensor *target, float scale, float beta,
                                          const struct nncl_tensor *dz);
-enum nncl_status nncl_op_mse_fwd(struct nncl_backend *be, const struct nncl_tensor *y,
+NNCL_API enum nncl_status nncl_op_mse_fwd(struct nncl_backend *be, const struct nncl_tensor *y,
                                  const struct nncl_tensor *target, const struct nncl_tensor *loss);
-enum nncl_status nncl_op_mse_bwd(struct nncl_backend *be, const struct nncl_tensor *y,
+NNCL_API enum nncl_status nncl_op_mse_bwd(struct nncl_backend *be, const struct nncl_tensor *y,
                                  const struct nncl_tensor *target, float scale, float beta,
                                  const struct nncl_tensor *dy);
-enum nncl_status nncl_op_class_error(struct nncl_backend *be, const struct nncl_tensor *y,
+NNCL_API enum nncl_status nncl_op_class_error(struct nncl_backend *be, const struct nncl_tensor *y,
                                      const struct nncl_tensor *target, const struct nncl_tensor *err);
-enum nncl_status nncl_op_sum(struct nncl_backend *be, float alpha, const struct nncl_tensor *x, float beta,
+NNCL_API enum nncl_status nncl_op_sum(struct nncl_backend *be, float alpha, const struct nncl_tensor *x, float beta,
                              const struct nncl_tensor *out);
-enum nncl_status nncl_op_sgd_update(struct nncl_backend *be, float lr, float weight_decay,
+NNCL_API enum nncl_status nncl_op_sgd_update(struct nncl_backend *be, float lr, float weight_decay,
                                     const struct nncl_tensor *w, const struct nncl_tensor *g);
-enum nncl_status nncl_op_momentum_update(struct nncl_backend *be, float lr, float momentum,
+NNCL_API enum nncl_status nncl_op_momentum_update(struct nncl_backend *be, float lr, float momentum,
                                          float weight_decay, const struct nncl_tensor *w,
                                          const struct nncl_tensor *g, const struct nncl_tensor *v);
 /** Adam at step `step` (1-based); the bias corrections 1 - beta^step are computed here, on the host. */
-enum nncl_status nncl_op_adam_update(struct nncl_backend *be, float lr, float beta1, float beta2, float eps,
+NNCL_API enum nncl_status nncl_op_adam_update(struct nncl_backend *be, float lr, float beta1, float beta2, float eps,
                                      float weight_decay, long step, const struct nncl_tensor *w,
                                      const struct nncl_tensor *g, const struct nncl_tensor *m,
                                      const struct nncl_tensor *v);
-enum nncl_status nncl_op_fill(struct nncl_backend *be, float value, const struct nncl_tensor *x);
-enum nncl_status nncl_op_copy(struct nncl_backend *be, const struct nncl_tensor *src,
+NNCL_API enum nncl_status nncl_op_fill(struct nncl_backend *be, float value, const struct nncl_tensor *x);
+NNCL_API enum nncl_status nncl_op_copy(struct nncl_backend *be, const struct nncl_tensor *src,
                               const struct nncl_tensor *dst);
-enum nncl_status nncl_op_scale(struct nncl_backend *be, float alpha, const struct nncl_tensor *x);
+NNCL_API enum nncl_status nncl_op_scale(struct nncl_backend *be, float alpha, const struct nncl_tensor *x);
 /**
  * Row gather, how a shuffled mini-batch is assembled on the device. Indices are stored as floats
  * (exact up to 2^24 rows); a row whose index is not an integer in [0, N) comes out as NaN, so a bad
  * index is visible instead of reading outside src.
  */
-enum nncl_status nncl_op_gather_rows(struct nncl_backend *be, const struct nncl_tensor *src,
+NNCL_API enum nncl_status nncl_op_gather_rows(struct nncl_backend *be, const struct nncl_tensor *src,
                                      const struct nncl_tensor *idx, const struct nncl_tensor *dst);
 
 #ifdef __cplusplus

@@ -8,6 +8,8 @@
 #ifndef NNCL_STATUS_H
 #define NNCL_STATUS_H
 
+#include "nncl_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -29,17 +31,17 @@ enum nncl_status {
 };
 
 /** A short constant description of a status code, never NULL. */
-const char *nncl_status_string(enum nncl_status status);
+NNCL_API const char *nncl_status_string(enum nncl_status status);
 
 /**
  * The message of the latest failure on the calling thread: the op or call, the shapes or the file,
  * and a hint. Owned by the library (a thread-local buffer), valid until the next failing call on this
  * thread; do not free it. An empty string when nothing has failed yet.
  */
-const char *nncl_last_error(void);
+NNCL_API const char *nncl_last_error(void);
 
 /** Clears the calling thread's last-error message. */
-void nncl_clear_error(void);
+NNCL_API void nncl_clear_error(void);
 
 enum nncl_log_level {
     NNCL_LOG_DEBUG = 0,
@@ -57,10 +59,12 @@ typedef void (*nncl_log_fn)(enum nncl_log_level level, const char *msg, void *us
  * the threshold to stderr). The default threshold is NNCL_LOG_WARN, or the environment variable
  * NNCL_LOG_LEVEL (debug, info, warn, error, none).
  */
-void nncl_log_set(nncl_log_fn fn, void *user_data);
+NNCL_API void nncl_log_set(nncl_log_fn fn, void *user_data);
 
 /** Sets the threshold below which lines are dropped before reaching any sink. */
-void nncl_log_set_level(enum nncl_log_level level);
+NNCL_API void nncl_log_set_level(enum nncl_log_level level);
+
+#include "nncl_export.h"
 
 #ifdef __cplusplus
 }

@@ -19,8 +19,8 @@ extern "C" {
 enum nncl_optimizer { NNCL_OPT_SGD, NNCL_OPT_MOMENTUM, NNCL_OPT_ADAM, NNCL_OPT_COUNT };
 
 /** "sgd", "momentum", "adam". */
-const char *nncl_optimizer_name(enum nncl_optimizer opt);
-enum nncl_status nncl_optimizer_from_name(const char *name, enum nncl_optimizer *out);
+NNCL_API const char *nncl_optimizer_name(enum nncl_optimizer opt);
+NNCL_API enum nncl_status nncl_optimizer_from_name(const char *name, enum nncl_optimizer *out);
 
 /** What one report (by default one epoch) measured. Losses are means over examples. */
 struct nncl_epoch_report {
@@ -58,7 +58,7 @@ struct nncl_train_options {
 };
 
 /** Defaults: batch 128, 10 epochs, Adam lr 1e-3 (0.9, 0.999, 1e-8), shuffle, seed 1, no validation, no stop rule. */
-struct nncl_train_options nncl_train_defaults(void);
+NNCL_API struct nncl_train_options nncl_train_defaults(void);
 
 struct nncl_train_result {
     size_t epochs;          /* epochs run */
@@ -73,7 +73,7 @@ struct nncl_train_result {
  * Trains `m` on `data` (which must match the model's inputs and outputs). The data set is copied to
  * the model's backend once; each step gathers its batch there.
  */
-enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *data, const struct nncl_train_options *opts,
+NNCL_API enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *data, const struct nncl_train_options *opts,
                             struct nncl_train_result *result);
 
 /** What training will allocate on the device, in bytes (nncl train --dry-run prints it). */
@@ -93,24 +93,24 @@ struct nncl_memory_plan {
  * Plans the memory of nncl_train(m, data, opts). NNCL_ERR_OOM when the net itself does not fit, with
  * every size in the message; a data set that does not fit is streamed instead (plan->streaming).
  */
-enum nncl_status nncl_train_plan(struct nncl_model *m, const struct nncl_dataset *data,
+NNCL_API enum nncl_status nncl_train_plan(struct nncl_model *m, const struct nncl_dataset *data,
                                  const struct nncl_train_options *opts, struct nncl_memory_plan *plan);
 
 /** Mean loss and classification error (NaN for regression) of `m` over `data`, in batches of `batch_size`. */
-enum nncl_status nncl_evaluate(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, double *loss,
+NNCL_API enum nncl_status nncl_evaluate(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, double *loss,
                                double *error);
 
 /**
  * The model's outputs for every example (n x outputs floats into `out`): values for regression,
  * probabilities for BCE/XENT heads.
  */
-enum nncl_status nncl_predict(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, float *out);
+NNCL_API enum nncl_status nncl_predict(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, float *out);
 
 /**
  * The gradient of the mean loss over the first `n` examples of `data` (no shuffling, no update): leaves
  * it in the model's gradient arena and returns the mean loss.
  */
-enum nncl_status nncl_compute_gradient(struct nncl_model *m, const struct nncl_dataset *data, size_t n, double *loss);
+NNCL_API enum nncl_status nncl_compute_gradient(struct nncl_model *m, const struct nncl_dataset *data, size_t n, double *loss);
 
 #ifdef __cplusplus
 }

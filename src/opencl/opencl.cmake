@@ -1,7 +1,7 @@
 # The OpenCL backend's part of the nncl library (included from src/CMakeLists.txt when OpenCL and
 # CLBlast were found).
 include(nncl_kernels)
-target_sources(nncl PRIVATE
+target_sources(nncl_obj PRIVATE
     opencl/ocl_backend.c
     opencl/ocl_device.c
     opencl/ocl_errors.c
@@ -22,8 +22,8 @@ set(NNCL_CLBLAST_VERSION "${CLBlast_VERSION}${CLBLAST_VERSION}")
 if(NOT NNCL_CLBLAST_VERSION)
     set(NNCL_CLBLAST_VERSION "unknown")
 endif()
-target_compile_definitions(nncl PRIVATE NNCL_USE_OPENCL=1 CL_TARGET_OPENCL_VERSION=120
+target_compile_definitions(nncl_obj PRIVATE NNCL_USE_OPENCL=1 CL_TARGET_OPENCL_VERSION=120
                            NNCL_CLBLAST_VERSION="${NNCL_CLBLAST_VERSION}")
-target_link_libraries(nncl PRIVATE OpenCL::OpenCL ${NNCL_CLBLAST_TARGET})
+target_link_libraries(nncl_obj PUBLIC OpenCL::OpenCL ${NNCL_CLBLAST_TARGET})
 # The program list in src/opencl/ocl_program.c names the same files.
-nncl_add_kernels(nncl common activations softmax losses elementwise optim)
+nncl_add_kernels(nncl_obj common activations softmax losses elementwise optim)
