@@ -11,6 +11,7 @@
 #include "model_impl.h"
 #include "random_impl.h"
 #include "status_impl.h"
+#include "util/util.h"
 
 static const char *const loss_names[NNCL_LOSS_COUNT] = {"mse", "bce", "xent"};
 static const char *const init_names[NNCL_INIT_COUNT] = {"uniform", "xavier", "he", "zero"};
@@ -316,12 +317,6 @@ static struct nncl_tensor work_view(const struct nncl_model *m, size_t off, size
     return nncl_tensor_view(m->work, off, rows, nncl_layer_out(&m->spec, l));
 }
 
-#define TRY(expr)                                                                                              \
-    do {                                                                                                       \
-        enum nncl_status try_st_ = (expr);                                                                     \
-        if (try_st_) return try_st_;                                                                           \
-    } while (0)
-
 static enum nncl_status check_batch(const struct nncl_model *m, const struct nncl_tensor *x,
                                     const struct nncl_tensor *target, const char *where) {
     if (!x || x->cols != m->spec.n_inputs) {
@@ -429,12 +424,6 @@ enum nncl_status nncl_model_backward(struct nncl_model *m, const struct nncl_ten
 
 /* ---- data info --------------------------------------------------------------------------------- */
 
-static char *dup_string(const char *s) {
-    char *copy = malloc(strlen(s) + 1);
-    if (copy) strcpy(copy, s);
-    return copy;
-}
-
 /* A deep copy of a data transform (the model keeps its own). */
 static enum nncl_status preprocess_copy(const struct nncl_preprocess *src, struct nncl_preprocess *dst) {
     *dst = *src;
@@ -455,7 +444,7 @@ static enum nncl_status preprocess_copy(const struct nncl_preprocess *src, struc
         if (!d->categories) return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
         d->n_categories = c->n_categories;
         for (size_t k = 0; k < c->n_categories; k++) {
-            if (!(d->categories[k] = dup_string(c->categories[k]))) {
+            if (!(d->categories[k] = nncl_strdup(c->categories[k]))) {
                 return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
             }
         }
@@ -474,7 +463,7 @@ enum nncl_status nncl_model_set_data_info(struct nncl_model *m, const struct nnc
         m->class_names = calloc(ds->n_classes, sizeof *m->class_names);
         if (!m->class_names) return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
         for (size_t i = 0; i < ds->n_classes; i++) {
-            if (!(m->class_names[i] = dup_string(ds->class_names[i]))) {
+            if (!(m->class_names[i] = nncl_strdup(ds->class_names[i]))) {
                 return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
             }
         }

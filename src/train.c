@@ -17,12 +17,7 @@
 #include "nncl/nncl_train.h"
 #include "random_impl.h"
 #include "status_impl.h"
-
-#define TRY(expr)                                                                                              \
-    do {                                                                                                       \
-        enum nncl_status try_st_ = (expr);                                                                     \
-        if (try_st_) return try_st_;                                                                           \
-    } while (0)
+#include "util/util.h"
 
 static const char *const optimizer_names[NNCL_OPT_COUNT] = {"sgd", "momentum", "adam"};
 
@@ -44,12 +39,6 @@ struct nncl_train_options nncl_train_defaults(void) {
         .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .shuffle = 1, .seed = 1, .tol = 1e-4, .patience = 0,
     };
     return o;
-}
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* ---- the data set on the device ---------------------------------------------------------------- */
@@ -341,7 +330,7 @@ static enum nncl_status report_divergence(struct trainer *tr, size_t epoch, size
 
 static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl_epoch_report *r, int *interrupted) {
     struct nncl_model *m = tr->m;
-    const double t0 = now_seconds();
+    const double t0 = nncl_now_seconds();
     if (tr->o->shuffle) {
         shuffle(tr->order, tr->n_train, rng);
         if (!tr->plan.streaming) {
@@ -378,7 +367,7 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
         if (s < steps) loss_sum += tr->health_host[s];
     }
     size_t seen = steps * tr->batch_rows < tr->n_train ? steps * tr->batch_rows : tr->n_train;
-    const double seconds = now_seconds() - t0;
+    const double seconds = nncl_now_seconds() - t0;
     r->steps = (size_t)tr->opt.step;
     r->train_loss = seen ? loss_sum / (double)seen : NAN;
     r->train_error = measures_error(m) && seen ? acc[ACC_TRAIN_ERR] / (double)seen : NAN;

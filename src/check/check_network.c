@@ -16,12 +16,7 @@
 #include "model_impl.h"
 #include "random_impl.h"
 #include "status_impl.h"
-
-#define TRY(expr)                                                                                              \
-    do {                                                                                                       \
-        enum nncl_status try_st_ = (expr);                                                                     \
-        if (try_st_) return try_st_;                                                                           \
-    } while (0)
+#include "util/util.h"
 
 static const double unit_roundoff = 5.9604644775390625e-8; /* 2^-24 */
 

@@ -2,7 +2,7 @@
  * check_ops.c: op-by-op validation of a device against the CPU reference (the op-case table and a
  * net's GEMM shapes), and the trainer's CLBlast guard built on it.
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, mkdir */
+#define _POSIX_C_SOURCE 200809L /* mkdir */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "cache_dir.h"
 #include "check/check.h"
 #include "status_impl.h"
+#include "util/util.h"
 
 #define GUARD 16
 static const float canary = 12345.678f;
@@ -90,12 +91,6 @@ static enum nncl_status read_guarded(const struct guarded *g, float *out, int *g
     return st;
 }
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
-}
-
 /* Runs the case on `be` from `inputs`, reading every tensor into `result`; times `repeats` more runs. */
 static enum nncl_status run_case(struct nncl_backend *be, const struct op_case *c, float *const *inputs, float **result,
                                  int repeats, double *ms, char *damage, size_t damage_cap) {
@@ -129,10 +124,10 @@ static enum nncl_status run_case(struct nncl_backend *be, const struct op_case *
     if (!st && alias_out >= 0) memcpy(result[alias_out], result[alias_in], rows[alias_in] * cols[alias_in] * sizeof(float));
     *ms = 0;
     if (!st && repeats > 0) {
-        const double t0 = now_ms();
+        const double t0 = nncl_now_ms();
         for (int r = 0; !st && r < repeats; r++) st = nncl_op_run(be, &call);
         if (!st) st = nncl_backend_synchronize(be);
-        *ms = (now_ms() - t0) / repeats;
+        *ms = (nncl_now_ms() - t0) / repeats;
     }
     for (int i = 0; i < info->n_tensors; i++) nncl_buffer_free(g[i].buf);
     return st;
@@ -148,9 +143,7 @@ enum nncl_status check_op_case(struct nncl_backend *cpu, struct nncl_backend *de
     float *inputs[NNCL_OP_MAX_TENSORS] = {0}, *ref[NNCL_OP_MAX_TENSORS] = {0}, *got[NNCL_OP_MAX_TENSORS] = {0};
     enum nncl_status st = NNCL_OK;
     /* seeded from the case's contents: every run of a case sees the same numbers (FNV-1a) */
-    uint64_t rng = 14695981039346656037ull;
-    const unsigned char *bytes = (const unsigned char *)c;
-    for (size_t i = 0; i < sizeof *c; i++) rng = (rng ^ bytes[i]) * 1099511628211ull;
+    uint64_t rng = nncl_fnv1a(NNCL_FNV1A_INIT, c, sizeof *c);
     for (int i = 0; i < info->n_tensors; i++) {
         const size_t n = rows[i] * cols[i];
         inputs[i] = malloc(n * sizeof(float));
@@ -230,12 +223,10 @@ size_t check_net_gemm_cases(const struct nncl_model_spec *s, size_t batch, struc
 
 /* The key: everything that could change CLBlast's answer, and the shapes checked. */
 static uint64_t guard_key(struct nncl_backend *dev, const struct op_case *cases, size_t n) {
-    uint64_t h = 14695981039346656037ull;
-    const char *text = nncl_backend_versions(dev);
-    for (const char *p = text; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    uint64_t h = nncl_fnv1a_str(NNCL_FNV1A_INIT, nncl_backend_versions(dev));
     for (size_t i = 0; i < n; i++) {
         const size_t dims[5] = {cases[i].rows, cases[i].cols, cases[i].k, (size_t)cases[i].ip[0], (size_t)cases[i].ip[1]};
-        for (int d = 0; d < 5; d++) h = (h ^ dims[d]) * 1099511628211ull;
+        h = nncl_fnv1a(h, dims, sizeof dims);
     }
     return h;
 }

@@ -12,6 +12,7 @@
 
 #include "check/check.h"
 #include "cli.h"
+#include "util/util.h"
 
 static const char *const CMD = "train";
 
@@ -302,12 +303,6 @@ static int dry_run(const struct train_args *a, struct nncl_model *model, const s
     return CLI_OK;
 }
 
-static double seconds_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int run(struct train_args *a, struct nncl_backend *be) {
     struct nncl_dataset ds;
     struct nncl_model *model = NULL, *from = NULL;
@@ -383,7 +378,7 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         sigaction(SIGINT, &sa, NULL);
         struct nncl_train_result res;
         memset(&res, 0, sizeof res);
-        const double t0 = seconds_now();
+        const double t0 = nncl_now_seconds();
         if (a->opts.epochs > 0 && nncl_train(model, &ds, &a->opts, &res)) {
             rc = cli_fail(CMD, "training stopped");
             if (a->out) fprintf(stderr, "nncl train: no model written; %s keeps its previous contents, if any\n", a->out);
@@ -391,7 +386,7 @@ static int run(struct train_args *a, struct nncl_backend *be) {
             rc = CLI_FAIL;
         } else if (a->opts.epochs > 0) {
             fprintf(stderr, "nncl train: %zu epochs, %zu steps in %.2f s%s%s\n", res.epochs, res.steps,
-                    seconds_now() - t0, res.converged ? " (stopped: the loss stopped improving)" : "",
+                    nncl_now_seconds() - t0, res.converged ? " (stopped: the loss stopped improving)" : "",
                     res.interrupted ? " (interrupted)" : "");
         }
         if (res.interrupted && !rc) rc = 130; /* saved below, then the conventional status of an interrupt */

@@ -22,19 +22,13 @@
 #include "nncl/nncl_data.h"
 #include "preprocess_json.h"
 #include "status_impl.h"
+#include "util/util.h"
 
 #define NAME_CAP sizeof(((struct nncl_column *)0)->name) /* 64: column names are at most 63 bytes */
 #define NO_COLUMN SIZE_MAX
 #define LIST_CAP 512 /* names listed in a message before "... (N more)" */
 
 /* ---- small helpers ---- */
-
-static char *dup_string(const char *s) {
-    size_t len = strlen(s) + 1;
-    char *d = malloc(len);
-    if (d) memcpy(d, s, len);
-    return d;
-}
 
 /* "a, b, c" into buf, ending in ", ... (N more)" when the names do not all fit. */
 static void list_names(char *buf, size_t cap, const char *const *names, size_t n) {
@@ -385,7 +379,7 @@ static enum nncl_status collect_categories(const struct csv_table *t, size_t col
     enum nncl_status st = NNCL_OK;
     if (!c->categories) st = nncl_set_error(NNCL_ERR_OOM, "%s: out of memory for the categories of \"%s\"", t->path, t->header[col]);
     for (size_t k = 0; st == NNCL_OK && k < n; k++) {
-        c->categories[k] = dup_string(all[k]);
+        c->categories[k] = nncl_strdup(all[k]);
         if (!c->categories[k]) {
             st = nncl_set_error(NNCL_ERR_OOM, "%s: out of memory for the categories of \"%s\"", t->path, t->header[col]);
             break;
@@ -448,7 +442,7 @@ static enum nncl_status copy_preprocess(const struct nncl_preprocess *src, struc
         d->categories = calloc(s->n_categories, sizeof *d->categories);
         if (!d->categories) return nncl_set_error(NNCL_ERR_OOM, "out of memory copying the preprocess transform");
         for (size_t k = 0; k < s->n_categories; k++) {
-            d->categories[k] = dup_string(s->categories[k]);
+            d->categories[k] = nncl_strdup(s->categories[k]);
             if (!d->categories[k]) return nncl_set_error(NNCL_ERR_OOM, "out of memory copying the preprocess transform");
             d->n_categories++;
         }
@@ -693,7 +687,7 @@ static enum nncl_status set_class_names(struct nncl_dataset *ds, const char *con
     ds->class_names = calloc(n, sizeof *ds->class_names);
     if (!ds->class_names) return nncl_set_error(NNCL_ERR_OOM, "%s: out of memory for class names", path);
     for (size_t k = 0; k < n; k++) {
-        ds->class_names[k] = dup_string(names[k]);
+        ds->class_names[k] = nncl_strdup(names[k]);
         if (!ds->class_names[k]) return nncl_set_error(NNCL_ERR_OOM, "%s: out of memory for class names", path);
         ds->n_classes++;
     }

@@ -23,6 +23,7 @@
 
 #include "nncl/nncl_data.h"
 #include "status_impl.h"
+#include "util/util.h"
 
 #define IDX_MAGIC_IMAGES 0x00000803u /* unsigned bytes, 3 dimensions */
 #define IDX_MAGIC_LABELS 0x00000801u /* unsigned bytes, 1 dimension */
@@ -302,19 +303,12 @@ fail:
     return st;
 }
 
-static char *dup_string(const char *s) {
-    size_t len = strlen(s) + 1;
-    char *d = malloc(len);
-    if (d) memcpy(d, s, len);
-    return d;
-}
-
 /* Replaces ds->class_names with copies of `names` (IDX_N_CLASSES of them). */
 static enum nncl_status set_class_names(struct nncl_dataset *ds, const char *const *names) {
     char **copy = calloc(IDX_N_CLASSES, sizeof *copy);
     if (!copy) return nncl_set_error(NNCL_ERR_OOM, "out of memory for class names");
     for (size_t i = 0; i < IDX_N_CLASSES; i++) {
-        copy[i] = dup_string(names[i]);
+        copy[i] = nncl_strdup(names[i]);
         if (!copy[i]) {
             while (i) free(copy[--i]);
             free(copy);

@@ -13,6 +13,7 @@
 
 #include "preprocess_json.h"
 #include "status_impl.h"
+#include "util/util.h"
 
 #define NAME_CAP sizeof(((struct nncl_column *)0)->name) /* 64: names are at most 63 bytes */
 
@@ -121,13 +122,6 @@ char *nncl_preprocess_to_json(const struct nncl_preprocess *pp) {
 
 /* ---- reading ---- */
 
-static char *dup_string(const char *s) {
-    size_t len = strlen(s) + 1;
-    char *d = malloc(len);
-    if (d) memcpy(d, s, len);
-    return d;
-}
-
 /* A string member `key` of `obj` that fits in a char[NAME_CAP]; may be empty only when allow_empty. */
 static enum nncl_status read_name(const cJSON *obj, const char *key, const char *where, const char *source,
                                   int allow_empty, char *dst) {
@@ -202,7 +196,7 @@ static enum nncl_status read_column(const cJSON *obj, size_t index, const char *
             return nncl_set_error(NNCL_ERR_FORMAT, "%s: preprocess JSON: %scategories[%zu] must be a string", source,
                                   where, c->n_categories);
         }
-        c->categories[c->n_categories] = dup_string(item->valuestring);
+        c->categories[c->n_categories] = nncl_strdup(item->valuestring);
         if (!c->categories[c->n_categories]) {
             return nncl_set_error(NNCL_ERR_OOM, "%s: out of memory reading the preprocess JSON", source);
         }

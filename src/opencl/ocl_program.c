@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ocl_impl.h"
+#include "util/util.h"
 
 #ifdef NNCL_EMBED_KERNELS
 #include "nncl_cl_activations.h"
@@ -177,14 +178,14 @@ enum nncl_status ocl_kernel_get(struct ocl_state *st, enum ocl_kernel_id id, cl_
 }
 
 uint64_t ocl_kernel_sources_hash(void) {
-    uint64_t h = 14695981039346656037ull;
+    uint64_t h = NNCL_FNV1A_INIT;
     for (int i = -1; i < OCL_PROGRAM_COUNT; i++) {
         char *text = NULL;
         if (load_source(i < 0 ? &common_source : &program_sources[i], &text) != NNCL_OK) {
             nncl_clear_error();
             continue; /* a missing source shows when it is built; the hash then says "incomplete" by differing */
         }
-        for (const char *p = text; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        h = nncl_fnv1a(h, text, strlen(text));
         free(text);
     }
     return h;

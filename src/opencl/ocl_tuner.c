@@ -33,17 +33,12 @@
 #include "ocl_impl.h"
 #include "ocl_tuning.h"
 #include "random_impl.h"
+#include "util/util.h"
 
 #define TUNER_BINARY "clblast_tuner_xgemm"
 #define INSTALL_HINT "install Debian's clblast-utils (bash cmake/install_deps.sh --bench)"
 
 /* ---- timing the net's products ------------------------------------------------------------------ */
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* The fastest of n runs: on a machine shared with other work, noise only ever adds time, so the minimum is
  * the steadiest estimate of what the device can do, for the untuned and the tuned runs alike. */
@@ -105,18 +100,18 @@ static enum nncl_status bench_time(struct nncl_backend *be, const struct bench *
     for (size_t i = first; !st && i < last; i++) st = bench_gemm(be, bn, i);
     if (!st) st = nncl_backend_synchronize(be);
     for (int r = 0; !st && r < repeats; r++) {
-        const double t0 = now_ms();
+        const double t0 = nncl_now_ms();
         for (size_t i = first; !st && i < last; i++) st = bench_gemm(be, bn, i);
         if (!st) st = nncl_backend_synchronize(be);
-        samples[r] = now_ms() - t0;
+        samples[r] = nncl_now_ms() - t0;
     }
     if (!st) *pass_ms = fastest(samples, (size_t)repeats);
     for (size_t i = first; each_ms && !st && i < last; i++) {
         for (int r = 0; !st && r < repeats; r++) {
-            const double t0 = now_ms();
+            const double t0 = nncl_now_ms();
             st = bench_gemm(be, bn, i);
             if (!st) st = nncl_backend_synchronize(be);
-            samples[r] = now_ms() - t0;
+            samples[r] = nncl_now_ms() - t0;
         }
         if (!st) each_ms[i - first] = fastest(samples, (size_t)repeats);
     }
@@ -357,7 +352,7 @@ static void watch_line(struct tuner_watch *w, char *line) {
     } else if (line[0] == '|') {
         watch_row(w, line);
     }
-    const double t = now_ms();
+    const double t = nncl_now_ms();
     if (t - w->last_report_ms > 15000.0 && w->stage_configs) {
         w->last_report_ms = t;
         const struct candidates *best = w->done.n && (!w->pending.n || w->done.ms[0] <= w->pending.ms[0])
@@ -457,14 +452,14 @@ static enum nncl_status run_tuner(char *tuner, int platform, int device, size_t 
         return nncl_set_error(NNCL_ERR_IO, "tune: cannot start %s: %s", tuner, strerror(errno));
     }
 
-    w->start_ms = w->last_report_ms = now_ms();
+    w->start_ms = w->last_report_ms = nncl_now_ms();
     const double deadline = w->start_ms + limit_s * 1e3;
     double kill_at = 0;
     char buf[8192], last[512] = "";
     size_t used = 0;
     int killed = 0;
     for (;;) {
-        const double t = now_ms();
+        const double t = nncl_now_ms();
         if (!killed && t >= deadline) {
             kill(pid, SIGTERM);
             killed = 1;
@@ -656,10 +651,10 @@ static enum nncl_status tune_on(struct nncl_backend *be, struct bench *bn, const
              "%.0f s", TUNER_BINARY, platform, device, res->tune_size, fraction, limit);
     struct candidates cand;
     int stopped = 0;
-    const double t0 = now_ms();
+    const double t0 = nncl_now_ms();
     s = run_tuner(tuner, platform, device, res->tune_size, 1.0 / fraction, opt, limit, &cand, &res->configurations,
                   &stopped);
-    res->tuner_seconds = (now_ms() - t0) / 1e3;
+    res->tuner_seconds = (nncl_now_ms() - t0) / 1e3;
     res->tuner_stopped = stopped;
     if (s) return s;
     const double tune_flop = 2.0 * (double)res->tune_size * res->tune_size * res->tune_size;

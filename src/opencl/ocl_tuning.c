@@ -22,6 +22,7 @@
 #include "cache_dir.h"
 #include "ocl_impl.h"
 #include "ocl_tuning.h"
+#include "util/util.h"
 
 /* ---- paths ------------------------------------------------------------------------------------- */
 
@@ -177,19 +178,14 @@ static size_t n_records;
 static int apply_suspended; /* set while nncl_opencl_tune measures CLBlast's own parameters */
 static pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static uint64_t fnv_str(uint64_t h, const char *s) {
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (h ^ 0xff) * 1099511628211ull;
-}
-
 static uint64_t set_hash(const struct ocl_tuning_set *set) {
-    uint64_t h = 14695981039346656037ull;
+    uint64_t h = NNCL_FNV1A_INIT;
     for (size_t i = 0; i < set->n_kernels; i++) {
-        h = fnv_str(h, set->kernels[i].name);
+        h = nncl_fnv1a_str(h, set->kernels[i].name);
         for (size_t p = 0; p < set->kernels[i].n_params; p++) {
             char v[32];
             snprintf(v, sizeof v, "%zu", set->kernels[i].values[p]);
-            h = fnv_str(fnv_str(h, set->kernels[i].names[p]), v);
+            h = nncl_fnv1a_str(nncl_fnv1a_str(h, set->kernels[i].names[p]), v);
         }
     }
     return h;
