@@ -211,8 +211,17 @@ static enum nncl_status load_into(struct st_file *f, struct nncl_backend *be, st
                 char want[64];
                 if (is_bias) snprintf(want, sizeof want, "[%llu]", (unsigned long long)rows);
                 else snprintf(want, sizeof want, "[%llu, %llu]", (unsigned long long)rows, (unsigned long long)cols);
+                char have[160] = "missing";
+                if (t) {
+                    size_t used = (size_t)snprintf(have, sizeof have, "%s of shape [", st_dtype_name(t->dtype));
+                    for (int d = 0; d < t->ndim && used < sizeof have; d++) {
+                        used += (size_t)snprintf(have + used, sizeof have - used, "%s%llu", d ? ", " : "",
+                                                 (unsigned long long)t->shape[d]);
+                    }
+                    if (used < sizeof have) snprintf(have + used, sizeof have - used, "]");
+                }
                 return nncl_set_error(NNCL_ERR_FORMAT, "%s: tensor %s is %s; this model's architecture needs F32 "
-                                      "of shape %s", path, name, t ? "of another shape or type" : "missing", want);
+                                      "of shape %s", path, name, have, want);
             }
             tensors[l][is_bias] = t;
         }

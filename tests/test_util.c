@@ -100,7 +100,7 @@ int tu_close(const float *ref, const float *got, size_t n, size_t cols, struct t
             const int same = (isnan(r) && isnan(g)) || (isinf(r) && r == g);
             excess = same ? 0.0 : INFINITY;
         } else {
-            excess = fabs(g - r) / (tol.abs + tol.rel * fabs(r));
+            excess = g == r ? 0.0 : fabs(g - r) / (tol.abs + tol.rel * fabs(r));
         }
         if (excess > worst_excess || (worst == n && excess > 1.0)) {
             worst_excess = excess;

@@ -33,7 +33,8 @@ int check_compare(const float *ref, const float *got, size_t n, size_t cols, dou
             excess = diff;
         } else {
             diff = fabs(b - a);
-            excess = diff / (tol_abs + tol_rel * fabs(a));
+            /* diff 0 is within any bound, a zero bound included (exact ops): no 0/0 = NaN verdict */
+            excess = diff == 0.0 ? 0.0 : diff / (tol_abs + tol_rel * fabs(a));
             if (fabs(a) > 1e-30 && diff / fabs(a) > r->max_rel_err) r->max_rel_err = diff / fabs(a);
         }
         if (diff > r->max_abs_err) r->max_abs_err = diff;

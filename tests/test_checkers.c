@@ -1,0 +1,257 @@
+/*
+ * test_checkers.c: the checking machinery checked. Every closeness assertion of the suite goes through
+ * tu_close, and every verdict of `nncl check` and the parity suite through check_compare and the op-case
+ * tolerances; if one of them went blind, every test built on it would pass whatever the code did. So:
+ * both comparators on equal, barely-in, barely-out, NaN and infinite inputs; the tolerances pinned to
+ * their derivation in docs/testing.md; and model files with a wrong tensor refused with that tensor named.
+ */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check/check.h"
+#include "check/op_cases.h"
+#include "io/safetensors.h"
+#include "nncl/nncl_model.h"
+#include "test_util.h"
+
+/* Both comparators must agree on every verdict below; tu_close returns it, check_compare fills r.pass. */
+static int both(const float *ref, const float *got, size_t n, double abs, double rel) {
+    char msg[512];
+    const int a = tu_close(ref, got, n, n, (struct tu_tol){abs, rel}, "self-test", msg, sizeof msg);
+    struct check_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.what, sizeof r.what, "self-test");
+    const int b = check_compare(ref, got, n, n, abs, rel, &r);
+    cr_assert_eq(a, b, "tu_close says %d, check_compare says %d", a, b);
+    cr_assert_eq(b, r.pass);
+    if (!a) cr_assert(strstr(msg, "worst index"), "a failing comparison must say where: %s", msg);
+    if (!b) cr_assert(strstr(r.message, "worst index"), "check_compare's message must say where: %s", r.message);
+    return a;
+}
+
+Test(comparators, equal_arrays_pass) {
+    const float x[] = {0.0f, -1.5f, 3e20f, 1e-30f, INFINITY, -INFINITY, NAN};
+    cr_assert(both(x, x, 7, 0.0, 0.0), "identical values, NaN and infinities included, must pass at zero bound");
+}
+
+Test(comparators, the_bound_is_abs_plus_rel_times_ref) {
+    const float ref[] = {100.0f};
+    /* bound = 0.5 + 0.01 * 100 = 1.5 */
+    const float in[] = {101.25f}, out[] = {101.75f}, below[] = {98.75f}, far_below[] = {98.25f};
+    cr_assert(both(ref, in, 1, 0.5, 0.01), "|diff| 1.25 <= 1.5 must pass");
+    cr_assert(!both(ref, out, 1, 0.5, 0.01), "|diff| 1.75 > 1.5 must fail");
+    cr_assert(both(ref, below, 1, 0.5, 0.01), "the bound is symmetric: -1.25 passes");
+    cr_assert(!both(ref, far_below, 1, 0.5, 0.01), "-1.75 fails");
+}
+
+Test(comparators, one_bad_element_among_many_fails) {
+    float ref[1000], got[1000];
+    for (int i = 0; i < 1000; i++) ref[i] = got[i] = (float)i;
+    got[617] += 1.0f;
+    cr_assert(!both(ref, got, 1000, 1e-3, 1e-6), "one element off by 1 among 1000 must fail");
+    char msg[512];
+    tu_close(ref, got, 1000, 10, (struct tu_tol){1e-3, 1e-6}, "grid", msg, sizeof msg);
+    cr_assert(strstr(msg, "worst index 617 (row 61, col 7)"), "the message names the element: %s", msg);
+}
+
+Test(comparators, nan_and_infinities_fail_against_numbers_and_each_other) {
+    const float one[] = {1.0f}, nan[] = {NAN}, pinf[] = {INFINITY}, ninf[] = {-INFINITY};
+    cr_assert(!both(one, nan, 1, 1e9, 1e9), "NaN where a number was expected fails whatever the bound");
+    cr_assert(!both(nan, one, 1, 1e9, 1e9), "a number where NaN was expected fails");
+    cr_assert(!both(one, pinf, 1, 1e9, 1e9), "+inf where 1 was expected fails");
+    cr_assert(!both(pinf, ninf, 1, 1e9, 1e9), "opposite infinities fail");
+    cr_assert(!both(pinf, nan, 1, 1e9, 1e9), "NaN is not infinity");
+    cr_assert(both(ninf, ninf, 1, 0, 0), "the same infinity passes");
+}
+
+/* The tolerances of docs/testing.md ("Tolerances"), written out again here: a bound loosened or tightened
+ * in src/check/op_cases.c fails this test, so it can only change together with its documented derivation. */
+static struct op_tolerance documented(const struct op_case *c) {
+    const double u = 1.2e-7, r = c->range;
+    switch (c->op) {
+    case NNCL_OP_GEMM: return (struct op_tolerance){4 * u * (double)c->k * r * r + 1e-6, 1e-5};
+    case NNCL_OP_BIAS_GRAD: return (struct op_tolerance){4 * u * (double)c->rows * r + 1e-6, 1e-5};
+    case NNCL_OP_SUM: return (struct op_tolerance){4 * u * (double)(c->rows * c->cols) * r * fabs(c->p[0]) + 1e-6, 1e-5};
+    case NNCL_OP_SOFTMAX_FWD:
+    case NNCL_OP_SOFTMAX_BWD:
+    case NNCL_OP_SOFTMAX_XENT_FWD:
+    case NNCL_OP_SIGMOID_BCE_FWD:
+    case NNCL_OP_MSE_FWD: return (struct op_tolerance){4 * u * (double)c->cols + 1e-6, 2e-5};
+    default: return (struct op_tolerance){1e-6, 2e-5};
+    }
+}
+
+Test(tolerances, every_case_has_its_documented_bound) {
+    cr_assert_gt(op_case_count, 50);
+    for (size_t i = 0; i < op_case_count; i++) {
+        const struct op_case *c = &op_cases[i];
+        const struct op_tolerance got = op_case_tolerance(c), want = documented(c);
+        char what[256];
+        op_case_describe(c, what, sizeof what);
+        cr_assert(fabs(got.abs - want.abs) <= 1e-12 * want.abs && fabs(got.rel - want.rel) <= 1e-12 * want.rel,
+                  "%s: tolerance abs %.3e rel %.3e, docs/testing.md derives abs %.3e rel %.3e", what, got.abs, got.rel,
+                  want.abs, want.rel);
+        cr_assert(got.abs > 0 && got.abs < 1e-2 && got.rel > 0 && got.rel <= 2e-5, "%s: bound out of any sane range",
+                  what);
+    }
+}
+
+/* ---- model files with one wrong tensor ------------------------------------------------------------ */
+
+static char tmpdir[] = "/tmp/nncl-checkers-XXXXXX";
+
+static void make_tmpdir(void) { cr_assert(mkdtemp(tmpdir)); }
+static void remove_tmpdir(void) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Saves a 3-4-2 model and returns its file, read back. */
+static void saved_model(const char *path, struct st_file *f) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_model_spec s;
+    memset(&s, 0, sizeof s);
+    s.n_inputs = 3;
+    tu_ok(nncl_parse_hidden("4:tanh", &s), "hidden");
+    s.layers[s.n_layers++] = (struct nncl_layer_spec){2, NNCL_ACT_IDENTITY, 0.0f};
+    s.loss = NNCL_LOSS_MSE;
+    struct nncl_model *m = NULL;
+    tu_ok(nncl_model_init(be, &s, NNCL_INIT_UNIFORM, 3, &m), "init");
+    tu_ok(nncl_model_save(m, path), "save");
+    nncl_model_free(m);
+    tu_ok(st_read(path, f), "st_read");
+}
+
+/* Rewrites `f` to `path` with tensor `name` reshaped to (r0, r1) (ndim 2; r1 = 0 makes it 1-D), or dropped
+ * when r0 is 0. */
+static void rewrite(const struct st_file *f, const char *path, const char *name, uint64_t r0, uint64_t r1) {
+    struct st_write_tensor t[16];
+    memset(t, 0, sizeof t);
+    float *data[16] = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < f->n_tensors; i++) {
+        const struct st_tensor *src = &f->tensors[i];
+        const int target = strcmp(src->name, name) == 0;
+        if (target && r0 == 0) continue;
+        data[n] = malloc((size_t)src->count * sizeof(float));
+        tu_ok(st_to_float(f, src, data[n], (size_t)src->count, 1), "to_float");
+        t[n].name = src->name, t[n].data = data[n];
+        t[n].ndim = src->ndim;
+        memcpy(t[n].shape, src->shape, sizeof t[n].shape);
+        if (target) {
+            cr_assert_eq(r0 * (r1 ? r1 : 1), src->count, "the reshaped tensor keeps its element count");
+            t[n].ndim = r1 ? 2 : 1, t[n].shape[0] = r0, t[n].shape[1] = r1;
+        }
+        n++;
+    }
+    tu_ok(st_write(path, t, n, f->metadata, f->n_metadata), "st_write");
+    for (size_t i = 0; i < n; i++) free(data[i]);
+}
+
+/* Writes `f` again with tensor `name` stored as F64: safetensors files from numpy and PyTorch often are. */
+static void rewrite_f64(const struct st_file *f, const char *path, const char *name) {
+    FILE *out = fopen(path, "wb");
+    cr_assert(out);
+    char header[8192];
+    size_t used = (size_t)snprintf(header, sizeof header, "{\"__metadata__\":{");
+    for (size_t i = 0; i < f->n_metadata; i++) {
+        /* metadata values are JSON text themselves: escape the quotes and backslashes */
+        used += (size_t)snprintf(header + used, sizeof header - used, "%s\"%s\":\"", i ? "," : "", f->metadata[i].key);
+        for (const char *p = f->metadata[i].value; *p; p++) {
+            if (*p == '"' || *p == '\\') header[used++] = '\\';
+            header[used++] = *p;
+        }
+        header[used++] = '"';
+    }
+    used += (size_t)snprintf(header + used, sizeof header - used, "}");
+    uint64_t offset = 0;
+    for (size_t i = 0; i < f->n_tensors; i++) {
+        const struct st_tensor *t = &f->tensors[i];
+        const int wide = strcmp(t->name, name) == 0;
+        const uint64_t bytes = t->count * (wide ? 8 : 4);
+        used += (size_t)snprintf(header + used, sizeof header - used, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[", t->name,
+                                 wide ? "F64" : "F32");
+        for (int d = 0; d < t->ndim; d++) {
+            used += (size_t)snprintf(header + used, sizeof header - used, "%s%llu", d ? "," : "",
+                                     (unsigned long long)t->shape[d]);
+        }
+        used += (size_t)snprintf(header + used, sizeof header - used, "],\"data_offsets\":[%llu,%llu]}",
+                                 (unsigned long long)offset, (unsigned long long)(offset + bytes));
+        offset += bytes;
+    }
+    used += (size_t)snprintf(header + used, sizeof header - used, "}");
+    while (used % 8) header[used++] = ' ';
+    const uint64_t len = used;
+    unsigned char le[8];
+    for (int b = 0; b < 8; b++) le[b] = (unsigned char)(len >> (8 * b));
+    fwrite(le, 1, 8, out);
+    fwrite(header, 1, used, out);
+    for (size_t i = 0; i < f->n_tensors; i++) {
+        const struct st_tensor *t = &f->tensors[i];
+        float *v = malloc((size_t)t->count * sizeof(float));
+        tu_ok(st_to_float(f, t, v, (size_t)t->count, 1), "to_float");
+        for (uint64_t k = 0; k < t->count; k++) {
+            if (strcmp(t->name, name) == 0) {
+                const double d = v[k];
+                fwrite(&d, 8, 1, out);
+            } else {
+                fwrite(&v[k], 4, 1, out);
+            }
+        }
+        free(v);
+    }
+    cr_assert_eq(fclose(out), 0);
+}
+
+static void assert_refused(const char *path, const char *tensor, const char *detail) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_model *m = NULL;
+    ASSERT_ERROR(nncl_model_load(be, path, &m), NNCL_ERR_FORMAT, path, tensor, detail);
+    cr_assert_null(m);
+}
+
+Test(model_files, a_tensor_of_the_right_count_but_wrong_shape_is_refused, .init = make_tmpdir, .fini = remove_tmpdir) {
+    char good[600], bad[600];
+    snprintf(good, sizeof good, "%s/good.safetensors", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
+    struct st_file f;
+    saved_model(good, &f);
+    rewrite(&f, bad, "layers.0.weight", 3, 4); /* (4 x 3) stored as (3 x 4): a transposed weight */
+    assert_refused(bad, "layers.0.weight", "[3, 4]");
+    rewrite(&f, bad, "layers.1.weight", 8, 0); /* (2 x 4) flattened to [8] */
+    assert_refused(bad, "layers.1.weight", "[8]");
+    rewrite(&f, bad, "layers.1.bias", 1, 2); /* [2] as (1 x 2) */
+    assert_refused(bad, "layers.1.bias", "[1, 2]");
+    st_free(&f);
+    tu_free_all();
+}
+
+Test(model_files, a_missing_tensor_is_refused_by_name, .init = make_tmpdir, .fini = remove_tmpdir) {
+    char good[600], bad[600];
+    snprintf(good, sizeof good, "%s/good.safetensors", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
+    struct st_file f;
+    saved_model(good, &f);
+    rewrite(&f, bad, "layers.0.bias", 0, 0);
+    assert_refused(bad, "layers.0.bias", "missing");
+    st_free(&f);
+    tu_free_all();
+}
+
+Test(model_files, a_tensor_of_another_dtype_is_refused_naming_the_dtype, .init = make_tmpdir, .fini = remove_tmpdir) {
+    char good[600], bad[600];
+    snprintf(good, sizeof good, "%s/good.safetensors", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
+    struct st_file f;
+    saved_model(good, &f);
+    rewrite_f64(&f, bad, "layers.1.weight");
+    assert_refused(bad, "layers.1.weight", "F64");
+    st_free(&f);
+    tu_free_all();
+}

@@ -1,0 +1,261 @@
+/*
+ * test_pinned.c: the trainer's arithmetic pinned where it is exact. Convergence tests only say that
+ * training goes somewhere good; these say which update it makes: one SGD, momentum and Adam step against
+ * the closed form built from nncl_compute_gradient at the same weights; how many steps an epoch takes
+ * when the batch size does not divide the data, and which rows the last, partial batch holds; that
+ * shuffling happens when asked (and differs between seeds), and that no shuffling keeps the file order.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nncl/nncl_model.h"
+#include "nncl/nncl_train.h"
+#include "test_util.h"
+
+#define IN 3
+#define OUT 2
+#define ROWS 10
+
+/* Ten rows of a small regression problem, every value distinct. */
+static struct nncl_dataset data(void) {
+    struct nncl_dataset ds;
+    memset(&ds, 0, sizeof ds);
+    ds.n = ROWS, ds.n_inputs = IN, ds.n_outputs = OUT;
+    ds.x = malloc(ROWS * IN * sizeof(float));
+    ds.y = malloc(ROWS * OUT * sizeof(float));
+    cr_assert(ds.x && ds.y);
+    struct tu_rng rng = {42};
+    tu_fill_uniform(&rng, ds.x, ROWS * IN, -1.0f, 1.0f);
+    tu_fill_uniform(&rng, ds.y, ROWS * OUT, -1.0f, 1.0f);
+    snprintf(ds.source, sizeof ds.source, "pinned");
+    return ds;
+}
+
+/* Rows [first, first + n) of `ds` as a data set of their own (pointing into ds; not to be freed). */
+static struct nncl_dataset rows_of(const struct nncl_dataset *ds, size_t first, size_t n) {
+    struct nncl_dataset sub = *ds;
+    sub.n = n;
+    sub.x = ds->x + first * ds->n_inputs;
+    sub.y = ds->y + first * ds->n_outputs;
+    return sub;
+}
+
+static struct nncl_model *model(struct nncl_backend *be) {
+    struct nncl_model_spec s;
+    memset(&s, 0, sizeof s);
+    s.n_inputs = IN;
+    tu_ok(nncl_parse_hidden("4:tanh", &s), "hidden");
+    s.layers[s.n_layers++] = (struct nncl_layer_spec){OUT, NNCL_ACT_IDENTITY, 0.0f};
+    s.loss = NNCL_LOSS_MSE;
+    struct nncl_model *m = NULL;
+    tu_ok(nncl_model_init(be, &s, NNCL_INIT_UNIFORM, 7, &m), "model_init");
+    return m;
+}
+
+static float *params(const struct nncl_model *m) {
+    const size_t n = nncl_model_param_count(m);
+    float *p = malloc(n * sizeof(float));
+    cr_assert(p);
+    tu_ok(nncl_model_get_params(m, p, n), "get_params");
+    return p;
+}
+
+/* The gradient of the mean loss over `ds` at the weights `w` (n floats), computed by a model of its own. */
+static float *gradient_at(struct nncl_backend *be, const float *w, const struct nncl_dataset *ds) {
+    struct nncl_model *g = model(be);
+    const size_t n = nncl_model_param_count(g);
+    tu_ok(nncl_model_set_params(g, w, n), "set_params");
+    double loss;
+    tu_ok(nncl_compute_gradient(g, ds, ds->n, &loss), "compute_gradient");
+    float *out = malloc(n * sizeof(float));
+    cr_assert(out);
+    struct nncl_tensor grads = nncl_model_grads(g);
+    tu_get(&grads, out);
+    nncl_model_free(g);
+    return out;
+}
+
+static struct nncl_train_options plain(enum nncl_optimizer opt, size_t batch, size_t epochs) {
+    struct nncl_train_options o = nncl_train_defaults();
+    o.optimizer = opt, o.batch_size = batch, o.epochs = epochs, o.lr = 0.05f, o.shuffle = 0, o.patience = 0;
+    return o;
+}
+
+/* Float updates of a few ulps: the trainer and the closed form round the same operations, but the
+ * compiler may contract a multiply-add in one and not the other. */
+static const struct tu_tol update_tol = {1e-7, 4e-7};
+
+Test(pinned, one_sgd_step_is_w_minus_lr_g) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = data();
+    struct nncl_model *m = model(be);
+    const size_t n = nncl_model_param_count(m);
+    float *w0 = params(m), *g = gradient_at(be, w0, &ds), *want = malloc(n * sizeof(float));
+    struct nncl_train_options o = plain(NNCL_OPT_SGD, 0, 1);
+    o.weight_decay = 0.01f;
+    struct nncl_train_result r;
+    tu_ok(nncl_train(m, &ds, &o, &r), "train");
+    cr_assert_eq(r.steps, 1, "a full-batch epoch is one step, got %zu", r.steps);
+    for (size_t i = 0; i < n; i++) want[i] = w0[i] - o.lr * (g[i] + o.weight_decay * w0[i]);
+    float *w1 = params(m);
+    tu_assert_close(want, w1, n, n, update_tol, "SGD step with weight decay");
+    free(w0), free(g), free(want), free(w1);
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+Test(pinned, two_momentum_steps_accumulate_velocity) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = data();
+    struct nncl_model *m = model(be);
+    const size_t n = nncl_model_param_count(m);
+    struct nncl_train_options o = plain(NNCL_OPT_MOMENTUM, 0, 2);
+    o.momentum = 0.8f;
+    float *w0 = params(m), *g0 = gradient_at(be, w0, &ds);
+    float *w1 = malloc(n * sizeof(float)), *v = malloc(n * sizeof(float)), *w2 = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) v[i] = g0[i], w1[i] = w0[i] - o.lr * v[i];
+    float *g1 = gradient_at(be, w1, &ds);
+    for (size_t i = 0; i < n; i++) v[i] = o.momentum * v[i] + g1[i], w2[i] = w1[i] - o.lr * v[i];
+    struct nncl_train_result r;
+    tu_ok(nncl_train(m, &ds, &o, &r), "train");
+    cr_assert_eq(r.steps, 2);
+    float *got = params(m);
+    tu_assert_close(w2, got, n, n, update_tol, "two momentum steps");
+    free(w0), free(g0), free(w1), free(v), free(w2), free(g1), free(got);
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+Test(pinned, two_adam_steps_with_bias_correction) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = data();
+    struct nncl_model *m = model(be);
+    const size_t n = nncl_model_param_count(m);
+    struct nncl_train_options o = plain(NNCL_OPT_ADAM, 0, 2);
+    o.lr = 0.01f;
+    float *w = params(m), *mom = calloc(n, sizeof(float)), *vel = calloc(n, sizeof(float));
+    for (int t = 1; t <= 2; t++) {
+        float *g = gradient_at(be, w, &ds);
+        const float bc1 = (float)(1.0 - pow(o.beta1, t)), bc2 = (float)(1.0 - pow(o.beta2, t));
+        for (size_t i = 0; i < n; i++) {
+            mom[i] = o.beta1 * mom[i] + (1.0f - o.beta1) * g[i];
+            vel[i] = o.beta2 * vel[i] + (1.0f - o.beta2) * g[i] * g[i];
+            w[i] -= o.lr * (mom[i] / bc1) / (sqrtf(vel[i] / bc2) + o.eps);
+        }
+        free(g);
+    }
+    struct nncl_train_result r;
+    tu_ok(nncl_train(m, &ds, &o, &r), "train");
+    float *got = params(m);
+    /* Adam's first steps move each weight by about lr whatever the gradient's size: compare at lr's scale */
+    tu_assert_close(w, got, n, n, (struct tu_tol){1e-6, 1e-5}, "two Adam steps");
+    free(w), free(mom), free(vel), free(got);
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+/* Unshuffled mini-batches of 3 over 10 rows: steps on rows 0-2, 3-5, 6-8 and then 9 alone, in that order. */
+Test(pinned, partial_last_batch_and_file_order_without_shuffle) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = data();
+    struct nncl_model *m = model(be);
+    const size_t n = nncl_model_param_count(m);
+    float *w = params(m);
+    const size_t first[] = {0, 3, 6, 9}, count[] = {3, 3, 3, 1};
+    for (int s = 0; s < 4; s++) {
+        struct nncl_dataset part = rows_of(&ds, first[s], count[s]);
+        float *g = gradient_at(be, w, &part);
+        for (size_t i = 0; i < n; i++) w[i] -= 0.05f * g[i];
+        free(g);
+    }
+    struct nncl_train_options o = plain(NNCL_OPT_SGD, 3, 1);
+    struct nncl_train_result r;
+    tu_ok(nncl_train(m, &ds, &o, &r), "train");
+    cr_assert_eq(r.steps, 4, "10 rows in batches of 3 take 4 steps, got %zu", r.steps);
+    cr_assert_eq(r.last.steps, 4);
+    float *got = params(m);
+    tu_assert_close(w, got, n, n, update_tol, "batches 0-2, 3-5, 6-8, 9 in file order");
+    free(w), free(got);
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+Test(pinned, steps_per_epoch_for_sizes_that_do_not_divide) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = data();
+    const size_t batch[] = {1, 3, 4, 9, 10, 11, 0}, want[] = {10, 4, 3, 2, 1, 1, 1};
+    for (size_t k = 0; k < sizeof batch / sizeof batch[0]; k++) {
+        struct nncl_model *m = model(be);
+        struct nncl_train_options o = plain(NNCL_OPT_SGD, batch[k], 2);
+        struct nncl_train_result r;
+        tu_ok(nncl_train(m, &ds, &o, &r), "train");
+        cr_assert_eq(r.steps, 2 * want[k], "batch %zu over 10 rows: %zu steps in 2 epochs, want %zu", batch[k],
+                     r.steps, 2 * want[k]);
+        nncl_model_free(m);
+    }
+    /* with a validation split the epoch runs over the training rows only: 10 rows, 20% held out -> 8 */
+    struct nncl_model *m = model(be);
+    struct nncl_train_options o = plain(NNCL_OPT_SGD, 3, 1);
+    o.val_fraction = 0.2f;
+    struct nncl_train_result r;
+    tu_ok(nncl_train(m, &ds, &o, &r), "train");
+    cr_assert_eq(r.steps, 3, "8 training rows in batches of 3: 3 steps, got %zu", r.steps);
+    cr_assert(r.last.has_val);
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+/* Stochastic gradient descent (batch 1) visits rows in an order the final weights reveal. */
+static float *train_sgd1(struct nncl_backend *be, const struct nncl_dataset *ds, int shuffle, uint64_t seed) {
+    struct nncl_model *m = model(be);
+    struct nncl_train_options o = plain(NNCL_OPT_SGD, 1, 1);
+    o.shuffle = shuffle, o.seed = seed;
+    struct nncl_train_result r;
+    tu_ok(nncl_train(m, ds, &o, &r), "train");
+    float *w = params(m);
+    nncl_model_free(m);
+    return w;
+}
+
+static double max_diff(const float *a, const float *b, size_t n) {
+    double d = 0;
+    for (size_t i = 0; i < n; i++) d = fmax(d, fabs((double)a[i] - (double)b[i]));
+    return d;
+}
+
+Test(pinned, shuffling_changes_the_order_and_depends_on_the_seed) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = data();
+    struct nncl_model *probe = model(be);
+    const size_t n = nncl_model_param_count(probe);
+    nncl_model_free(probe);
+    float *plain_order = train_sgd1(be, &ds, 0, 1), *s1 = train_sgd1(be, &ds, 1, 1), *s1b = train_sgd1(be, &ds, 1, 1);
+    float *s2 = train_sgd1(be, &ds, 1, 2);
+    cr_assert_eq(memcmp(s1, s1b, n * sizeof(float)), 0, "the same seed must shuffle the same way");
+    cr_assert_gt(max_diff(plain_order, s1, n), 1e-4, "shuffle on gave the file order's weights: no shuffling happened");
+    cr_assert_gt(max_diff(s1, s2, n), 1e-4, "seeds 1 and 2 gave the same order");
+    /* and the unshuffled run is exactly the sequence of single-row steps in file order */
+    float *w = train_sgd1(be, &ds, 0, 99);
+    cr_assert_eq(memcmp(w, plain_order, n * sizeof(float)), 0, "without shuffling the seed must not matter");
+    struct nncl_model *m = model(be);
+    float *want = params(m);
+    nncl_model_free(m);
+    for (size_t row = 0; row < ROWS; row++) {
+        struct nncl_dataset one = rows_of(&ds, row, 1);
+        float *g = gradient_at(be, want, &one);
+        for (size_t i = 0; i < n; i++) want[i] -= 0.05f * g[i];
+        free(g);
+    }
+    tu_assert_close(want, plain_order, n, n, update_tol, "ten single-row steps in file order");
+    free(plain_order), free(s1), free(s1b), free(s2), free(w), free(want);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
