@@ -32,7 +32,7 @@ static char *architecture_json(const struct nncl_model_spec *s) {
         cJSON *layer = cJSON_CreateObject();
         cJSON_AddNumberToObject(layer, "units", (double)s->layers[l].units);
         cJSON_AddStringToObject(layer, "activation", nncl_act_name(s->layers[l].act));
-        cJSON_AddNumberToObject(layer, "param", (double)s->layers[l].act_param);
+        nncl_json_add_double(layer, "param", (double)s->layers[l].act_param);
         cJSON_AddItemToArray(layers, layer);
     }
     cJSON_AddStringToObject(root, "loss", nncl_loss_name(s->loss));

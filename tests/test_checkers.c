@@ -15,6 +15,7 @@
 
 #include "check/check.h"
 #include "check/op_cases.h"
+#include "data/preprocess_json.h"
 #include "io/safetensors.h"
 #include "nncl/nncl_model.h"
 #include "test_util.h"
@@ -254,4 +255,27 @@ Test(model_files, a_tensor_of_another_dtype_is_refused_naming_the_dtype, .init =
     assert_refused(bad, "layers.1.weight", "F64");
     st_free(&f);
     tu_free_all();
+}
+
+/* Every double of the stored transform reads back to the same bits (cJSON alone keeps 15 digits). */
+Test(model_files, preprocess_doubles_round_trip_exactly) {
+    struct nncl_column col;
+    memset(&col, 0, sizeof col);
+    snprintf(col.name, sizeof col.name, "age");
+    col.mean = 0.1 + 0.2, col.std = 29.154759474226502;
+    struct nncl_preprocess pp;
+    memset(&pp, 0, sizeof pp);
+    pp.n_columns = 1, pp.columns = &col;
+    snprintf(pp.target, sizeof pp.target, "income");
+    pp.target_mean = 1.0 / 3.0, pp.target_std = 1e-300 * 3.0;
+    char *json = nncl_preprocess_to_json(&pp);
+    cr_assert(json);
+    struct nncl_preprocess back;
+    tu_ok(nncl_preprocess_from_json(json, "round trip", &back), "from_json");
+    cr_assert_eq(back.columns[0].std, col.std, "std %.17g came back as %.17g (%s)", col.std, back.columns[0].std, json);
+    cr_assert_eq(back.columns[0].mean, col.mean, "mean %.17g came back as %.17g", col.mean, back.columns[0].mean);
+    cr_assert_eq(back.target_mean, pp.target_mean);
+    cr_assert_eq(back.target_std, pp.target_std);
+    free(json);
+    nncl_preprocess_free(&back);
 }

@@ -68,6 +68,15 @@ enum nncl_status nncl_preprocess_check(const struct nncl_preprocess *pp, const c
 
 /* ---- writing ---- */
 
+int nncl_json_add_double(cJSON *obj, const char *key, double value) {
+    /* cJSON prints 15 significant digits and keeps them when they read back within a few ulp, so a
+     * standard deviation of 29.154759474226502 came back as ...498. 17 digits always round-trip. */
+    if (!isfinite(value)) return cJSON_AddNullToObject(obj, key) != NULL;
+    char text[32];
+    snprintf(text, sizeof text, "%.17g", value);
+    return cJSON_AddRawToObject(obj, key, text) != NULL;
+}
+
 /* Adds one column object to `array`; 0 when cJSON ran out of memory. */
 static int add_column(cJSON *array, const struct nncl_column *c) {
     cJSON *obj = cJSON_CreateObject();
@@ -78,8 +87,8 @@ static int add_column(cJSON *array, const struct nncl_column *c) {
     }
     if (!cJSON_AddStringToObject(obj, "name", c->name)) return 0;
     if (!c->categorical) {
-        return cJSON_AddStringToObject(obj, "kind", "numeric") && cJSON_AddNumberToObject(obj, "mean", c->mean) &&
-               cJSON_AddNumberToObject(obj, "std", c->std);
+        return cJSON_AddStringToObject(obj, "kind", "numeric") && nncl_json_add_double(obj, "mean", c->mean) &&
+               nncl_json_add_double(obj, "std", c->std);
     }
     if (!cJSON_AddStringToObject(obj, "kind", "categorical")) return 0;
     cJSON *cats = cJSON_AddArrayToObject(obj, "categories");
@@ -103,8 +112,8 @@ char *nncl_preprocess_to_json(const struct nncl_preprocess *pp) {
     ok = columns != NULL;
     for (size_t i = 0; ok && i < pp->n_columns; i++) ok = add_column(columns, &pp->columns[i]);
     ok = ok && cJSON_AddStringToObject(root, "target", pp->target) &&
-         cJSON_AddNumberToObject(root, "target_mean", pp->target_mean) &&
-         cJSON_AddNumberToObject(root, "target_std", pp->target_std);
+         nncl_json_add_double(root, "target_mean", pp->target_mean) &&
+         nncl_json_add_double(root, "target_std", pp->target_std);
     char *printed = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!printed) {

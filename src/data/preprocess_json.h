@@ -20,6 +20,11 @@
  */
 char *nncl_preprocess_to_json(const struct nncl_preprocess *pp);
 
+/* Adds `value` under `key` with 17 significant digits, which read back to the same double (cJSON's own
+ * number printing keeps 15); a non-finite value becomes null. 0 when out of memory. */
+struct cJSON;
+int nncl_json_add_double(struct cJSON *obj, const char *key, double value);
+
 /**
  * Parses and validates text written by nncl_preprocess_to_json.
  * @param json   NUL-terminated text
