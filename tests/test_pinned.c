@@ -259,3 +259,55 @@ Test(pinned, shuffling_changes_the_order_and_depends_on_the_seed) {
     nncl_dataset_free(&ds);
     tu_free_all();
 }
+
+/* ---- activation parameters other than the defaults, forward and backward ----------------------- */
+
+/* Closed forms in double: leaky ReLU f = x > 0 ? x : a x, f' = x > 0 ? 1 : a; ELU f = x > 0 ? x : a (e^x - 1),
+ * f' = x > 0 ? 1 : f + a. A bug shared by both backends is invisible to parity; this is not. */
+static double closed_f(enum nncl_act act, double a, double x) {
+    return x > 0 ? x : (act == NNCL_ACT_LEAKY_RELU ? a * x : a * expm1(x));
+}
+static double closed_d(enum nncl_act act, double a, double x) {
+    return x > 0 ? 1.0 : (act == NNCL_ACT_LEAKY_RELU ? a : a * expm1(x) + a);
+}
+
+static void check_param(enum nncl_act act, float a) {
+    struct nncl_backend *be = tu_backend("cpu");
+    enum { N = 41 };
+    float x[N], dy[N], y[N], dx[N], want_y[N], want_dx[N];
+    for (int i = 0; i < N; i++) {
+        x[i] = -4.0f + 0.2f * (float)i + 0.013f; /* never exactly 0: the kink's side is then unambiguous */
+        dy[i] = 0.5f + 0.01f * (float)i;
+        want_y[i] = (float)closed_f(act, a, x[i]);
+        want_dx[i] = (float)(dy[i] * closed_d(act, a, x[i]));
+    }
+    struct nncl_tensor tx = tu_tensor(be, 1, N, x), ty = tu_tensor(be, 1, N, NULL), tdy = tu_tensor(be, 1, N, dy);
+    struct nncl_tensor tdx = tu_tensor(be, 1, N, NULL);
+    tu_ok(nncl_op_act_fwd(be, act, a, &tx, &ty), "act_fwd");
+    tu_ok(nncl_op_act_bwd(be, act, a, &tx, &ty, &tdy, 0.0f, &tdx), "act_bwd");
+    tu_get(&ty, y);
+    tu_get(&tdx, dx);
+    char what[96];
+    snprintf(what, sizeof what, "%s with parameter %g, forward", nncl_act_name(act), (double)a);
+    tu_assert_close(want_y, y, N, N, (struct tu_tol){1e-7, 1e-6}, what);
+    snprintf(what, sizeof what, "%s with parameter %g, backward", nncl_act_name(act), (double)a);
+    tu_assert_close(want_dx, dx, N, N, (struct tu_tol){1e-7, 1e-6}, what);
+    /* the fused bias + activation takes the same parameter */
+    float zero[N] = {0}, y2[N];
+    struct nncl_tensor s = tu_tensor(be, 1, N, x), bias = tu_tensor(be, 1, N, zero), y_fused = tu_tensor(be, 1, N, NULL);
+    tu_ok(nncl_op_bias_act_fwd(be, act, a, &s, &bias, &y_fused), "bias_act_fwd");
+    tu_get(&y_fused, y2);
+    snprintf(what, sizeof what, "%s with parameter %g, bias_act_fwd", nncl_act_name(act), (double)a);
+    tu_assert_close(want_y, y2, N, N, (struct tu_tol){1e-7, 1e-6}, what);
+    tu_free_all();
+}
+
+Test(pinned, leaky_relu_slope_other_than_the_default) {
+    check_param(NNCL_ACT_LEAKY_RELU, 0.3f);
+    check_param(NNCL_ACT_LEAKY_RELU, 0.01f);
+}
+
+Test(pinned, elu_alpha_other_than_the_default) {
+    check_param(NNCL_ACT_ELU, 0.5f);
+    check_param(NNCL_ACT_ELU, 2.0f);
+}

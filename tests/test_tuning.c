@@ -18,10 +18,18 @@
 #include "test_util.h"
 
 /* A fresh cache directory for this test's process: XDG_CACHE_HOME points at it. */
+static char cache_dir[] = "/tmp/nncl-test-tuning-XXXXXX";
+
+/* Every test's .fini, pass or fail: a run leaves no folder behind (Criterion's workers skip atexit). */
+static void remove_cache(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache_dir);
+    if (system(cmd) != 0) fprintf(stderr, "test_tuning: could not remove %s\n", cache_dir);
+}
+
 static void fresh_cache(void) {
-    static char dir[] = "/tmp/nncl-test-tuning-XXXXXX";
-    cr_assert(mkdtemp(dir), "mkdtemp");
-    setenv("XDG_CACHE_HOME", dir, 1);
+    cr_assert(mkdtemp(cache_dir), "mkdtemp");
+    setenv("XDG_CACHE_HOME", cache_dir, 1);
 }
 
 static void write_text(const char *path, const char *text) {
@@ -40,7 +48,7 @@ static enum nncl_status load_text(const char *body, struct ocl_tuning_set *set, 
     return ocl_tuning_load(path, set);
 }
 
-Test(tuning, path_is_in_the_cache_and_names_device_and_driver) {
+Test(tuning, path_is_in_the_cache_and_names_device_and_driver, .fini = remove_cache) {
     fresh_cache();
     char path[600];
     ocl_tuning_path("pthread-skylake AMD EPYC/9R14", "3.1+debian", path, sizeof path);
@@ -49,7 +57,7 @@ Test(tuning, path_is_in_the_cache_and_names_device_and_driver) {
     cr_assert_str_eq(path, want, "no '/' or space of a device name may reach the file system");
 }
 
-Test(tuning, stored_set_reads_back_and_counts_as_available) {
+Test(tuning, stored_set_reads_back_and_counts_as_available, .fini = remove_cache) {
     fresh_cache();
     struct ocl_tuning_set set;
     memset(&set, 0, sizeof set);
@@ -92,7 +100,7 @@ Test(tuning, stored_set_reads_back_and_counts_as_available) {
     cr_assert_eq(ocl_tuning_available("Test Device", "9.9"), -1);
 }
 
-Test(tuning, malformed_lines_name_file_line_and_fix) {
+Test(tuning, malformed_lines_name_file_line_and_fix, .fini = remove_cache) {
     fresh_cache();
     struct ocl_tuning_set set;
     char path[600];
@@ -150,7 +158,7 @@ static void write_device_file(const char *xgemm, const char *clblast, int expect
 static const char *const SAFE_XGEMM = "GEMMK 0\nKREG 1\nKWG 16\nKWI 2\nMDIMA 8\nMDIMC 8\nMWG 16\nNDIMB 8\n"
                                       "NDIMC 8\nNWG 16\nSA 0\nSB 0\nSTRM 0\nSTRN 0\nVWM 1\nVWN 1\n";
 
-Test(tuning, backend_applies_the_file_and_still_multiplies_correctly) {
+Test(tuning, backend_applies_the_file_and_still_multiplies_correctly, .fini = remove_cache) {
     fresh_cache();
     nncl_backend_free(tu_device_or_skip());
     write_device_file(SAFE_XGEMM, NULL, 1);
@@ -183,7 +191,7 @@ Test(tuning, backend_applies_the_file_and_still_multiplies_correctly) {
     tu_free_all();
 }
 
-Test(tuning, file_for_another_clblast_is_skipped) {
+Test(tuning, file_for_another_clblast_is_skipped, .fini = remove_cache) {
     fresh_cache();
     nncl_backend_free(tu_device_or_skip());
     write_device_file(SAFE_XGEMM, "0.0.1", -1);
@@ -192,7 +200,7 @@ Test(tuning, file_for_another_clblast_is_skipped) {
     nncl_backend_free(dev);
 }
 
-Test(tuning, file_clblast_refuses_stops_the_backend_naming_it) {
+Test(tuning, file_clblast_refuses_stops_the_backend_naming_it, .fini = remove_cache) {
     fresh_cache();
     nncl_backend_free(tu_device_or_skip());
     write_device_file("KWG 16\n", NULL, 1); /* 1 of Xgemm's 16 parameters */
@@ -201,7 +209,7 @@ Test(tuning, file_clblast_refuses_stops_the_backend_naming_it) {
     cr_assert_null(dev);
 }
 
-Test(tuning, malformed_file_stops_the_backend_naming_file_and_line) {
+Test(tuning, malformed_file_stops_the_backend_naming_file_and_line, .fini = remove_cache) {
     fresh_cache();
     nncl_backend_free(tu_device_or_skip());
     write_device_file("KWG sixteen\n", NULL, -1);
