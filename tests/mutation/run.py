@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Mutation testing for nncl: does the test suite fail when the code is wrong?
+
+Generates mutants with universalmutator (PyPI: `pip install universalmutator`) of the library's arithmetic
+and checking code, builds each one in a scratch copy of the tree, runs the test suite on it, and reports
+which mutants the suite kills and which survive. A surviving mutant is either a hole in the tests (write
+the test that kills it) or equivalent to the original (list it in equivalent.txt with the reason).
+
+  python3 tests/mutation/run.py [--mutants N] [--seed S] [--budget-minutes M] [--out DIR] [FOLDER...]
+  python3 tests/mutation/run.py --smoke     # the fixed mutants of smoke.txt, each must be killed (CI)
+
+FOLDER defaults to the areas below; mutants are spread evenly over them. The scratch tree and its build
+live in $NNCL_MUTATION_DIR (default /tmp/nncl-mutation); the report goes to --out (default that folder):
+report.md and report.json. Run it on a quiet machine: it builds and tests once per mutant.
+"""
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+HERE = os.path.dirname(os.path.abspath(__file__))
+AREAS = ["src/cpu", "kernels", "src/train.c", "src/model.c", "src/model_io.c", "src/data", "src/io", "src/check"]
+COPY_IGNORE = shutil.ignore_patterns(".git", "build", "build-*", "device-pack", "__pycache__")
+
+
+def sh(cmd, cwd, timeout):
+    """Runs cmd; returns (exit code or 'timeout', seconds, output tail)."""
+    t0 = time.time()
+    try:
+        p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
+                           text=True, errors="replace")
+        return p.returncode, time.time() - t0, p.stdout[-3000:]
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return "timeout", time.time() - t0, out[-3000:]
+
+
+def source_files(areas):
+    files = []
+    for a in areas:
+        path = os.path.join(REPO, a)
+        if os.path.isfile(path):
+            files.append(a)
+            continue
+        for name in sorted(os.listdir(path)):
+            if name.endswith((".c", ".cl")):
+                files.append(os.path.join(a, name))
+    return files
+
+
+def is_code_line(line):
+    s = line.strip()
+    return bool(s) and not s.startswith(("//", "/*", "*", "#")) and s not in ("{", "}")
+
+
+def generate(scratch, rel):
+    """Mutants of one file as (line number, original line, mutated line); universalmutator writes whole
+    files, of which only the changed line is kept."""
+    out_dir = os.path.join(scratch, "mutants", rel.replace("/", "__"))
+    if not os.path.isdir(out_dir) or not os.listdir(out_dir):
+        os.makedirs(out_dir, exist_ok=True)
+        src = os.path.join(REPO, rel)
+        # universalmutator picks rules by extension; OpenCL C is C for its purposes
+        tmp = os.path.join(out_dir, "original.c")
+        shutil.copy(src, tmp)
+        code, _, log = sh(["mutate", tmp, "c", "--noCheck", "--mutantDir", out_dir], out_dir, 600)
+        if code != 0:
+            sys.exit(f"mutate failed on {rel}:\n{log}")
+    original = open(os.path.join(REPO, rel)).read().split("\n")
+    mutants = []
+    for name in sorted(os.listdir(out_dir)):
+        if ".mutant." not in name:
+            continue
+        lines = open(os.path.join(out_dir, name), errors="replace").read().split("\n")
+        if len(lines) != len(original):
+            continue  # an inserted or deleted line: keep the one-line replacements, the plausible bugs
+        diff = [i for i, (a, b) in enumerate(zip(original, lines)) if a != b]
+        if len(diff) == 1 and is_code_line(original[diff[0]]):
+            i = diff[0]
+            mutants.append({"file": rel, "line": i + 1, "original": original[i], "mutant": lines[i]})
+    return mutants
+
+
+def mutant_id(m):
+    return hashlib.sha1(f"{m['file']}\0{m['original'].strip()}\0{m['mutant'].strip()}".encode()).hexdigest()[:10]
+
+
+def load_equivalent():
+    """equivalent.txt: `id  file:line  reason`, one per line; # comments."""
+    eq = {}
+    path = os.path.join(HERE, "equivalent.txt")
+    if os.path.exists(path):
+        for line in open(path):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                parts = line.split(None, 2)
+                eq[parts[0]] = parts[2] if len(parts) > 2 else ""
+    return eq
+
+
+def load_smoke():
+    """smoke.txt: `file | original text | replacement` per line; each must be killed."""
+    mutants = []
+    for line in open(os.path.join(HERE, "smoke.txt")):
+        if line.strip() and not line.startswith("#"):
+            rel, old, new = [p.strip() for p in line.split(" | ")]
+            text = open(os.path.join(REPO, rel)).read().split("\n")
+            hits = [i for i, l in enumerate(text) if old in l]
+            if len(hits) != 1:
+                sys.exit(f"smoke.txt: '{old}' occurs {len(hits)} times in {rel}, must be once")
+            i = hits[0]
+            mutants.append({"file": rel, "line": i + 1, "original": text[i], "mutant": text[i].replace(old, new)})
+    return mutants
+
+
+def prepare(scratch):
+    tree, build = os.path.join(scratch, "tree"), os.path.join(scratch, "build")
+    if os.path.isdir(tree):
+        shutil.rmtree(tree)
+    shutil.copytree(REPO, tree, ignore=COPY_IGNORE)
+    os.makedirs(build, exist_ok=True)
+    code, _, log = sh(["cmake", "-S", tree, "-B", build, "-DCMAKE_BUILD_TYPE=Release", "-DNNCL_BUILD_BENCH=OFF"],
+                      scratch, 600)
+    if code == 0:
+        code, _, log = sh(["cmake", "--build", build, "-j", str(os.cpu_count() or 2)], scratch, 1200)
+    if code != 0:
+        sys.exit(f"the unmutated tree does not build:\n{log}")
+    code, secs, log = sh(["ctest", "--test-dir", build, "-j", "2"], scratch, 1800)
+    if code != 0:
+        sys.exit(f"the unmutated tree fails its tests; fix that first:\n{log}")
+    return tree, build, secs
+
+
+def run_one(m, tree, build, test_timeout):
+    path = os.path.join(tree, m["file"])
+    text = open(path).read().split("\n")
+    assert text[m["line"] - 1] == m["original"]
+    mutated = list(text)
+    mutated[m["line"] - 1] = m["mutant"]
+    open(path, "w").write("\n".join(mutated))
+    try:
+        code, _, log = sh(["cmake", "--build", build, "-j", str(os.cpu_count() or 2)], tree, 600)
+        if code != 0:
+            return "invalid", 0.0, "does not compile"
+        code, secs, log = sh(["ctest", "--test-dir", build, "-j", "2", "--stop-on-failure"], tree, test_timeout)
+        if code == "timeout":
+            return "killed", secs, "test suite timed out"
+        if code != 0:
+            failed = re.findall(r"\d+ - (\S+) \(", log)
+            return "killed", secs, "failed: " + ", ".join(failed[:4])
+        return "survived", secs, ""
+    finally:
+        open(path, "w").write("\n".join(text))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("areas", nargs="*", default=AREAS)
+    ap.add_argument("--mutants", type=int, default=48, help="how many to run, spread over the areas")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--budget-minutes", type=float, default=120)
+    ap.add_argument("--out")
+    ap.add_argument("--smoke", action="store_true", help="run smoke.txt's fixed mutants; fail unless all die")
+    a = ap.parse_args()
+    if not a.smoke and not shutil.which("mutate"):
+        sys.exit("universalmutator is not installed: pip install universalmutator")
+    scratch = os.environ.get("NNCL_MUTATION_DIR", "/tmp/nncl-mutation")
+    os.makedirs(scratch, exist_ok=True)
+    out = a.out or scratch
+    os.makedirs(out, exist_ok=True)
+
+    if a.smoke:
+        chosen = load_smoke()
+    else:
+        rng = random.Random(a.seed)
+        per_area = {}
+        for area in a.areas:
+            pool = []
+            for rel in source_files([area]):
+                pool += generate(scratch, rel)
+            rng.shuffle(pool)
+            per_area[area] = pool
+        chosen, i = [], 0
+        while len(chosen) < a.mutants and any(per_area.values()):  # round-robin over the areas
+            area = a.areas[i % len(a.areas)]
+            if per_area[area]:
+                chosen.append(per_area[area].pop())
+            i += 1
+
+    tree, build, base_secs = prepare(scratch)
+    test_timeout = max(120, 3 * base_secs)
+    equivalent = load_equivalent()
+    deadline = time.time() + 60 * a.budget_minutes
+    results = []
+    for n, m in enumerate(chosen, 1):
+        if time.time() > deadline:
+            print(f"budget spent after {n - 1} mutants", flush=True)
+            break
+        m["id"] = mutant_id(m)
+        verdict, secs, detail = run_one(m, tree, build, test_timeout)
+        if verdict == "survived" and m["id"] in equivalent:
+            verdict, detail = "equivalent", equivalent[m["id"]]
+        m.update(verdict=verdict, seconds=round(secs, 1), detail=detail)
+        results.append(m)
+        print(f"[{n}/{len(chosen)}] {verdict:10s} {m['id']} {m['file']}:{m['line']}: {m['mutant'].strip()[:90]}"
+              f"  {detail}", flush=True)
+
+    count = {v: sum(r["verdict"] == v for r in results) for v in ("killed", "survived", "equivalent", "invalid")}
+    scored = count["killed"] + count["survived"]
+    score = count["killed"] / scored if scored else 0.0
+    summary = {"score": score, "counts": count, "seed": a.seed, "areas": a.areas, "smoke": a.smoke,
+               "results": results}
+    json.dump(summary, open(os.path.join(out, "report.json"), "w"), indent=1)
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write(f"# Mutation report\n\nscore {100 * score:.1f}% = {count['killed']} killed / "
+                f"({count['killed']} killed + {count['survived']} survived); {count['equivalent']} equivalent "
+                f"(listed in tests/mutation/equivalent.txt), {count['invalid']} did not compile.\n\n")
+        for r in results:
+            if r["verdict"] in ("survived", "equivalent"):
+                f.write(f"- {r['verdict']} `{r['id']}` {r['file']}:{r['line']}\n  - `{r['original'].strip()}`\n"
+                        f"  - `{r['mutant'].strip()}`\n" + (f"  - {r['detail']}\n" if r["detail"] else ""))
+    print(f"score {100 * score:.1f}%: {count}; report in {out}/report.md")
+    if a.smoke:
+        survivors = [r for r in results if r["verdict"] != "killed"]
+        for r in survivors:
+            print(f"smoke mutant not killed ({r['verdict']}): {r['file']}:{r['line']}: {r['mutant'].strip()}")
+        sys.exit(1 if survivors else 0)
+
+
+if __name__ == "__main__":
+    main()
