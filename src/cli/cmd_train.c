@@ -10,8 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check/check.h"
+#include "check/op_cases.h"
 #include "cli.h"
+#include "train_impl.h"
 #include "util/util.h"
 
 static const char *const CMD = "train";
@@ -250,7 +251,8 @@ static int on_epoch(const struct nncl_epoch_report *r, void *user) {
 }
 
 /* A JSON record of what produced this run, so a result can be traced. */
-static int write_manifest(const struct train_args *a, const struct nncl_model *model, const struct nncl_dataset *ds) {
+static int write_manifest(const struct train_args *a, const struct nncl_model *model, const struct nncl_dataset *ds,
+                          const struct nncl_train_geometry *g) {
     FILE *f = fopen(a->manifest, "w");
     if (!f) {
         fprintf(stderr, "nncl train: --manifest %s: cannot open for writing\n", a->manifest);
@@ -270,7 +272,7 @@ static int write_manifest(const struct train_args *a, const struct nncl_model *m
             nncl_model_param_count(model), nncl_loss_name(s->loss));
     fprintf(f, "  \"training\": {\"optimizer\": \"%s\", \"lr\": %g, \"batch_size\": %zu, \"epochs\": %zu, "
                "\"weight_decay\": %g, \"shuffle\": %s}\n}\n", nncl_optimizer_name(a->opts.optimizer), (double)a->opts.lr,
-            a->opts.batch_size && a->opts.batch_size < ds->n ? a->opts.batch_size : ds->n, a->opts.epochs,
+            g->batch_rows, a->opts.epochs,
             (double)a->opts.weight_decay, a->opts.shuffle ? "true" : "false");
     if (fclose(f) != 0) {
         fprintf(stderr, "nncl train: --manifest %s: write failed\n", a->manifest);
@@ -279,10 +281,32 @@ static int write_manifest(const struct train_args *a, const struct nncl_model *m
     return CLI_OK;
 }
 
-static int dry_run(const struct train_args *a, struct nncl_model *model, const struct nncl_dataset *ds) {
-    struct nncl_memory_plan plan;
-    const enum nncl_status st = nncl_train_plan(model, ds, &a->opts, &plan);
+/* The plan's row counts of the run's matrix products, as "3, 2" into out. */
+static void list_rows(const size_t *rows, size_t n, char *out, size_t cap) {
+    out[0] = '\0';
+    for (size_t i = 0, used = 0; i < n && used < cap; i++, used = strlen(out)) {
+        snprintf(out + used, cap - used, "%s%zu", i ? ", " : "", rows[i]);
+    }
+}
+
+/* --dry-run: the training plan (nncl_train_plan's geometry and memory), without training. */
+static int dry_run(const struct train_args *a, struct nncl_model *model, const struct nncl_dataset *ds,
+                   const struct nncl_memory_plan *p, enum nncl_status st) {
     if (st && st != NNCL_ERR_OOM) return cli_fail(CMD, "memory plan");
+    const struct nncl_memory_plan plan = *p;
+    const struct nncl_train_geometry *g = &plan.geometry;
+    struct op_case cases[TRAIN_MAX_GEMM_CASES];
+    char step_rows[64], val_rows[64];
+    list_rows(g->step_rows, g->n_step_rows, step_rows, sizeof step_rows);
+    list_rows(g->forward_rows, g->n_forward_rows, val_rows, sizeof val_rows);
+    printf("training plan: %zu training examples, %zu for validation\n", g->n_train, g->n_val);
+    printf("  steps per epoch   %zu, of %zu rows (the last of %zu)\n", g->steps_per_epoch, g->batch_rows,
+           g->last_batch_rows);
+    printf("  validation steps  %zu, of %zu rows (the last of %zu)\n", g->val_batches, g->val_batch_rows,
+           g->val_last_batch_rows);
+    printf("  matrix products   %zu shapes at %s rows (training)%s%s%s: what the CLBlast guard checks\n",
+           train_gemm_cases(nncl_model_get_spec(model), g, cases, TRAIN_MAX_GEMM_CASES), step_rows,
+           g->n_forward_rows ? " and " : "", val_rows, g->n_forward_rows ? " (validation)" : "");
     const double m = 1024.0 * 1024.0;
     printf("memory plan on %s (%s)\n", nncl_backend_name(nncl_model_backend(model)), nncl_backend_device(nncl_model_backend(model)));
     printf("  parameters        %10.2f MiB  (%zu floats)\n", (double)plan.parameters / m, nncl_model_param_count(model));
@@ -339,8 +363,12 @@ static int run(struct train_args *a, struct nncl_backend *be) {
 
     struct progress prog = {.tty = isatty(fileno(stderr)), .quiet = a->quiet, .epochs = a->opts.epochs,
                             .model = model, .out = a->out, .checkpoint_every = a->checkpoint_every};
+    /* the run's geometry, the one the trainer and its CLBlast guard use; nncl_train reports any error again */
+    struct nncl_memory_plan plan;
+    memset(&plan, 0, sizeof plan);
+    const enum nncl_status plan_st = rc ? NNCL_OK : nncl_train_plan(model, &ds, &a->opts, &plan);
     if (!rc && a->dry_run) {
-        rc = dry_run(a, model, &ds);
+        rc = dry_run(a, model, &ds, &plan, plan_st);
         nncl_model_free(model);
         nncl_dataset_free(&ds);
         return rc ? rc : CLI_OK;
@@ -359,15 +387,9 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         fprintf(stderr, "nncl train: %zu examples, %zu inputs, %zu outputs; %zu layers, %zu parameters, loss %s; "
                         "%s lr %g, batch %zu; backend %s\n", ds.n, ds.n_inputs, ds.n_outputs, s->n_layers,
                 nncl_model_param_count(model), nncl_loss_name(s->loss), nncl_optimizer_name(a->opts.optimizer),
-                (double)a->opts.lr, a->opts.batch_size && a->opts.batch_size < ds.n ? a->opts.batch_size : ds.n,
-                nncl_backend_device(be));
-        const size_t batch = a->opts.batch_size && a->opts.batch_size < ds.n ? a->opts.batch_size : ds.n;
-        if (strcmp(nncl_backend_name(be), "cpu") != 0 && !a->no_verify && a->opts.epochs > 0 &&
-            check_clblast_guard(be, nncl_model_get_spec(model), batch)) {
-            rc = cli_fail(CMD, "refusing to train");
-        }
+                (double)a->opts.lr, plan.geometry.batch_rows, nncl_backend_device(be));
     }
-    if (!rc && a->manifest && write_manifest(a, model, &ds)) rc = CLI_FAIL;
+    if (!rc && a->manifest && write_manifest(a, model, &ds, &plan.geometry)) rc = CLI_FAIL;
     if (!rc) {
         a->opts.on_epoch = on_epoch;
         a->opts.user_data = &prog;
@@ -379,7 +401,11 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         struct nncl_train_result res;
         memset(&res, 0, sizeof res);
         const double t0 = nncl_now_seconds();
-        if (a->opts.epochs > 0 && nncl_train(model, &ds, &a->opts, &res)) {
+        a->opts.verify_gemm = !a->no_verify; /* the CLBlast guard, in nncl_train */
+        const enum nncl_status st = a->opts.epochs > 0 ? nncl_train(model, &ds, &a->opts, &res) : NNCL_OK;
+        if (st == NNCL_ERR_CLBLAST && res.steps == 0) {
+            rc = cli_fail(CMD, "refusing to train"); /* the guard, before any step: no model file is touched */
+        } else if (st) {
             rc = cli_fail(CMD, "training stopped");
             if (a->out) fprintf(stderr, "nncl train: no model written; %s keeps its previous contents, if any\n", a->out);
         } else if (prog.checkpoint_failed) {
