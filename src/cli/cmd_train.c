@@ -21,18 +21,9 @@ static size_t outputs_of(const struct nncl_model_spec *s) { return s->layers[s->
 #define FASHION_MNIST_HIDDEN "256:relu,128:relu"
 
 static void help(void) {
-    printf("usage: nncl train (--data FILE [--labels FILE] | --dataset fashion-mnist) [options]\n"
-           "\n"
-           "data:\n"
-           "  --data FILE            .csv (header row), .safetensors (tensors x and y), or IDX images with --labels\n"
-           "  --labels FILE          IDX labels for IDX images\n"
-           "  --dataset NAME         fashion-mnist (the Debian package dataset-fashion-mnist); also evaluates\n"
-           "                         on its test split after training\n"
-           "  --split S              train (default) or test: the part of --dataset to train on\n"
-           "  --target COLUMN        CSV target column (default: the last)\n"
-           "  --ignore COL[,COL]     CSV columns that are not inputs (an id, or another target)\n"
-           "  --task T               auto|regression|binary|classification (default auto: from the target)\n"
-           "  --val-split F          hold out this fraction for validation (default 0)\n"
+    printf("usage: nncl train (--data FILE [--labels FILE] | --dataset fashion-mnist) [options]\n\n");
+    cli_data_help();
+    printf("  --val-split F          hold out this fraction for validation (default 0)\n"
            "net:\n"
            "  --hidden SPEC          hidden layers, units:activation[:param] left to right, e.g. 256:relu,128:tanh\n"
            "                         activations: identity sigmoid tanh relu leaky_relu elu (default: none; \n"
@@ -65,6 +56,7 @@ static void help(void) {
            "                         CLBlast version and shapes; remembered in ~/.cache/nncl)\n"
            "  --manifest FILE        write what produced this run (seed, backend, device, driver, CLBlast and\n"
            "                         kernel versions, options) as JSON\n"
+           "With --dataset, training ends with an evaluation on its test split.\n"
            "Ctrl-C stops after the current step and saves the model to --out; a second Ctrl-C exits at once.\n"
            "  --quiet                no per-epoch lines\n");
 }
@@ -79,14 +71,10 @@ struct train_args {
 };
 
 static int parse_args(int argc, char **argv, struct train_args *a) {
-    enum { O_LABELS = 256, O_TARGET, O_TASK, O_VAL, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM,
-           O_WD, O_BATCH, O_EPOCHS, O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_DATASET,
-           O_DATA, O_QUIET, O_HELP, O_SPLIT, O_IGNORE, O_CHECKPOINT, O_DRYRUN, O_NOVERIFY, O_MANIFEST };
-    static const struct option long_opts[] = {
-        {"data", required_argument, 0, O_DATA}, {"labels", required_argument, 0, O_LABELS},
-        {"dataset", required_argument, 0, O_DATASET}, {"split", required_argument, 0, O_SPLIT},
-        {"target", required_argument, 0, O_TARGET}, {"task", required_argument, 0, O_TASK},
-        {"ignore", required_argument, 0, O_IGNORE},
+    enum { O_VAL = 256, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM, O_WD, O_BATCH, O_EPOCHS,
+           O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_QUIET, O_HELP, O_CHECKPOINT,
+           O_DRYRUN, O_NOVERIFY, O_MANIFEST };
+    static const struct option own_opts[] = {
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
         {"no-verify", no_argument, 0, O_NOVERIFY}, {"manifest", required_argument, 0, O_MANIFEST},
         {"val-split", required_argument, 0, O_VAL}, {"hidden", required_argument, 0, O_HIDDEN},
@@ -107,16 +95,12 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     optind = 1;
     int c;
     float tol = 0;
+    struct option long_opts[CLI_MAX_OPTIONS];
+    cli_options_with_data(own_opts, long_opts, CLI_MAX_OPTIONS);
     while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
         int rc = CLI_OK;
+        if (cli_data_option(c, optarg, &a->data)) continue;
         switch (c) {
-        case O_DATA: a->data.data = optarg; break;
-        case O_LABELS: a->data.labels = optarg; break;
-        case O_DATASET: a->data.dataset = optarg; break;
-        case O_SPLIT: a->data.split = optarg; break;
-        case O_TARGET: a->data.target = optarg; break;
-        case O_TASK: a->data.task = optarg; break;
-        case O_IGNORE: a->data.ignore = optarg; break;
         case O_CHECKPOINT: rc = cli_parse_size(CMD, "--checkpoint-every", optarg, &a->checkpoint_every); break;
         case O_DRYRUN: a->dry_run = 1; break;
         case O_NOVERIFY: a->no_verify = 1; break;
