@@ -6,6 +6,9 @@
  * indices (the shuffle); each step then gathers its batch on the device, runs forward, backward and
  * the optimizer update, and adds its summed loss and error into an accumulator on the device. Only at
  * the end of an epoch is the accumulator read back: one small blocking read per epoch.
+ *
+ * Every batch's rows and the step count come from the plan (train_plan.c, nncl_train_plan), which the
+ * CLBlast guard below reads too: it checks the products of exactly the batches the loop runs.
  */
 #define _POSIX_C_SOURCE 199309L
 #include <math.h>
@@ -13,10 +16,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "check/check.h"
 #include "model_impl.h"
 #include "nncl/nncl_train.h"
 #include "random_impl.h"
 #include "status_impl.h"
+#include "train_impl.h"
 #include "util/util.h"
 
 static const char *const optimizer_names[NNCL_OPT_COUNT] = {"sgd", "momentum", "adam"};
@@ -37,6 +42,7 @@ struct nncl_train_options nncl_train_defaults(void) {
     struct nncl_train_options o = {
         .batch_size = 128, .epochs = 10, .optimizer = NNCL_OPT_ADAM, .lr = 1e-3f, .momentum = 0.9f,
         .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .shuffle = 1, .seed = 1, .tol = 1e-4, .patience = 0,
+        .verify_gemm = 1,
     };
     return o;
 }
@@ -47,24 +53,6 @@ struct device_data {
     struct nncl_buffer *buf;
     struct nncl_tensor x, y; /* y.buffer NULL when the data has no targets */
 };
-
-static enum nncl_status check_data(const struct nncl_model *m, const struct nncl_dataset *ds, int need_targets) {
-    if (!ds || !ds->x || ds->n == 0) return nncl_set_error(NNCL_ERR_INVALID_ARG, "the data set is empty");
-    if (ds->n_inputs != m->spec.n_inputs) {
-        return nncl_set_error(NNCL_ERR_SHAPE, "%s has %zu input features but the model takes %zu; use data prepared "
-                              "the same way as the model's training data", ds->source, ds->n_inputs, m->spec.n_inputs);
-    }
-    if (need_targets && !ds->y) return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s has no targets", ds->source);
-    if (ds->y && ds->n_outputs != nncl_model_outputs(&m->spec)) {
-        return nncl_set_error(NNCL_ERR_SHAPE, "%s has %zu target columns but the model has %zu outputs", ds->source,
-                              ds->n_outputs, nncl_model_outputs(&m->spec));
-    }
-    if (ds->n >= (1u << 24)) {
-        return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s has %zu examples; row indices are floats, exact up to 2^24",
-                              ds->source, ds->n);
-    }
-    return NNCL_OK;
-}
 
 static enum nncl_status upload(struct nncl_backend *be, const struct nncl_dataset *ds, size_t n, struct device_data *dd) {
     memset(dd, 0, sizeof *dd);
@@ -80,8 +68,6 @@ static enum nncl_status upload(struct nncl_backend *be, const struct nncl_datase
 }
 
 /* ---- per-batch scratch ------------------------------------------------------------------------- */
-
-enum { ACC_TRAIN_LOSS, ACC_TRAIN_ERR, ACC_VAL_LOSS, ACC_VAL_ERR, ACC_COUNT };
 
 struct batch_space {
     struct nncl_buffer *buf;
@@ -133,11 +119,10 @@ struct optimizer_state {
     long step;
 };
 
-static enum nncl_status optimizer_init(struct nncl_model *mod, const struct nncl_train_options *o,
-                                       struct optimizer_state *os) {
+/* `slots` state vectors of the model's parameter count, zeroed: m (momentum, Adam) and v (Adam). */
+static enum nncl_status optimizer_init(struct nncl_model *mod, size_t slots, struct optimizer_state *os) {
     memset(os, 0, sizeof *os);
     const size_t p = mod->n_params;
-    const size_t slots = o->optimizer == NNCL_OPT_ADAM ? 2 : o->optimizer == NNCL_OPT_MOMENTUM ? 1 : 0;
     if (!slots) return NNCL_OK;
     TRY(nncl_buffer_alloc(mod->be, slots * p * sizeof(float), &os->buf));
     struct nncl_tensor all = nncl_tensor_view(os->buf, 0, 1, slots * p);
@@ -160,21 +145,6 @@ static enum nncl_status optimizer_step(struct nncl_model *mod, const struct nncl
     }
 }
 
-static enum nncl_status check_options(const struct nncl_train_options *o) {
-    if (!(o->lr > 0.0f) || !isfinite(o->lr)) {
-        return nncl_set_error(NNCL_ERR_INVALID_ARG, "learning rate %g: it must be a positive number", (double)o->lr);
-    }
-    if (!(o->val_fraction >= 0.0f && o->val_fraction < 1.0f)) {
-        return nncl_set_error(NNCL_ERR_INVALID_ARG, "validation fraction %g: it must be in [0, 1)",
-                              (double)o->val_fraction);
-    }
-    if ((unsigned)o->optimizer >= NNCL_OPT_COUNT) return nncl_set_error(NNCL_ERR_INVALID_ARG, "invalid optimizer");
-    if (!(o->weight_decay >= 0.0f) || !isfinite(o->weight_decay)) {
-        return nncl_set_error(NNCL_ERR_INVALID_ARG, "weight decay %g: it must be 0 or more", (double)o->weight_decay);
-    }
-    return NNCL_OK;
-}
-
 /* Fisher-Yates with the seeded generator, so a seed gives the same order on every backend. */
 static void shuffle(float *idx, size_t n, uint64_t *rng) {
     for (size_t i = n; i > 1; i--) {
@@ -190,12 +160,12 @@ struct trainer {
     const struct nncl_train_options *o;
     const struct nncl_dataset *host; /* the caller's data */
     struct nncl_memory_plan plan;
+    const struct nncl_train_geometry *g; /* &plan.geometry: the split, the batches' rows, the steps */
     struct device_data data;         /* empty when streaming */
     struct batch_space batch;
     struct optimizer_state opt;
     struct nncl_buffer *idx_buf;     /* this epoch's training order, then the validation examples */
     float *order;                    /* host copy of the same */
-    size_t n_train, n_val, batch_rows, steps_per_epoch;
     /* [s] the summed loss of step s of the epoch, and after the last step the sum of all parameters (read
      * once per epoch). A non-finite loss marks a step where training diverged; a non-finite gradient makes
      * the next step's loss, or the final parameter sum, non-finite, so no per-step pass over the gradients
@@ -239,14 +209,19 @@ static enum nncl_status gather(struct trainer *tr, size_t first, size_t rows) {
     return nncl_tensor_set(&t, tr->host_t, rows * out);
 }
 
-static size_t batch_rows_at(const struct trainer *tr, size_t first, size_t total) {
-    return total - first < tr->batch_rows ? total - first : tr->batch_rows;
+/* The rows of training step `step` of an epoch, and of validation batch `batch`: the plan's. */
+static size_t step_rows(const struct nncl_train_geometry *g, size_t step) {
+    return step + 1 < g->steps_per_epoch ? g->batch_rows : g->last_batch_rows;
 }
 
-/* One optimizer step on the batch starting at order[first]; records its loss and gradient sums. */
-static enum nncl_status train_step(struct trainer *tr, size_t step, size_t first) {
+static size_t val_batch_rows(const struct nncl_train_geometry *g, size_t batch) {
+    return batch + 1 < g->val_batches ? g->val_batch_rows : g->val_last_batch_rows;
+}
+
+/* Optimizer step `step` of the epoch (its batch starts at order[step * batch_rows]); records its loss. */
+static enum nncl_status train_step(struct trainer *tr, size_t step) {
     struct nncl_model *m = tr->m;
-    const size_t rows = batch_rows_at(tr, first, tr->n_train);
+    const size_t first = step * tr->g->batch_rows, rows = step_rows(tr->g, step);
     TRY(gather(tr, first, rows));
     struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
     struct nncl_tensor loss_slot = nncl_tensor_view(tr->health, step, 1, 1);
@@ -277,7 +252,7 @@ static enum nncl_status snapshot_copy(struct trainer *tr, int to) {
 
 /* The sum of a tensor, read back to the host: the replay's slow path only. */
 static enum nncl_status host_sum(struct trainer *tr, const struct nncl_tensor *x, float *out) {
-    struct nncl_tensor slot = nncl_tensor_view(tr->health, tr->steps_per_epoch, 1, 1);
+    struct nncl_tensor slot = nncl_tensor_view(tr->health, tr->g->steps_per_epoch, 1, 1);
     TRY(nncl_op_sum(tr->m->be, 1.0f, x, 0.0f, &slot));
     return nncl_tensor_get(&slot, out, 1);
 }
@@ -295,7 +270,7 @@ static enum nncl_status report_divergence(struct trainer *tr, size_t epoch, size
     TRY(snapshot_copy(tr, 0));
     tr->opt.step = step_at_start;
     for (size_t step = 0; step < steps && bad_step == steps; step++) {
-        const size_t first = step * tr->batch_rows, rows = batch_rows_at(tr, first, tr->n_train);
+        const size_t first = step * tr->g->batch_rows, rows = step_rows(tr->g, step);
         TRY(gather(tr, first, rows));
         struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
         struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows);
@@ -324,36 +299,37 @@ static enum nncl_status report_divergence(struct trainer *tr, size_t epoch, size
     }
     return nncl_set_error(NNCL_ERR_NUMERIC, "training diverged in epoch %zu, step %zu of %zu: the first non-finite "
                           "value is in %s; the model holds the parameters from the start of epoch %zu, the last good "
-                          "state; use a smaller learning rate (now %g)", epoch, bad_step + 1, tr->steps_per_epoch,
+                          "state; use a smaller learning rate (now %g)", epoch, bad_step + 1, tr->g->steps_per_epoch,
                           where, epoch, (double)tr->o->lr);
 }
 
 static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl_epoch_report *r, int *interrupted) {
     struct nncl_model *m = tr->m;
+    const struct nncl_train_geometry *g = tr->g;
     const double t0 = nncl_now_seconds();
     if (tr->o->shuffle) {
-        shuffle(tr->order, tr->n_train, rng);
+        shuffle(tr->order, g->n_train, rng);
         if (!tr->plan.streaming) {
-            struct nncl_tensor order = nncl_tensor_view(tr->idx_buf, 0, 1, tr->n_train);
-            TRY(nncl_tensor_set(&order, tr->order, tr->n_train)); /* one upload per epoch */
+            struct nncl_tensor order = nncl_tensor_view(tr->idx_buf, 0, 1, g->n_train);
+            TRY(nncl_tensor_set(&order, tr->order, g->n_train)); /* one upload per epoch */
         }
     }
     const long step_at_start = tr->opt.step;
     TRY(snapshot_copy(tr, 1));
     TRY(nncl_op_fill(m->be, 0.0f, &tr->batch.acc_all));
     size_t steps = 0;
-    for (size_t first = 0; first < tr->n_train; first += tr->batch_rows, steps++) {
+    for (; steps < g->steps_per_epoch; steps++) {
         if (tr->o->stop && *tr->o->stop) { /* a host flag: no device round trip */
             *interrupted = 1;
             break;
         }
-        TRY(train_step(tr, steps, first));
+        TRY(train_step(tr, steps));
     }
     struct nncl_tensor params = nncl_model_params(m), params_slot = nncl_tensor_view(tr->health, steps, 1, 1);
     TRY(nncl_op_sum(m->be, 1.0f, &params, 0.0f, &params_slot));
-    for (size_t first = 0; !*interrupted && first < tr->n_val; first += tr->batch_rows) {
-        const size_t rows = batch_rows_at(tr, first, tr->n_val);
-        TRY(gather(tr, tr->n_train + first, rows));
+    for (size_t batch = 0; !*interrupted && batch < g->val_batches; batch++) {
+        const size_t rows = val_batch_rows(g, batch);
+        TRY(gather(tr, g->n_train + batch * g->val_batch_rows, rows));
         struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
         TRY(forward_and_count(m, &tr->batch, &x, &t, ACC_VAL_LOSS));
     }
@@ -366,14 +342,14 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
         if (!isfinite(tr->health_host[s])) return report_divergence(tr, r->epoch, steps, step_at_start);
         if (s < steps) loss_sum += tr->health_host[s];
     }
-    size_t seen = steps * tr->batch_rows < tr->n_train ? steps * tr->batch_rows : tr->n_train;
+    const size_t seen = steps == g->steps_per_epoch ? g->n_train : steps * g->batch_rows;
     const double seconds = nncl_now_seconds() - t0;
     r->steps = (size_t)tr->opt.step;
     r->train_loss = seen ? loss_sum / (double)seen : NAN;
     r->train_error = measures_error(m) && seen ? acc[ACC_TRAIN_ERR] / (double)seen : NAN;
-    r->has_val = tr->n_val > 0 && !*interrupted;
-    r->val_loss = r->has_val ? acc[ACC_VAL_LOSS] / (double)tr->n_val : NAN;
-    r->val_error = r->has_val && measures_error(m) ? acc[ACC_VAL_ERR] / (double)tr->n_val : NAN;
+    r->has_val = g->n_val > 0 && !*interrupted;
+    r->val_loss = r->has_val ? acc[ACC_VAL_LOSS] / (double)g->n_val : NAN;
+    r->val_error = r->has_val && measures_error(m) ? acc[ACC_VAL_ERR] / (double)g->n_val : NAN;
     r->seconds = seconds;
     r->examples_per_second = seconds > 0 ? (double)seen / seconds : 0;
     if (r->has_val && !isfinite(r->val_loss)) {
@@ -385,72 +361,71 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
     return NNCL_OK;
 }
 
-static size_t mib(size_t bytes) { return (bytes + (1u << 20) - 1) >> 20; }
+/* ---- the CLBlast guard ------------------------------------------------------------------------ */
 
-enum nncl_status nncl_train_plan(struct nncl_model *m, const struct nncl_dataset *data,
-                                 const struct nncl_train_options *o, struct nncl_memory_plan *plan) {
-    if (!m || !data || !o || !plan) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_train_plan: NULL argument");
-    memset(plan, 0, sizeof *plan);
-    const size_t n_val = (size_t)((double)data->n * o->val_fraction), n_train = data->n - n_val;
-    const size_t rows = o->batch_size == 0 || o->batch_size > n_train ? n_train : o->batch_size;
-    const size_t steps = rows ? (n_train + rows - 1) / rows : 0, f = sizeof(float), p = m->n_params;
-    const size_t slots = o->optimizer == NNCL_OPT_ADAM ? 2 : o->optimizer == NNCL_OPT_MOMENTUM ? 1 : 0;
-    plan->parameters = p * f;
-    plan->gradients = p * f;
-    plan->optimizer_state = slots * p * f;
-    plan->snapshot = (1 + slots) * p * f;
-    plan->activations = nncl_model_workspace_bytes(&m->spec, rows);
-    plan->batch = (rows * (data->n_inputs + data->n_outputs + 2) + ACC_COUNT + 2 * steps) * f;
-    plan->dataset = (data->n * (data->n_inputs + data->n_outputs) + data->n) * f;
-    TRY(nncl_backend_memory(m->be, &plan->device_total, &plan->device_max_alloc));
-    /* leave a tenth of the device to the driver and other programs */
-    plan->limit = o->memory_limit ? o->memory_limit : plan->device_total / 10 * 9;
-    const size_t net = plan->parameters + plan->gradients + plan->optimizer_state + plan->snapshot + plan->activations +
-                       plan->batch;
-    plan->fits = net <= plan->limit && plan->activations <= plan->device_max_alloc &&
-                 plan->parameters <= plan->device_max_alloc;
-    plan->streaming = net + plan->dataset > plan->limit ||
-                      data->n * (data->n_inputs + data->n_outputs) * f > plan->device_max_alloc;
-    if (!plan->fits) {
-        return nncl_set_error(NNCL_ERR_OOM, "the net does not fit %s: it needs %zu MiB (parameters %zu, gradients "
-                              "%zu, optimizer state %zu, epoch snapshot %zu, activations for batches of %zu: %zu, batch "
-                              "%zu MiB) but %zu MiB are available (largest buffer %zu MiB); use a smaller batch or net",
-                              nncl_backend_device(m->be), mib(net), mib(plan->parameters), mib(plan->gradients),
-                              mib(plan->optimizer_state), mib(plan->snapshot), rows, mib(plan->activations),
-                              mib(plan->batch), mib(plan->limit), mib(plan->device_max_alloc));
-    }
-    return NNCL_OK;
+static int same_gemm_shape(const struct op_case *a, const struct op_case *b) {
+    return a->rows == b->rows && a->cols == b->cols && a->k == b->k && a->ip[0] == b->ip[0] && a->ip[1] == b->ip[1];
 }
+
+size_t train_gemm_cases(const struct nncl_model_spec *spec, const struct nncl_train_geometry *g, struct op_case *out,
+                        size_t cap) {
+    struct op_case all[TRAIN_MAX_GEMM_CASES];
+    size_t n_all = 0, n = 0;
+    for (size_t i = 0; i < g->n_step_rows; i++) {
+        n_all += check_net_gemm_cases(spec, g->step_rows[i], all + n_all, 3 * NNCL_MAX_LAYERS);
+    }
+    for (size_t i = 0; i < g->n_forward_rows; i++) {
+        n_all += check_net_forward_gemm_cases(spec, g->forward_rows[i], all + n_all, NNCL_MAX_LAYERS);
+    }
+    for (size_t i = 0; i < n_all; i++) { /* keep each shape's first occurrence, in order */
+        size_t j = 0;
+        while (j < n && !same_gemm_shape(&all[j], &all[i])) j++;
+        if (j == n) all[n++] = all[i];
+    }
+    memcpy(out, all, (n < cap ? n : cap) * sizeof *out);
+    return n;
+}
+
+/*
+ * The CLBlast guard: on the OpenCL backend, every product shape the run executes (full and last partial
+ * training batches, validation batches) against the CPU reference, before the first step. A pass is
+ * remembered (check_clblast_guard), so a run on the same device and shapes pays for it once.
+ */
+static enum nncl_status verify_gemm(struct nncl_model *m, const struct nncl_train_geometry *g) {
+    if (strcmp(nncl_backend_name(m->be), "opencl") != 0) return NNCL_OK;
+    struct op_case cases[TRAIN_MAX_GEMM_CASES];
+    const size_t n = train_gemm_cases(&m->spec, g, cases, TRAIN_MAX_GEMM_CASES);
+    return check_clblast_guard(m->be, cases, n < TRAIN_MAX_GEMM_CASES ? n : TRAIN_MAX_GEMM_CASES);
+}
+
+/* ---- setup and the epoch loop -------------------------------------------------------------------- */
 
 static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_dataset *data) {
     struct nncl_model *m = tr->m;
     const struct nncl_train_options *o = tr->o;
     tr->host = data;
-    tr->n_val = (size_t)((double)data->n * o->val_fraction);
-    tr->n_train = data->n - tr->n_val;
-    if (tr->n_train == 0) return nncl_set_error(NNCL_ERR_INVALID_ARG, "no training examples left after the validation split");
-    tr->batch_rows = o->batch_size == 0 || o->batch_size > tr->n_train ? tr->n_train : o->batch_size;
-    tr->steps_per_epoch = (tr->n_train + tr->batch_rows - 1) / tr->batch_rows;
     TRY(nncl_train_plan(m, data, o, &tr->plan));
+    const struct nncl_train_geometry *g = tr->g = &tr->plan.geometry;
+    if (o->verify_gemm && o->epochs > 0) TRY(verify_gemm(m, g));
     if (tr->plan.streaming) {
         nncl_log(NNCL_LOG_INFO, "the data set (%zu MiB) does not fit next to the net on %s: streaming batches from "
-                 "host memory", mib(tr->plan.dataset), nncl_backend_device(m->be));
-        tr->host_x = malloc(tr->batch_rows * data->n_inputs * sizeof(float));
-        tr->host_t = malloc(tr->batch_rows * data->n_outputs * sizeof(float));
+                 "host memory", train_mib(tr->plan.dataset), nncl_backend_device(m->be));
+        tr->host_x = malloc(g->batch_rows * data->n_inputs * sizeof(float));
+        tr->host_t = malloc(g->batch_rows * data->n_outputs * sizeof(float));
         if (!tr->host_x || !tr->host_t) return nncl_set_error(NNCL_ERR_OOM, "trainer: out of host memory");
     } else {
         TRY(upload(m->be, data, data->n, &tr->data));
     }
-    TRY(batch_space_init(m->be, tr->batch_rows, data->n_inputs, data->n_outputs, &tr->batch));
-    TRY(optimizer_init(m, o, &tr->opt));
-    TRY(nncl_model_reserve(m, tr->batch_rows));
-    TRY(nncl_buffer_alloc(m->be, (tr->steps_per_epoch + 1) * sizeof(float), &tr->health));
+    TRY(batch_space_init(m->be, g->batch_rows, data->n_inputs, data->n_outputs, &tr->batch));
+    TRY(optimizer_init(m, g->optimizer_slots, &tr->opt));
+    TRY(nncl_model_reserve(m, g->batch_rows));
+    TRY(nncl_buffer_alloc(m->be, (g->steps_per_epoch + 1) * sizeof(float), &tr->health));
     TRY(nncl_buffer_alloc(m->be, tr->plan.snapshot, &tr->snapshot));
-    tr->health_host = malloc((tr->steps_per_epoch + 1) * sizeof(float));
+    tr->health_host = malloc((g->steps_per_epoch + 1) * sizeof(float));
     tr->order = malloc(data->n * sizeof(float));
     if (!tr->order || !tr->health_host) return nncl_set_error(NNCL_ERR_OOM, "trainer: out of host memory");
     for (size_t i = 0; i < data->n; i++) tr->order[i] = (float)i;
-    if (tr->n_val) {
+    if (g->n_val) {
         /* a seeded split, so that sorted files do not put one class in the validation set */
         uint64_t split_rng = o->seed ^ 0x76616c6964617465ull;
         shuffle(tr->order, data->n, &split_rng);
@@ -464,8 +439,7 @@ static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_data
 enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *data, const struct nncl_train_options *o,
                             struct nncl_train_result *result) {
     if (!m || !o) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_train: model or options is NULL");
-    TRY(check_data(m, data, 1));
-    TRY(check_options(o));
+    TRY(train_check_data(m, data, 1)); /* nncl_train_plan checks the rest, and the options */
     struct trainer tr = {.m = m, .o = o};
     struct nncl_train_result res = {0};
     enum nncl_status st = trainer_setup(&tr, data);
@@ -502,7 +476,7 @@ enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *dat
 enum nncl_status nncl_evaluate(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, double *loss,
                                double *error) {
     if (!m) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_evaluate: model is NULL");
-    TRY(check_data(m, data, 1));
+    TRY(train_check_data(m, data, 1));
     const size_t rows_max = batch_size == 0 || batch_size > data->n ? data->n : batch_size;
     struct device_data dd;
     struct batch_space b;
@@ -527,7 +501,7 @@ enum nncl_status nncl_evaluate(struct nncl_model *m, const struct nncl_dataset *
 
 enum nncl_status nncl_predict(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, float *out) {
     if (!m || !out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_predict: model or out is NULL");
-    TRY(check_data(m, data, 0));
+    TRY(train_check_data(m, data, 0));
     const size_t rows_max = batch_size == 0 || batch_size > data->n ? data->n : batch_size;
     const size_t outputs = nncl_model_outputs(&m->spec);
     struct nncl_dataset inputs_only = *data;
@@ -546,7 +520,7 @@ enum nncl_status nncl_predict(struct nncl_model *m, const struct nncl_dataset *d
 
 enum nncl_status nncl_compute_gradient(struct nncl_model *m, const struct nncl_dataset *data, size_t n, double *loss) {
     if (!m) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_compute_gradient: model is NULL");
-    TRY(check_data(m, data, 1));
+    TRY(train_check_data(m, data, 1));
     if (n == 0 || n > data->n) n = data->n;
     struct device_data dd;
     struct batch_space b;

@@ -2,9 +2,12 @@
  * test_network_parity.c: whole networks on every non-CPU backend against the CPU reference:
  * the gradient of the mean loss for every head and every activation on nets of 1 to 4 layers
  * (including the lecture's 2-layer tanh net), and a short training run whose per-epoch losses must
- * agree. Tolerances are in docs/testing.md. Skipped without an OpenCL device, except under CI=true.
+ * agree, with the CLBlast guard that nncl_train runs on OpenCL. Tolerances are in docs/testing.md.
+ * Skipped without an OpenCL device, except under CI=true.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv, mkdtemp */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +139,52 @@ Test(network_parity, training_runs_agree) {
                   "epoch %zu: cpu loss %.9g, %s loss %.9g", e + 1, runs[0].v[e], nncl_backend_device(dev), runs[1].v[e]);
     }
     cr_assert(runs[0].v[5] < runs[0].v[0], "the loss went down (%g -> %g)", runs[0].v[0], runs[0].v[5]);
+    nncl_dataset_free(&ds);
+    nncl_backend_free(dev);
+    tu_free_all();
+}
+
+/* Files named clblast-verified-* in $XDG_CACHE_HOME/nncl: the guard's record of a passing check. */
+static size_t guard_records(void) {
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/nncl", getenv("XDG_CACHE_HOME"));
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) n += strncmp(e->d_name, "clblast-verified-", 17) == 0;
+    if (d) closedir(d);
+    return n;
+}
+
+/* A library caller of nncl_train gets the CLBlast guard on OpenCL (verify_gemm, on by default): it checks
+ * the run's products and remembers the pass, so the same run does not check again; verify_gemm = 0 skips it. */
+Test(network_parity, train_runs_the_clblast_guard) {
+    struct nncl_backend *dev = tu_device_or_skip();
+    static char cache[] = "/tmp/nncl-test-guard-XXXXXX";
+    cr_assert(mkdtemp(cache), "mkdtemp");
+    setenv("XDG_CACHE_HOME", cache, 1); /* this test's own process: Criterion forks one per test */
+    struct nncl_dataset ds;
+    fill_data(&ds, 23, 5, 3, NNCL_LOSS_XENT, 11);
+    struct nncl_model_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.n_inputs = 5;
+    tu_ok(nncl_parse_hidden("7:relu", &spec), "hidden");
+    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){3, NNCL_ACT_IDENTITY, 0};
+    spec.loss = NNCL_LOSS_XENT;
+    struct nncl_model *m = NULL;
+    tu_ok(nncl_model_init(dev, &spec, NNCL_INIT_UNIFORM, 5, &m), "model_init");
+    struct nncl_train_options o = nncl_train_defaults();
+    o.epochs = 1, o.batch_size = 4, o.val_fraction = 0.3f, o.verify_gemm = 0;
+    tu_ok(nncl_train(m, &ds, &o, NULL), "train without the guard");
+    cr_assert_eq(guard_records(), 0, "verify_gemm = 0 ran the guard");
+    o.verify_gemm = 1;
+    tu_ok(nncl_train(m, &ds, &o, NULL), "train with the guard");
+    cr_assert_eq(guard_records(), 1, "the guard left no record of its pass");
+    tu_ok(nncl_train(m, &ds, &o, NULL), "train again");
+    cr_assert_eq(guard_records(), 1, "the same run's shapes were recorded twice");
+    o.batch_size = 5; /* other shapes: checked and recorded again */
+    tu_ok(nncl_train(m, &ds, &o, NULL), "train with other batches");
+    cr_assert_eq(guard_records(), 2, "new shapes were not checked");
+    nncl_model_free(m);
     nncl_dataset_free(&ds);
     nncl_backend_free(dev);
     tu_free_all();

@@ -1,7 +1,8 @@
 /*
  * test_training.c: training converges on the lecture's problems: XOR with a tanh net, linear
  * regression that recovers known weights, logistic regression, and the Income table; plus the stop
- * rule and the batch/stochastic/mini-batch modes.
+ * rule and the batch/stochastic/mini-batch modes; and the training plan's geometry, which the trainer
+ * and its CLBlast guard read, for sizes that do not divide.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -10,8 +11,10 @@
 #include <string.h>
 
 #include "nncl/nncl_model.h"
+#include "check/op_cases.h"
 #include "nncl/nncl_train.h"
 #include "test_util.h"
+#include "train_impl.h"
 
 static struct nncl_dataset alloc_data(size_t n, size_t in, size_t out) {
     struct nncl_dataset ds;
@@ -252,5 +255,133 @@ Test(training, stop_flag_interrupts) {
     cr_assert_eq(r.steps, 15, "one epoch of 15 steps ran, then the flag stopped it (steps %zu)", r.steps);
     nncl_model_free(m);
     nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+/* ---- the training plan ------------------------------------------------------------------------- */
+
+static struct nncl_train_geometry plan_of(size_t n, float val_fraction, size_t batch, enum nncl_optimizer opt) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = alloc_data(n, 5, 3);
+    struct nncl_model *m = net(be, 5, "7:relu", 3, NNCL_LOSS_XENT, NNCL_ACT_IDENTITY, 1);
+    struct nncl_train_options o = nncl_train_defaults();
+    o.val_fraction = val_fraction, o.batch_size = batch, o.optimizer = opt;
+    struct nncl_memory_plan plan;
+    tu_ok(nncl_train_plan(m, &ds, &o, &plan), "plan");
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    return plan.geometry;
+}
+
+#define ASSERT_ROWS(list, count, ...)                                                                          \
+    do {                                                                                                       \
+        const size_t want_[] = {__VA_ARGS__};                                                                  \
+        cr_assert_eq(count, sizeof want_ / sizeof want_[0] - 1, #list ": %zu row counts", (size_t)(count));   \
+        for (size_t i_ = 0; i_ < (count); i_++) cr_assert_eq((list)[i_], want_[i_ + 1], #list "[%zu]", i_); \
+    } while (0)
+
+/* 10 examples, 0.2 held out, batches of 3: 8 to train in 3 steps (3, 3, 2), one validation batch of 2. */
+Test(training, plan_geometry_for_sizes_that_do_not_divide) {
+    struct nncl_train_geometry g = plan_of(10, 0.2f, 3, NNCL_OPT_ADAM);
+    cr_assert_eq(g.n_val, 2);
+    cr_assert_eq(g.n_train, 8);
+    cr_assert_eq(g.batch_rows, 3);
+    cr_assert_eq(g.steps_per_epoch, 3);
+    cr_assert_eq(g.last_batch_rows, 2);
+    cr_assert_eq(g.val_batches, 1);
+    cr_assert_eq(g.val_batch_rows, 2);
+    cr_assert_eq(g.val_last_batch_rows, 2);
+    cr_assert_eq(g.optimizer_slots, 2);
+    ASSERT_ROWS(g.step_rows, g.n_step_rows, 0, 3, 2);
+    ASSERT_ROWS(g.forward_rows, g.n_forward_rows, 0); /* 2 rows: a training step has them already */
+
+    /* 23 examples, 0.3 held out (floor 6.9 = 6), batches of 4: steps 4, 4, 4, 4, 1; validation 4, 2 */
+    g = plan_of(23, 0.3f, 4, NNCL_OPT_MOMENTUM);
+    cr_assert_eq(g.n_val, 6);
+    cr_assert_eq(g.n_train, 17);
+    cr_assert_eq(g.steps_per_epoch, 5);
+    cr_assert_eq(g.last_batch_rows, 1);
+    cr_assert_eq(g.val_batches, 2);
+    cr_assert_eq(g.val_batch_rows, 4);
+    cr_assert_eq(g.val_last_batch_rows, 2);
+    cr_assert_eq(g.optimizer_slots, 1);
+    ASSERT_ROWS(g.step_rows, g.n_step_rows, 0, 4, 1);
+    ASSERT_ROWS(g.forward_rows, g.n_forward_rows, 0, 2);
+
+    /* batch 0 is the whole training set, not the whole file: 8 rows, and validation in one batch of 2 */
+    g = plan_of(10, 0.2f, 0, NNCL_OPT_SGD);
+    cr_assert_eq(g.batch_rows, 8);
+    cr_assert_eq(g.steps_per_epoch, 1);
+    cr_assert_eq(g.last_batch_rows, 8);
+    cr_assert_eq(g.val_batches, 1);
+    cr_assert_eq(g.val_batch_rows, 2);
+    cr_assert_eq(g.optimizer_slots, 0);
+    ASSERT_ROWS(g.step_rows, g.n_step_rows, 0, 8);
+    ASSERT_ROWS(g.forward_rows, g.n_forward_rows, 0, 2);
+
+    /* a batch larger than the training set, no validation: one step of every example */
+    g = plan_of(10, 0.0f, 64, NNCL_OPT_ADAM);
+    cr_assert_eq(g.batch_rows, 10);
+    cr_assert_eq(g.steps_per_epoch, 1);
+    cr_assert_eq(g.val_batches, 0);
+    ASSERT_ROWS(g.step_rows, g.n_step_rows, 0, 10);
+    ASSERT_ROWS(g.forward_rows, g.n_forward_rows, 0);
+    tu_free_all();
+}
+
+/* The plan refuses the options nncl_train refuses, with the same message. */
+Test(training, plan_checks_the_options) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = alloc_data(4, 5, 3);
+    struct nncl_model *m = net(be, 5, "7:relu", 3, NNCL_LOSS_XENT, NNCL_ACT_IDENTITY, 1);
+    struct nncl_train_options o = nncl_train_defaults();
+    o.val_fraction = 1.5f;
+    struct nncl_memory_plan plan;
+    ASSERT_ERROR(nncl_train_plan(m, &ds, &o, &plan), NNCL_ERR_INVALID_ARG, "validation fraction");
+    ASSERT_ERROR(nncl_train(m, &ds, &o, NULL), NNCL_ERR_INVALID_ARG, "validation fraction");
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+static int has_case(const struct op_case *c, size_t n, size_t rows, size_t cols, size_t k, int ta, int tb) {
+    int count = 0;
+    for (size_t i = 0; i < n; i++) {
+        count += c[i].op == NNCL_OP_GEMM && c[i].rows == rows && c[i].cols == cols && c[i].k == k && c[i].ip[0] == ta &&
+                 c[i].ip[1] == tb;
+    }
+    return count;
+}
+
+/* The guard checks every product the run executes: the full and the last partial training batch (forward
+ * and backward), and the validation batches (forward only), each shape once. */
+Test(training, guard_checks_every_shape_the_run_executes) {
+    const struct nncl_train_geometry g = plan_of(23, 0.3f, 4, NNCL_OPT_ADAM); /* steps 4 and 1 rows, val 4 and 2 */
+    struct nncl_model_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.n_inputs = 5;
+    tu_ok(nncl_parse_hidden("7:relu", &spec), "hidden");
+    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){3, NNCL_ACT_IDENTITY, 0.0f};
+    spec.loss = NNCL_LOSS_XENT;
+    struct op_case cases[TRAIN_MAX_GEMM_CASES];
+    const size_t n = train_gemm_cases(&spec, &g, cases, TRAIN_MAX_GEMM_CASES);
+    /* 5 products per training row count (2 forward, 2 weight gradients, 1 input gradient), 2 for rows 2 */
+    cr_assert_eq(n, 12, "%zu shapes", n);
+    const size_t step_rows[] = {4, 1};
+    for (size_t i = 0; i < 2; i++) {
+        const size_t r = step_rows[i];
+        cr_assert_eq(has_case(cases, n, r, 7, 5, 0, 1), 1, "layer 1 forward at %zu rows", r);
+        cr_assert_eq(has_case(cases, n, r, 3, 7, 0, 1), 1, "layer 2 forward at %zu rows", r);
+        cr_assert_eq(has_case(cases, n, 7, 5, r, 1, 0), 1, "layer 1 weight gradient at %zu rows", r);
+        cr_assert_eq(has_case(cases, n, 3, 7, r, 1, 0), 1, "layer 2 weight gradient at %zu rows", r);
+        cr_assert_eq(has_case(cases, n, r, 7, 3, 0, 0), 1, "layer 2 input gradient at %zu rows", r);
+    }
+    /* the last validation batch (2 rows) runs forward only */
+    cr_assert_eq(has_case(cases, n, 2, 7, 5, 0, 1), 1, "layer 1 forward at the validation batch's 2 rows");
+    cr_assert_eq(has_case(cases, n, 2, 3, 7, 0, 1), 1, "layer 2 forward at the validation batch's 2 rows");
+    cr_assert_eq(has_case(cases, n, 7, 5, 2, 1, 0), 0, "no backward product at validation rows");
+    /* a short cap still counts every shape */
+    cr_assert_eq(train_gemm_cases(&spec, &g, cases, 3), 12);
+    cr_assert(nncl_train_defaults().verify_gemm, "the guard is on by default");
     tu_free_all();
 }

@@ -55,9 +55,15 @@ struct nncl_train_options {
     volatile sig_atomic_t *stop; /* optional: when it becomes non-zero (a SIGINT handler), training stops after
                                     the current step with result->interrupted set */
     size_t memory_limit;    /* bytes the trainer may use on the device; 0: what the backend reports */
+    int verify_gemm;        /* the CLBlast guard (OpenCL backend only; default 1): before the first step, check every
+                               matrix product shape the run executes (full and last partial batches, validation
+                               batches) against the CPU reference, and refuse to train (NNCL_ERR_CLBLAST) on a wrong
+                               result. A pass is remembered per device, driver, CLBlast version and shape set in
+                               $XDG_CACHE_HOME/nncl (else ~/.cache/nncl), so it runs once. 0 skips it */
 };
 
-/** Defaults: batch 128, 10 epochs, Adam lr 1e-3 (0.9, 0.999, 1e-8), shuffle, seed 1, no validation, no stop rule. */
+/** Defaults: batch 128, 10 epochs, Adam lr 1e-3 (0.9, 0.999, 1e-8), shuffle, seed 1, no validation, no stop rule,
+ *  the CLBlast guard on. */
 NNCL_API struct nncl_train_options nncl_train_defaults(void);
 
 struct nncl_train_result {
@@ -76,7 +82,27 @@ struct nncl_train_result {
 NNCL_API enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *data, const struct nncl_train_options *opts,
                             struct nncl_train_result *result);
 
-/** What training will allocate on the device, in bytes (nncl train --dry-run prints it). */
+/**
+ * The shape of a run, derived in one place (nncl_train_plan) and read by the trainer, the memory plan, the
+ * CLBlast guard and nncl train --dry-run. Validation batches have the training batch's rows.
+ */
+struct nncl_train_geometry {
+    size_t n_train, n_val;      /* the split: n_val = floor(n * val_fraction) examples held out, chosen by a seeded shuffle */
+    size_t batch_rows;          /* rows of a full step: batch_size, or n_train when batch_size is 0 or larger */
+    size_t steps_per_epoch;     /* ceil(n_train / batch_rows) */
+    size_t last_batch_rows;     /* rows of an epoch's last step: batch_rows when it divides n_train */
+    size_t val_batches;         /* 0 without validation */
+    size_t val_batch_rows;      /* rows of a full validation batch: min(batch_rows, n_val) */
+    size_t val_last_batch_rows; /* rows of the last validation batch */
+    size_t optimizer_slots;     /* state vectors per parameter: SGD 0, momentum 1, Adam 2 */
+    /* The distinct row counts of the run's matrix products, in the order the run first executes them: those of
+     * training steps (forward and backward products) and those of validation batches that no training step has
+     * (forward products only). */
+    size_t step_rows[2], n_step_rows;
+    size_t forward_rows[2], n_forward_rows;
+};
+
+/** What training will allocate on the device, in bytes (nncl train --dry-run prints it), and the run's geometry. */
 struct nncl_memory_plan {
     size_t parameters, gradients, optimizer_state;
     size_t snapshot;     /* parameters and optimizer state at the start of each epoch: the last good state
@@ -87,11 +113,14 @@ struct nncl_memory_plan {
     size_t device_total, device_max_alloc, limit;
     int fits;            /* the net fits at all (everything but the data set) */
     int streaming;       /* the data set does not fit: each batch is copied from host memory */
+    struct nncl_train_geometry geometry;
 };
 
 /**
- * Plans the memory of nncl_train(m, data, opts). NNCL_ERR_OOM when the net itself does not fit, with
- * every size in the message; a data set that does not fit is streamed instead (plan->streaming).
+ * Plans nncl_train(m, data, opts): its geometry and its memory. NNCL_ERR_INVALID_ARG for data or options
+ * nncl_train refuses (no training examples left after the validation split among them); NNCL_ERR_OOM when
+ * the net itself does not fit, with every size in the message, and the plan still filled in; a data set
+ * that does not fit is streamed instead (plan->streaming).
  */
 NNCL_API enum nncl_status nncl_train_plan(struct nncl_model *m, const struct nncl_dataset *data,
                                  const struct nncl_train_options *opts, struct nncl_memory_plan *plan);

@@ -2,7 +2,7 @@
  * check.h: validating a device against the CPU reference: op by op (the op-case table and a net's
  * GEMM shapes), whole network for one training step (optionally against a float64 oracle), and in
  * lockstep over many steps. Used by `nncl check`, by the trainer's CLBlast guard and by the parity
- * tests. Internal to the library.
+ * tests. Internal to the library; it sits below the trainer and never calls it.
  */
 #ifndef NNCL_CHECK_H
 #define NNCL_CHECK_H
@@ -10,8 +10,8 @@
 #include <stdio.h>
 
 #include "check/op_cases.h"
+#include "nncl/nncl_data.h"
 #include "nncl/nncl_model.h"
-#include "nncl/nncl_train.h"
 
 /* The outcome of one comparison: an op case, or one tensor of a network step. */
 struct check_result {
@@ -38,6 +38,8 @@ enum nncl_status check_op_case(struct nncl_backend *cpu, struct nncl_backend *de
 /* The GEMM cases (forward X W^T, weight gradient dS^T X, input gradient dS W) of every layer of `spec`
  * at `batch` rows: writes up to `cap` cases and returns how many there are. */
 size_t check_net_gemm_cases(const struct nncl_model_spec *spec, size_t batch, struct op_case *out, size_t cap);
+/* Only the forward products (X W^T) of every layer at `batch` rows: what an evaluation batch runs. */
+size_t check_net_forward_gemm_cases(const struct nncl_model_spec *spec, size_t batch, struct op_case *out, size_t cap);
 
 /* Compares n floats; fills the error fields of `r` and its message (naming `what`). Returns r->pass. */
 int check_compare(const float *ref, const float *got, size_t n, size_t cols, double tol_abs, double tol_rel,
@@ -76,11 +78,11 @@ enum nncl_status check_lockstep(struct nncl_model *model, struct nncl_backend *d
                                 void *user, size_t *failures);
 
 /*
- * The trainer's CLBlast guard: checks CLBlast on the net's own GEMM shapes at `batch` rows against the
- * CPU reference, once per device, driver, CLBlast version and shape set (remembered in
- * $XDG_CACHE_HOME/nncl or ~/.cache/nncl). NNCL_ERR_CLBLAST naming the device, driver and CLBlast version
- * when a result is wrong.
+ * The CLBlast guard: checks the `n` GEMM cases (the trainer passes every product shape its run executes)
+ * on `dev` against the CPU reference, once per device, driver, CLBlast version and shape set (remembered
+ * in $XDG_CACHE_HOME/nncl or ~/.cache/nncl). NNCL_ERR_CLBLAST naming the device, driver and CLBlast
+ * version when a result is wrong.
  */
-enum nncl_status check_clblast_guard(struct nncl_backend *dev, const struct nncl_model_spec *spec, size_t batch);
+enum nncl_status check_clblast_guard(struct nncl_backend *dev, const struct op_case *cases, size_t n);
 
 #endif /* NNCL_CHECK_H */

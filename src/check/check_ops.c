@@ -1,6 +1,8 @@
 /*
  * check_ops.c: op-by-op validation of a device against the CPU reference (the op-case table and a
- * net's GEMM shapes), and the trainer's CLBlast guard built on it.
+ * net's GEMM shapes), and the CLBlast guard built on it: a list of product shapes checked once per
+ * device, driver and CLBlast version. The trainer (src/train.c) says which shapes; this file knows
+ * nothing of training.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdir */
 #include <errno.h>
@@ -197,7 +199,9 @@ enum nncl_status check_op_case(struct nncl_backend *cpu, struct nncl_backend *de
     return st;
 }
 
-size_t check_net_gemm_cases(const struct nncl_model_spec *s, size_t batch, struct op_case *out, size_t cap) {
+/* Every layer's forward product, and with `backward` its weight and input gradient products, at `batch` rows. */
+static size_t net_gemm_cases(const struct nncl_model_spec *s, size_t batch, int backward, struct op_case *out,
+                             size_t cap) {
     size_t n = 0;
     for (size_t l = 0; l < s->n_layers; l++) {
         const size_t in = l == 0 ? s->n_inputs : s->layers[l - 1].units, units = s->layers[l].units;
@@ -208,7 +212,7 @@ size_t check_net_gemm_cases(const struct nncl_model_spec *s, size_t batch, struc
             {NNCL_OP_GEMM, batch, in, units, {0, 0}, {1.0f, 0.0f}, 1.0f, 0, ""},
         };
         static const char *const names[3] = {"forward X W^T", "weight gradient dS^T X", "input gradient dS W"};
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < (backward ? 3 : 1); k++) {
             if (k == 2 && l == 0) continue; /* the first layer's input gradient is never computed */
             if (n < cap) {
                 out[n] = cases[k];
@@ -218,6 +222,14 @@ size_t check_net_gemm_cases(const struct nncl_model_spec *s, size_t batch, struc
         }
     }
     return n;
+}
+
+size_t check_net_gemm_cases(const struct nncl_model_spec *s, size_t batch, struct op_case *out, size_t cap) {
+    return net_gemm_cases(s, batch, 1, out, cap);
+}
+
+size_t check_net_forward_gemm_cases(const struct nncl_model_spec *s, size_t batch, struct op_case *out, size_t cap) {
+    return net_gemm_cases(s, batch, 0, out, cap);
 }
 
 /* ---- the CLBlast guard ------------------------------------------------------------------------- */
@@ -253,9 +265,7 @@ static void guard_remember(const char *dir, uint64_t key, struct nncl_backend *d
     }
 }
 
-enum nncl_status check_clblast_guard(struct nncl_backend *dev, const struct nncl_model_spec *spec, size_t batch) {
-    struct op_case cases[3 * NNCL_MAX_LAYERS];
-    const size_t n = check_net_gemm_cases(spec, batch, cases, 3 * NNCL_MAX_LAYERS);
+enum nncl_status check_clblast_guard(struct nncl_backend *dev, const struct op_case *cases, size_t n) {
     char dir[512];
     nncl_cache_dir(NULL, dir, sizeof dir);
     const uint64_t key = guard_key(dev, cases, n);
@@ -271,7 +281,7 @@ enum nncl_status check_clblast_guard(struct nncl_backend *dev, const struct nncl
             st = nncl_set_error(NNCL_ERR_CLBLAST, "CLBlast gives wrong results on this device for the net's own "
                                 "matrix products, so training would be wrong: %s. Device and libraries: %s. Try "
                                 "another driver or CLBlast version, run `nncl check` for the full picture, or pass "
-                                "--no-verify to train anyway", detail, nncl_backend_versions(dev));
+                                "--no-verify (verify_gemm = 0 in the library) to train anyway", detail, nncl_backend_versions(dev));
         }
     }
     nncl_backend_free(cpu);

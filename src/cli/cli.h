@@ -25,6 +25,23 @@ struct cli_data_opts {
     const char *ignore;  /* --ignore COL[,COL...] (CSV training data) */
 };
 
+/*
+ * The data options (cli_data_opts.c), one block that train, eval, predict, grad and check accept the same
+ * way: --data, --labels, --dataset, --split, --target, --ignore, --task. Their getopt codes lie above every
+ * subcommand's own (which start at 256).
+ */
+enum { CLI_OPT_DATA = 1024, CLI_OPT_LABELS, CLI_OPT_DATASET, CLI_OPT_SPLIT, CLI_OPT_TARGET, CLI_OPT_IGNORE,
+       CLI_OPT_TASK, CLI_OPT_DATA_END };
+/* Room for a subcommand's getopt table: the data options, its own and the zero entry. */
+#define CLI_MAX_OPTIONS 64
+struct option;
+/* The data options followed by `own` (ending in a zero entry), into out[cap]; returns out. */
+const struct option *cli_options_with_data(const struct option *own, struct option *out, size_t cap);
+/* Stores the argument of data option `code` in `o` and returns 1; 0 when `code` is not a data option. */
+int cli_data_option(int code, const char *arg, struct cli_data_opts *o);
+/* Prints the data options' help lines (standard output). */
+void cli_data_help(void);
+
 /* Prints "nncl <cmd>: <what>: <nncl_last_error()>" to stderr and returns CLI_FAIL. */
 int cli_fail(const char *cmd, const char *what);
 /* Prints "nncl <cmd>: <message>" and a hint to run --help; returns CLI_USAGE. */

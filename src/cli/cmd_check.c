@@ -37,7 +37,8 @@ static void help(void) {
            "  --lr X           learning rate of the checked step (default 0.01)\n"
            "  --repeat R       timing runs per op (default 5)\n"
            "  --seed S         initial weights for --hidden, and the lockstep batches (default 1)\n"
-           "  --json FILE      the same report as JSON, with the device and library versions\n");
+           "  --json FILE      the same report as JSON, with the device and library versions\n\n");
+    cli_data_help();
 }
 
 struct check_args {
@@ -113,13 +114,11 @@ static void print_lockstep(const struct lockstep_row *r, void *user) {
 }
 
 static int parse(int argc, char **argv, struct check_args *a) {
-    enum { O_BACKEND = 256, O_HIDDEN, O_MODEL, O_DATA, O_LABELS, O_DATASET, O_TARGET, O_BATCH, O_ORACLE, O_LOCK,
-           O_METRICS, O_JSON, O_LR, O_REPEAT, O_SEED, O_INPUTS, O_OUTPUTS, O_HELP, O_IGNORE };
-    static const struct option opts[] = {
+    enum { O_BACKEND = 256, O_HIDDEN, O_MODEL, O_BATCH, O_ORACLE, O_LOCK, O_METRICS, O_JSON, O_LR, O_REPEAT, O_SEED,
+           O_INPUTS, O_OUTPUTS, O_HELP };
+    static const struct option own_opts[] = {
         {"backend", required_argument, 0, O_BACKEND}, {"hidden", required_argument, 0, O_HIDDEN},
-        {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
-        {"labels", required_argument, 0, O_LABELS},   {"dataset", required_argument, 0, O_DATASET},
-        {"target", required_argument, 0, O_TARGET},   {"ignore", required_argument, 0, O_IGNORE},
+        {"model", required_argument, 0, O_MODEL},
         {"batch-size", required_argument, 0, O_BATCH}, {"oracle", required_argument, 0, O_ORACLE},
         {"lockstep", required_argument, 0, O_LOCK},   {"metrics", required_argument, 0, O_METRICS},
         {"json", required_argument, 0, O_JSON},       {"lr", required_argument, 0, O_LR},
@@ -133,17 +132,15 @@ static int parse(int argc, char **argv, struct check_args *a) {
     opterr = 0;
     optind = 1;
     int c;
+    struct option opts[CLI_MAX_OPTIONS];
+    cli_options_with_data(own_opts, opts, CLI_MAX_OPTIONS);
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int rc = CLI_OK;
+        if (cli_data_option(c, optarg, &a->data)) continue;
         switch (c) {
         case O_BACKEND: a->backend = optarg; break;
         case O_HIDDEN: a->hidden = optarg; break;
         case O_MODEL: a->model = optarg; break;
-        case O_DATA: a->data.data = optarg; break;
-        case O_LABELS: a->data.labels = optarg; break;
-        case O_DATASET: a->data.dataset = optarg; break;
-        case O_TARGET: a->data.target = optarg; break;
-        case O_IGNORE: a->data.ignore = optarg; break;
         case O_BATCH: rc = cli_parse_size(CMD, "--batch-size", optarg, &a->batch); break;
         case O_ORACLE: a->oracle = optarg; break;
         case O_LOCK: rc = cli_parse_size(CMD, "--lockstep", optarg, &a->lockstep); break;

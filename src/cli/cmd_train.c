@@ -10,8 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check/check.h"
+#include "check/op_cases.h"
 #include "cli.h"
+#include "train_impl.h"
 #include "util/util.h"
 
 static const char *const CMD = "train";
@@ -20,18 +21,9 @@ static size_t outputs_of(const struct nncl_model_spec *s) { return s->layers[s->
 #define FASHION_MNIST_HIDDEN "256:relu,128:relu"
 
 static void help(void) {
-    printf("usage: nncl train (--data FILE [--labels FILE] | --dataset fashion-mnist) [options]\n"
-           "\n"
-           "data:\n"
-           "  --data FILE            .csv (header row), .safetensors (tensors x and y), or IDX images with --labels\n"
-           "  --labels FILE          IDX labels for IDX images\n"
-           "  --dataset NAME         fashion-mnist (the Debian package dataset-fashion-mnist); also evaluates\n"
-           "                         on its test split after training\n"
-           "  --split S              train (default) or test: the part of --dataset to train on\n"
-           "  --target COLUMN        CSV target column (default: the last)\n"
-           "  --ignore COL[,COL]     CSV columns that are not inputs (an id, or another target)\n"
-           "  --task T               auto|regression|binary|classification (default auto: from the target)\n"
-           "  --val-split F          hold out this fraction for validation (default 0)\n"
+    printf("usage: nncl train (--data FILE [--labels FILE] | --dataset fashion-mnist) [options]\n\n");
+    cli_data_help();
+    printf("  --val-split F          hold out this fraction for validation (default 0)\n"
            "net:\n"
            "  --hidden SPEC          hidden layers, units:activation[:param] left to right, e.g. 256:relu,128:tanh\n"
            "                         activations: identity sigmoid tanh relu leaky_relu elu (default: none; \n"
@@ -64,6 +56,7 @@ static void help(void) {
            "                         CLBlast version and shapes; remembered in ~/.cache/nncl)\n"
            "  --manifest FILE        write what produced this run (seed, backend, device, driver, CLBlast and\n"
            "                         kernel versions, options) as JSON\n"
+           "With --dataset, training ends with an evaluation on its test split.\n"
            "Ctrl-C stops after the current step and saves the model to --out; a second Ctrl-C exits at once.\n"
            "  --quiet                no per-epoch lines\n");
 }
@@ -78,14 +71,10 @@ struct train_args {
 };
 
 static int parse_args(int argc, char **argv, struct train_args *a) {
-    enum { O_LABELS = 256, O_TARGET, O_TASK, O_VAL, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM,
-           O_WD, O_BATCH, O_EPOCHS, O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_DATASET,
-           O_DATA, O_QUIET, O_HELP, O_SPLIT, O_IGNORE, O_CHECKPOINT, O_DRYRUN, O_NOVERIFY, O_MANIFEST };
-    static const struct option long_opts[] = {
-        {"data", required_argument, 0, O_DATA}, {"labels", required_argument, 0, O_LABELS},
-        {"dataset", required_argument, 0, O_DATASET}, {"split", required_argument, 0, O_SPLIT},
-        {"target", required_argument, 0, O_TARGET}, {"task", required_argument, 0, O_TASK},
-        {"ignore", required_argument, 0, O_IGNORE},
+    enum { O_VAL = 256, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM, O_WD, O_BATCH, O_EPOCHS,
+           O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_QUIET, O_HELP, O_CHECKPOINT,
+           O_DRYRUN, O_NOVERIFY, O_MANIFEST };
+    static const struct option own_opts[] = {
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
         {"no-verify", no_argument, 0, O_NOVERIFY}, {"manifest", required_argument, 0, O_MANIFEST},
         {"val-split", required_argument, 0, O_VAL}, {"hidden", required_argument, 0, O_HIDDEN},
@@ -106,16 +95,12 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     optind = 1;
     int c;
     float tol = 0;
+    struct option long_opts[CLI_MAX_OPTIONS];
+    cli_options_with_data(own_opts, long_opts, CLI_MAX_OPTIONS);
     while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
         int rc = CLI_OK;
+        if (cli_data_option(c, optarg, &a->data)) continue;
         switch (c) {
-        case O_DATA: a->data.data = optarg; break;
-        case O_LABELS: a->data.labels = optarg; break;
-        case O_DATASET: a->data.dataset = optarg; break;
-        case O_SPLIT: a->data.split = optarg; break;
-        case O_TARGET: a->data.target = optarg; break;
-        case O_TASK: a->data.task = optarg; break;
-        case O_IGNORE: a->data.ignore = optarg; break;
         case O_CHECKPOINT: rc = cli_parse_size(CMD, "--checkpoint-every", optarg, &a->checkpoint_every); break;
         case O_DRYRUN: a->dry_run = 1; break;
         case O_NOVERIFY: a->no_verify = 1; break;
@@ -250,7 +235,8 @@ static int on_epoch(const struct nncl_epoch_report *r, void *user) {
 }
 
 /* A JSON record of what produced this run, so a result can be traced. */
-static int write_manifest(const struct train_args *a, const struct nncl_model *model, const struct nncl_dataset *ds) {
+static int write_manifest(const struct train_args *a, const struct nncl_model *model, const struct nncl_dataset *ds,
+                          const struct nncl_train_geometry *g) {
     FILE *f = fopen(a->manifest, "w");
     if (!f) {
         fprintf(stderr, "nncl train: --manifest %s: cannot open for writing\n", a->manifest);
@@ -270,7 +256,7 @@ static int write_manifest(const struct train_args *a, const struct nncl_model *m
             nncl_model_param_count(model), nncl_loss_name(s->loss));
     fprintf(f, "  \"training\": {\"optimizer\": \"%s\", \"lr\": %g, \"batch_size\": %zu, \"epochs\": %zu, "
                "\"weight_decay\": %g, \"shuffle\": %s}\n}\n", nncl_optimizer_name(a->opts.optimizer), (double)a->opts.lr,
-            a->opts.batch_size && a->opts.batch_size < ds->n ? a->opts.batch_size : ds->n, a->opts.epochs,
+            g->batch_rows, a->opts.epochs,
             (double)a->opts.weight_decay, a->opts.shuffle ? "true" : "false");
     if (fclose(f) != 0) {
         fprintf(stderr, "nncl train: --manifest %s: write failed\n", a->manifest);
@@ -279,10 +265,32 @@ static int write_manifest(const struct train_args *a, const struct nncl_model *m
     return CLI_OK;
 }
 
-static int dry_run(const struct train_args *a, struct nncl_model *model, const struct nncl_dataset *ds) {
-    struct nncl_memory_plan plan;
-    const enum nncl_status st = nncl_train_plan(model, ds, &a->opts, &plan);
+/* The plan's row counts of the run's matrix products, as "3, 2" into out. */
+static void list_rows(const size_t *rows, size_t n, char *out, size_t cap) {
+    out[0] = '\0';
+    for (size_t i = 0, used = 0; i < n && used < cap; i++, used = strlen(out)) {
+        snprintf(out + used, cap - used, "%s%zu", i ? ", " : "", rows[i]);
+    }
+}
+
+/* --dry-run: the training plan (nncl_train_plan's geometry and memory), without training. */
+static int dry_run(const struct train_args *a, struct nncl_model *model, const struct nncl_dataset *ds,
+                   const struct nncl_memory_plan *p, enum nncl_status st) {
     if (st && st != NNCL_ERR_OOM) return cli_fail(CMD, "memory plan");
+    const struct nncl_memory_plan plan = *p;
+    const struct nncl_train_geometry *g = &plan.geometry;
+    struct op_case cases[TRAIN_MAX_GEMM_CASES];
+    char step_rows[64], val_rows[64];
+    list_rows(g->step_rows, g->n_step_rows, step_rows, sizeof step_rows);
+    list_rows(g->forward_rows, g->n_forward_rows, val_rows, sizeof val_rows);
+    printf("training plan: %zu training examples, %zu for validation\n", g->n_train, g->n_val);
+    printf("  steps per epoch   %zu, of %zu rows (the last of %zu)\n", g->steps_per_epoch, g->batch_rows,
+           g->last_batch_rows);
+    printf("  validation steps  %zu, of %zu rows (the last of %zu)\n", g->val_batches, g->val_batch_rows,
+           g->val_last_batch_rows);
+    printf("  matrix products   %zu shapes at %s rows (training)%s%s%s: what the CLBlast guard checks\n",
+           train_gemm_cases(nncl_model_get_spec(model), g, cases, TRAIN_MAX_GEMM_CASES), step_rows,
+           g->n_forward_rows ? " and " : "", val_rows, g->n_forward_rows ? " (validation)" : "");
     const double m = 1024.0 * 1024.0;
     printf("memory plan on %s (%s)\n", nncl_backend_name(nncl_model_backend(model)), nncl_backend_device(nncl_model_backend(model)));
     printf("  parameters        %10.2f MiB  (%zu floats)\n", (double)plan.parameters / m, nncl_model_param_count(model));
@@ -339,8 +347,12 @@ static int run(struct train_args *a, struct nncl_backend *be) {
 
     struct progress prog = {.tty = isatty(fileno(stderr)), .quiet = a->quiet, .epochs = a->opts.epochs,
                             .model = model, .out = a->out, .checkpoint_every = a->checkpoint_every};
+    /* the run's geometry, the one the trainer and its CLBlast guard use; nncl_train reports any error again */
+    struct nncl_memory_plan plan;
+    memset(&plan, 0, sizeof plan);
+    const enum nncl_status plan_st = rc ? NNCL_OK : nncl_train_plan(model, &ds, &a->opts, &plan);
     if (!rc && a->dry_run) {
-        rc = dry_run(a, model, &ds);
+        rc = dry_run(a, model, &ds, &plan, plan_st);
         nncl_model_free(model);
         nncl_dataset_free(&ds);
         return rc ? rc : CLI_OK;
@@ -359,15 +371,9 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         fprintf(stderr, "nncl train: %zu examples, %zu inputs, %zu outputs; %zu layers, %zu parameters, loss %s; "
                         "%s lr %g, batch %zu; backend %s\n", ds.n, ds.n_inputs, ds.n_outputs, s->n_layers,
                 nncl_model_param_count(model), nncl_loss_name(s->loss), nncl_optimizer_name(a->opts.optimizer),
-                (double)a->opts.lr, a->opts.batch_size && a->opts.batch_size < ds.n ? a->opts.batch_size : ds.n,
-                nncl_backend_device(be));
-        const size_t batch = a->opts.batch_size && a->opts.batch_size < ds.n ? a->opts.batch_size : ds.n;
-        if (strcmp(nncl_backend_name(be), "cpu") != 0 && !a->no_verify && a->opts.epochs > 0 &&
-            check_clblast_guard(be, nncl_model_get_spec(model), batch)) {
-            rc = cli_fail(CMD, "refusing to train");
-        }
+                (double)a->opts.lr, plan.geometry.batch_rows, nncl_backend_device(be));
     }
-    if (!rc && a->manifest && write_manifest(a, model, &ds)) rc = CLI_FAIL;
+    if (!rc && a->manifest && write_manifest(a, model, &ds, &plan.geometry)) rc = CLI_FAIL;
     if (!rc) {
         a->opts.on_epoch = on_epoch;
         a->opts.user_data = &prog;
@@ -379,7 +385,11 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         struct nncl_train_result res;
         memset(&res, 0, sizeof res);
         const double t0 = nncl_now_seconds();
-        if (a->opts.epochs > 0 && nncl_train(model, &ds, &a->opts, &res)) {
+        a->opts.verify_gemm = !a->no_verify; /* the CLBlast guard, in nncl_train */
+        const enum nncl_status st = a->opts.epochs > 0 ? nncl_train(model, &ds, &a->opts, &res) : NNCL_OK;
+        if (st == NNCL_ERR_CLBLAST && res.steps == 0) {
+            rc = cli_fail(CMD, "refusing to train"); /* the guard, before any step: no model file is touched */
+        } else if (st) {
             rc = cli_fail(CMD, "training stopped");
             if (a->out) fprintf(stderr, "nncl train: no model written; %s keeps its previous contents, if any\n", a->out);
         } else if (prog.checkpoint_failed) {

@@ -1,6 +1,6 @@
 /*
  * cmd_use.c: the subcommands that use a trained model: `nncl eval`, `nncl predict` and `nncl grad`.
- * They share one option set: --model, the data options, --backend and --batch-size.
+ * They share one option set: --model, the data options (cli_data_opts.c), --backend and --batch-size.
  */
 #define _GNU_SOURCE /* getopt_long */
 #include <getopt.h>
@@ -36,23 +36,23 @@ static void help(const char *cmd) {
                "(layers.{i}.weight, layers.{i}.bias) and a scalar tensor `loss`. Run it with --backend cpu and\n"
                "--backend opencl to validate a device, or compare with another framework.\n");
     }
-    printf("\n  --backend B     cpu|opencl|auto (default auto)\n"
-           "  --target COL    the CSV target column (default: the model's)\n"
-           "  --labels FILE   IDX labels, with IDX images as --data\n"
-           "  --split S       train (default) or test, with --dataset\n"
-           "  --batch-size N  examples per pass (eval, predict: default 1024)\n");
+    printf("\n");
+    cli_data_help();
+    printf("model and device:\n"
+           "  --model MODEL          the model file (nncl train --out); CSV data is prepared with its transform\n"
+           "  --backend B            cpu|opencl|auto (default auto)\n"
+           "  --batch-size N         examples per pass (eval, predict: default 1024)\n");
 }
 
 static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {
-    enum { O_MODEL = 256, O_DATA, O_LABELS, O_DATASET, O_SPLIT, O_TARGET, O_BACKEND, O_BATCH, O_OUT, O_HELP };
-    static const struct option long_opts[] = {
-        {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
-        {"labels", required_argument, 0, O_LABELS},   {"dataset", required_argument, 0, O_DATASET},
-        {"split", required_argument, 0, O_SPLIT},     {"target", required_argument, 0, O_TARGET},
-        {"backend", required_argument, 0, O_BACKEND}, {"batch-size", required_argument, 0, O_BATCH},
-        {"out", required_argument, 0, O_OUT},         {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0},
+    enum { O_MODEL = 256, O_BACKEND, O_BATCH, O_OUT, O_HELP };
+    static const struct option own_opts[] = {
+        {"model", required_argument, 0, O_MODEL},     {"backend", required_argument, 0, O_BACKEND},
+        {"batch-size", required_argument, 0, O_BATCH}, {"out", required_argument, 0, O_OUT},
+        {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
     };
+    struct option long_opts[CLI_MAX_OPTIONS];
+    cli_options_with_data(own_opts, long_opts, CLI_MAX_OPTIONS);
     memset(a, 0, sizeof *a);
     a->backend = "auto";
     a->batch_size = 1024;
@@ -61,13 +61,9 @@ static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {
     int c;
     while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
         int rc = CLI_OK;
+        if (cli_data_option(c, optarg, &a->data)) continue;
         switch (c) {
         case O_MODEL: a->model = optarg; break;
-        case O_DATA: a->data.data = optarg; break;
-        case O_LABELS: a->data.labels = optarg; break;
-        case O_DATASET: a->data.dataset = optarg; break;
-        case O_SPLIT: a->data.split = optarg; break;
-        case O_TARGET: a->data.target = optarg; break;
         case O_BACKEND: a->backend = optarg; break;
         case O_BATCH: rc = cli_parse_size(cmd, "--batch-size", optarg, &a->batch_size), a->batch_given = 1; break;
         case O_OUT: a->out = optarg; break;
