@@ -71,7 +71,7 @@ struct nncl_op_info {
 NNCL_API const struct nncl_op_info *nncl_op_get_info(enum nncl_op op);
 NNCL_API const char *nncl_op_name(enum nncl_op op);
 
-/** "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu". */
+/** The activation's name in NNCL_ACT_LIST: "identity", "tanh", "leaky_relu", ... */
 NNCL_API const char *nncl_act_name(enum nncl_act act);
 /** Parses an activation name; returns NNCL_ERR_INVALID_ARG with a list of valid names otherwise. */
 NNCL_API enum nncl_status nncl_act_from_name(const char *name, enum nncl_act *out);
