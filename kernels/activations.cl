@@ -1,26 +1,29 @@
 // activations.cl: activation functions forward and backward, element by element (see
-// src/cpu/cpu_activations.c for the reference these must match).
+// src/cpu/cpu_activations.c for the reference these must match). A case per NNCL_ACT_LIST entry; an unknown
+// activation gives NaN, so a missing case fails the parity cases loudly instead of computing identity.
 
 inline float act_forward(int act, float a, float x) {
     switch (act) {
+    case NNCL_ACT_IDENTITY: return x;
     case NNCL_ACT_SIGMOID: return nncl_sigmoid(x);
     case NNCL_ACT_TANH: return tanh(x);
     case NNCL_ACT_RELU: return x > 0.0f ? x : 0.0f;
     case NNCL_ACT_LEAKY_RELU: return x > 0.0f ? x : a * x;
     case NNCL_ACT_ELU: return x > 0.0f ? x : a * expm1(x);
-    default: return x;
+    default: return NAN; // not an activation this file knows
     }
 }
 
 // f'(x) given y = f(x)
 inline float act_derivative(int act, float a, float x, float y) {
     switch (act) {
+    case NNCL_ACT_IDENTITY: return 1.0f;
     case NNCL_ACT_SIGMOID: return y * (1.0f - y);
     case NNCL_ACT_TANH: return 1.0f - y * y;
     case NNCL_ACT_RELU: return x > 0.0f ? 1.0f : 0.0f;
     case NNCL_ACT_LEAKY_RELU: return x > 0.0f ? 1.0f : a;
     case NNCL_ACT_ELU: return x > 0.0f ? 1.0f : y + a;
-    default: return 1.0f;
+    default: return NAN; // not an activation this file knows
     }
 }
 

@@ -18,13 +18,12 @@
     const ulong c = get_global_id(0), r = get_global_id(1);                                                  \
     if (c >= (cols) || r >= (rows)) return
 
-// Activation kinds: the values of enum nncl_act in include/nncl/nncl_ops.h.
-#define NNCL_ACT_IDENTITY 0
-#define NNCL_ACT_SIGMOID 1
-#define NNCL_ACT_TANH 2
-#define NNCL_ACT_RELU 3
-#define NNCL_ACT_LEAKY_RELU 4
-#define NNCL_ACT_ELU 5
+// Activation kinds (NNCL_ACT_IDENTITY, NNCL_ACT_RELU, ...) are not defined here: the host passes the values
+// of enum nncl_act as build options generated from NNCL_ACT_LIST (src/opencl/ocl_program.c), so the kernels
+// cannot drift from the C side. A build without them stops here instead of miscomputing.
+#ifndef NNCL_ACT_IDENTITY
+#error "build with the options of src/opencl/ocl_program.c: -DNNCL_ACT_<NAME>=<value> for every activation"
+#endif
 
 // out = g + beta * out, where beta == 0 never reads out (it may hold NaN), as the CPU reference does.
 inline float nncl_axpby_out(float g, float beta, float out) { return beta == 0.0f ? g : g + beta * out; }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model_impl.h"
+#include "ops_impl.h"
 #include "random_impl.h"
 #include "status_impl.h"
 #include "util/util.h"
@@ -112,6 +113,10 @@ enum nncl_status nncl_model_spec_check(const struct nncl_model_spec *s) {
         if ((unsigned)s->layers[l].act >= NNCL_ACT_COUNT || !isfinite(s->layers[l].act_param)) {
             return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: layer %zu has an invalid activation", l + 1);
         }
+        char where[48];
+        snprintf(where, sizeof where, "model: layer %zu", l + 1);
+        enum nncl_status st = nncl_act_check(where, (int)s->layers[l].act, s->layers[l].act_param);
+        if (st) return st;
     }
     const size_t outputs = nncl_model_outputs(s);
     if ((unsigned)s->loss >= NNCL_LOSS_COUNT) return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: invalid loss");

@@ -3,45 +3,39 @@
  * Every op call of every backend passes through nncl_op_run() here, so shapes are checked in one place
  * and backends may assume valid calls.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "backend_impl.h"
+#include "ops_impl.h"
 #include "status_impl.h"
 #include "tensor_impl.h"
 
 /* Bit masks for nncl_op_info.written / read_before_write. */
-#define T(i) (1u << (i))
+#define T(i) NNCL_OP_T(i)
 
-static const struct nncl_op_info op_infos[NNCL_OP_COUNT] = {
-    [NNCL_OP_GEMM] = {"gemm", 3, {"a", "b", "c"}, T(2), T(2), 2, {"alpha", "beta"}, 2, {"trans_a", "trans_b"}},
-    [NNCL_OP_BIAS_ADD] = {"bias_add", 2, {"y", "bias"}, T(0), T(0), 0, {0}, 0, {0}},
-    [NNCL_OP_BIAS_GRAD] = {"bias_grad", 2, {"dy", "dbias"}, T(1), T(1), 2, {"alpha", "beta"}, 0, {0}},
-    [NNCL_OP_ACT_FWD] = {"act_fwd", 2, {"x", "y"}, T(1), 0, 1, {"act_param"}, 1, {"act"}},
-    [NNCL_OP_ACT_BWD] = {"act_bwd", 4, {"x", "y", "dy", "dx"}, T(3), T(3), 2, {"act_param", "beta"}, 1, {"act"}},
-    [NNCL_OP_SOFTMAX_FWD] = {"softmax_fwd", 2, {"x", "y"}, T(1), 0, 0, {0}, 0, {0}},
-    [NNCL_OP_SOFTMAX_BWD] = {"softmax_bwd", 3, {"y", "dy", "dx"}, T(2), T(2), 1, {"beta"}, 0, {0}},
-    [NNCL_OP_SOFTMAX_XENT_FWD] = {"softmax_xent_fwd", 4, {"z", "t", "p", "loss"}, T(2) | T(3), 0, 0, {0}, 0, {0}},
-    [NNCL_OP_SOFTMAX_XENT_BWD] = {"softmax_xent_bwd", 3, {"p", "t", "dz"}, T(2), T(2), 2, {"scale", "beta"}, 0, {0}},
-    [NNCL_OP_SIGMOID_BCE_FWD] = {"sigmoid_bce_fwd", 4, {"z", "t", "p", "loss"}, T(2) | T(3), 0, 0, {0}, 0, {0}},
-    [NNCL_OP_SIGMOID_BCE_BWD] = {"sigmoid_bce_bwd", 3, {"p", "t", "dz"}, T(2), T(2), 2, {"scale", "beta"}, 0, {0}},
-    [NNCL_OP_MSE_FWD] = {"mse_fwd", 3, {"y", "t", "loss"}, T(2), 0, 0, {0}, 0, {0}},
-    [NNCL_OP_MSE_BWD] = {"mse_bwd", 3, {"y", "t", "dy"}, T(2), T(2), 2, {"scale", "beta"}, 0, {0}},
-    [NNCL_OP_CLASS_ERROR] = {"class_error", 3, {"y", "t", "err"}, T(2), 0, 0, {0}, 0, {0}},
-    [NNCL_OP_SUM] = {"sum", 2, {"x", "out"}, T(1), T(1), 2, {"alpha", "beta"}, 0, {0}},
-    [NNCL_OP_SGD_UPDATE] = {"sgd_update", 2, {"w", "g"}, T(0), T(0), 2, {"lr", "weight_decay"}, 0, {0}},
-    [NNCL_OP_MOMENTUM_UPDATE] = {"momentum_update", 3, {"w", "g", "v"}, T(0) | T(2), T(0) | T(2), 3,
-                                 {"lr", "momentum", "weight_decay"}, 0, {0}},
-    [NNCL_OP_ADAM_UPDATE] = {"adam_update", 4, {"w", "g", "m", "v"}, T(0) | T(2) | T(3), T(0) | T(2) | T(3), 7,
-                             {"lr", "beta1", "beta2", "eps", "weight_decay", "bias_correction1", "bias_correction2"},
-                             0, {0}},
-    [NNCL_OP_FILL] = {"fill", 1, {"x"}, T(0), 0, 1, {"value"}, 0, {0}},
-    [NNCL_OP_COPY] = {"copy", 2, {"src", "dst"}, T(1), 0, 0, {0}, 0, {0}},
-    [NNCL_OP_SCALE] = {"scale", 1, {"x"}, T(0), T(0), 1, {"alpha"}, 0, {0}},
-    [NNCL_OP_GATHER_ROWS] = {"gather_rows", 3, {"src", "idx", "dst"}, T(2), 0, 0, {0}, 0, {0}},
-    [NNCL_OP_BIAS_ACT_FWD] = {"bias_act_fwd", 3, {"s", "bias", "y"}, T(0) | T(2), T(0), 1, {"act_param"}, 1, {"act"}},
-};
+#define UNPAREN_(...) __VA_ARGS__
+#define COUNT_OF_NAMES_(list) (sizeof((const char *[]){UNPAREN_ list}) / sizeof(const char *))
+
+/* The op table, one entry per NNCL_OP_LIST row. */
+#define OP_INFO_(ID, name, nt, tn, w, rbw, np, pn, ni, in)                                                 \
+    [NNCL_OP_##ID] = {name, nt, {UNPAREN_ tn}, w, rbw, np, {UNPAREN_ pn}, ni, {UNPAREN_ in}},
+static const struct nncl_op_info op_infos[] = {NNCL_OP_LIST(OP_INFO_)};
+static_assert(sizeof op_infos / sizeof op_infos[0] == NNCL_OP_COUNT, "op_infos has one entry per op");
+
+/* Each row's counts match its name lists (an empty list is (0), one element) and the limits. */
+#define OP_COUNTS_OK_(ID, name, nt, tn, w, rbw, np, pn, ni, in)                                            \
+    static_assert(nt >= 1 && nt <= NNCL_OP_MAX_TENSORS && COUNT_OF_NAMES_(tn) == (size_t)nt,              \
+                  name ": n_tensors matches its tensor names");                                            \
+    static_assert(np <= NNCL_OP_MAX_PARAMS && COUNT_OF_NAMES_(pn) == (size_t)(np ? np : 1),               \
+                  name ": n_params matches its parameter names");                                          \
+    static_assert(ni <= NNCL_OP_MAX_IPARAMS && COUNT_OF_NAMES_(in) == (size_t)(ni ? ni : 1),              \
+                  name ": n_iparams matches its integer parameter names");                                 \
+    static_assert(((w) | (rbw)) < (1u << (nt)) && ((rbw) & ~(w)) == 0,                                     \
+                  name ": masks name its own tensors, and only outputs are read before written");
+NNCL_OP_LIST(OP_COUNTS_OK_)
 
 const struct nncl_op_info *nncl_op_get_info(enum nncl_op op) {
     if ((unsigned)op >= NNCL_OP_COUNT) return NULL;
@@ -53,34 +47,62 @@ const char *nncl_op_name(enum nncl_op op) {
     return info ? info->name : "unknown op";
 }
 
-static const char *const act_names[NNCL_ACT_COUNT] = {
-    [NNCL_ACT_IDENTITY] = "identity", [NNCL_ACT_SIGMOID] = "sigmoid",       [NNCL_ACT_TANH] = "tanh",
-    [NNCL_ACT_RELU] = "relu",         [NNCL_ACT_LEAKY_RELU] = "leaky_relu", [NNCL_ACT_ELU] = "elu",
+/* The activation table, one entry per NNCL_ACT_LIST row. */
+struct act_info {
+    const char *name;
+    int takes_param;
+    float default_param, param_min, param_max;
 };
+#define ACT_INFO_(ID, name, takes, def, lo, hi) [NNCL_ACT_##ID] = {name, takes, def, lo, hi},
+static const struct act_info act_infos[] = {NNCL_ACT_LIST(ACT_INFO_)};
+static_assert(sizeof act_infos / sizeof act_infos[0] == NNCL_ACT_COUNT, "act_infos has one entry per activation");
+/* (That each default lies in its range is a float comparison, which static_assert cannot make in ISO C:
+ * tests/test_op_coverage.c checks it.) */
 
 const char *nncl_act_name(enum nncl_act act) {
     if ((unsigned)act >= NNCL_ACT_COUNT) return "unknown activation";
-    return act_names[act];
+    return act_infos[act].name;
 }
 
 enum nncl_status nncl_act_from_name(const char *name, enum nncl_act *out) {
     if (!name || !out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_act_from_name: NULL argument");
     for (int i = 0; i < NNCL_ACT_COUNT; i++) {
-        if (strcmp(name, act_names[i]) == 0) {
+        if (strcmp(name, act_infos[i].name) == 0) {
             *out = (enum nncl_act)i;
             return NNCL_OK;
         }
     }
-    return nncl_set_error(NNCL_ERR_INVALID_ARG, "unknown activation \"%s\"; choose identity, sigmoid, tanh, "
-                                                "relu, leaky_relu or elu", name);
+    /* "identity, sigmoid, ..., leaky_relu or elu" */
+    char names[512] = "";
+    size_t used = 0;
+    for (int i = 0; i < NNCL_ACT_COUNT && used < sizeof names; i++) {
+        const char *sep = i == 0 ? "" : i == NNCL_ACT_COUNT - 1 ? " or " : ", ";
+        int n = snprintf(names + used, sizeof names - used, "%s%s", sep, act_infos[i].name);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+    return nncl_set_error(NNCL_ERR_INVALID_ARG, "unknown activation \"%s\"; choose %s", name, names);
 }
 
 float nncl_act_default_param(enum nncl_act act) {
-    switch (act) {
-    case NNCL_ACT_LEAKY_RELU: return 0.1f;
-    case NNCL_ACT_ELU: return 1.0f;
-    default: return 0.0f;
+    if ((unsigned)act >= NNCL_ACT_COUNT) return 0.0f;
+    return act_infos[act].default_param;
+}
+
+enum nncl_status nncl_act_check(const char *where, int act, float param) {
+    if ((unsigned)act >= NNCL_ACT_COUNT) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: activation %d is not an enum nncl_act value", where, act);
     }
+    const struct act_info *a = &act_infos[act];
+    if (!isfinite(param)) {
+        return nncl_set_error(NNCL_ERR_NUMERIC, "%s: %s's parameter is %g; it must be a finite number", where,
+                              a->name, (double)param);
+    }
+    if (a->takes_param && !(param >= a->param_min && param <= a->param_max)) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: %s's parameter %g is outside [%g, %g]", where, a->name,
+                              (double)param, (double)a->param_min, (double)a->param_max);
+    }
+    return NNCL_OK;
 }
 
 int nncl_backend_supports_op(const struct nncl_backend *be, enum nncl_op op) {
@@ -217,6 +239,22 @@ static enum nncl_status check_shapes(const struct nncl_op_call *call) {
     return NNCL_ERR_INVALID_ARG;
 }
 
+/* The index of the op's integer parameter "act" and of its float parameter "act_param"; -1 for none. */
+static int op_act_iparam(const struct nncl_op_info *info) {
+    for (int i = 0; i < info->n_iparams; i++) {
+        if (strcmp(info->iparam_names[i], "act") == 0) return i;
+    }
+    return -1;
+}
+
+static int op_act_param(const struct nncl_op_info *info) {
+    for (int i = 0; i < info->n_params; i++) {
+        if (strcmp(info->param_names[i], "act_param") == 0) return i;
+    }
+    NNCL_ASSERT(!"NNCL_OP_LIST: an op with an \"act\" integer parameter has an \"act_param\" float one");
+    return 0;
+}
+
 static enum nncl_status check_params(const struct nncl_op_call *call) {
     const struct nncl_op_info *info = &op_infos[call->op];
     for (int i = 0; i < info->n_params; i++) {
@@ -234,10 +272,9 @@ static enum nncl_status check_params(const struct nncl_op_call *call) {
         return nncl_set_error(NNCL_ERR_INVALID_ARG, "adam_update: beta1 %g and beta2 %g must be in [0, 1) and "
                               "eps %g above 0", (double)call->p[1], (double)call->p[2], (double)call->p[3]);
     }
-    if ((call->op == NNCL_OP_ACT_FWD || call->op == NNCL_OP_ACT_BWD) && (unsigned)call->ip[0] >= NNCL_ACT_COUNT) {
-        return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: activation %d is not an enum nncl_act value",
-                              info->name, call->ip[0]);
-    }
+    /* every op that takes an activation: the integer parameter named "act" (NNCL_OP_LIST) */
+    const int act = op_act_iparam(info);
+    if (act >= 0) return nncl_act_check(info->name, call->ip[act], call->p[op_act_param(info)]);
     return NNCL_OK;
 }
 

@@ -3,7 +3,7 @@
  *
  * How to add an op: give it cases in src/check/op_cases.c (a 1x1 case, a prime-sized case, one larger than a
  * work-group; large magnitudes where the op has an exp or a log), its shapes in op_case_shapes() and a
- * tolerance in op_case_tolerance(); document the tolerance in docs/testing.md. Nothing in this file
+ * tolerance family in tolerance_kind(); document the tolerance in docs/testing.md. Nothing in this file
  * changes.
  *
  * The comparison itself is check_op_case() in src/check/check_ops.c, the same code `nncl check` runs on a

@@ -20,49 +20,27 @@
 #define NNCL_OPS_H
 
 #include "nncl_backend.h"
+#include "nncl_oplist.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Each entry: tensors in call order, then parameters. Outputs are marked (out), read-write (inout). */
+/* The ops, in the order and with the tensors, parameters and maths of NNCL_OP_LIST (nncl_oplist.h). */
+#define NNCL_OP_ENUM_(ID, ...) NNCL_OP_##ID,
 enum nncl_op {
-    NNCL_OP_GEMM,             /* a, b, c(inout); trans_a, trans_b; alpha, beta:  c = alpha op(a) op(b) + beta c */
-    NNCL_OP_BIAS_ADD,         /* y(inout) (N x C), bias (1 x C):                  y[n][c] += bias[c] */
-    NNCL_OP_BIAS_GRAD,        /* dy (N x C), dbias(inout) (1 x C); alpha, beta:   dbias = alpha sum_n dy[n] + beta dbias */
-    NNCL_OP_ACT_FWD,          /* x, y(out); act; act_param:                       y = f(x) */
-    NNCL_OP_ACT_BWD,          /* x, y, dy, dx(inout); act; act_param, beta:       dx = dy f'(x) + beta dx */
-    NNCL_OP_SOFTMAX_FWD,      /* x, y(out) (N x C):                               y = softmax of each row */
-    NNCL_OP_SOFTMAX_BWD,      /* y, dy, dx(inout); beta:                          dx = y (dy - <dy, y>) + beta dx */
-    NNCL_OP_SOFTMAX_XENT_FWD, /* z, t, p(out), loss(out) (N x 1):                 p = softmax(z), loss = -sum t log p */
-    NNCL_OP_SOFTMAX_XENT_BWD, /* p, t, dz(inout); scale, beta:                    dz = scale (p sum(t) - t) + beta dz */
-    NNCL_OP_SIGMOID_BCE_FWD,  /* z, t, p(out), loss(out) (N x 1):                 p = sigmoid(z), loss = BCE(p, t) summed */
-    NNCL_OP_SIGMOID_BCE_BWD,  /* p, t, dz(inout); scale, beta:                    dz = scale (p - t) + beta dz */
-    NNCL_OP_MSE_FWD,          /* y, t, loss(out) (N x 1):                         loss = sum_c (y - t)^2 */
-    NNCL_OP_MSE_BWD,          /* y, t, dy(inout); scale, beta:                    dy = scale 2 (y - t) + beta dy */
-    NNCL_OP_CLASS_ERROR,      /* y, t, err(out) (N x 1):                          err = argmax y != argmax t */
-    NNCL_OP_SUM,              /* x, out(inout) (1 x 1); alpha, beta:              out = alpha sum(x) + beta out */
-    NNCL_OP_SGD_UPDATE,       /* w(inout), g; lr, weight_decay:                   w -= lr (g + wd w) */
-    NNCL_OP_MOMENTUM_UPDATE,  /* w(inout), g, v(inout); lr, momentum, wd:         v = mu v + g + wd w; w -= lr v */
-    NNCL_OP_ADAM_UPDATE,      /* w(inout), g, m(inout), v(inout); lr, beta1, beta2, eps, wd, bc1, bc2 */
-    NNCL_OP_FILL,             /* x(out); value:                                   x = value */
-    NNCL_OP_COPY,             /* src, dst(out):                                   dst = src */
-    NNCL_OP_SCALE,            /* x(inout); alpha:                                 x = alpha x */
-    NNCL_OP_GATHER_ROWS,      /* src (N x C), idx (B x 1), dst(out) (B x C):      dst[b] = src[idx[b]] */
-    NNCL_OP_BIAS_ACT_FWD,     /* s(inout) (N x C), bias (1 x C), y(out); act; act_param: s += bias; y = f(s) */
+    NNCL_OP_LIST(NNCL_OP_ENUM_)
     NNCL_OP_COUNT
 };
+#undef NNCL_OP_ENUM_
 
-/** Activation functions; the seed's default is tanh. */
+/** Activation functions, as NNCL_ACT_LIST (nncl_oplist.h) lists them; the seed's default is tanh. */
+#define NNCL_ACT_ENUM_(ID, ...) NNCL_ACT_##ID,
 enum nncl_act {
-    NNCL_ACT_IDENTITY,   /* f(x) = x */
-    NNCL_ACT_SIGMOID,    /* f(x) = 1 / (1 + e^-x),       f' = y (1 - y) */
-    NNCL_ACT_TANH,       /* f(x) = tanh x,               f' = 1 - y^2 */
-    NNCL_ACT_RELU,       /* f(x) = max(0, x),            f' = [x > 0] */
-    NNCL_ACT_LEAKY_RELU, /* f(x) = x > 0 ? x : a x,      f' = x > 0 ? 1 : a     (a = slope, default 0.1) */
-    NNCL_ACT_ELU,        /* f(x) = x > 0 ? x : a(e^x-1), f' = x > 0 ? 1 : y + a (a = alpha, default 1) */
+    NNCL_ACT_LIST(NNCL_ACT_ENUM_)
     NNCL_ACT_COUNT
 };
+#undef NNCL_ACT_ENUM_
 
 #define NNCL_OP_MAX_TENSORS 5
 #define NNCL_OP_MAX_PARAMS 8
@@ -71,7 +49,7 @@ enum nncl_act {
 /** One op invocation in generic form, as the typed wrappers below build it. */
 struct nncl_op_call {
     enum nncl_op op;
-    struct nncl_tensor t[NNCL_OP_MAX_TENSORS]; /* in the order of the enum comment */
+    struct nncl_tensor t[NNCL_OP_MAX_TENSORS]; /* in the order of NNCL_OP_LIST's tensor names */
     float p[NNCL_OP_MAX_PARAMS];              /* float parameters, same order */
     int ip[NNCL_OP_MAX_IPARAMS];              /* integer parameters: transposes, activation kind */
 };
@@ -93,11 +71,11 @@ struct nncl_op_info {
 NNCL_API const struct nncl_op_info *nncl_op_get_info(enum nncl_op op);
 NNCL_API const char *nncl_op_name(enum nncl_op op);
 
-/** "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu". */
+/** The activation's name in NNCL_ACT_LIST: "identity", "tanh", "leaky_relu", ... */
 NNCL_API const char *nncl_act_name(enum nncl_act act);
 /** Parses an activation name; returns NNCL_ERR_INVALID_ARG with a list of valid names otherwise. */
 NNCL_API enum nncl_status nncl_act_from_name(const char *name, enum nncl_act *out);
-/** The default parameter: 0.1 for leaky ReLU's slope, 1.0 for ELU's alpha, 0 otherwise. */
+/** The default parameter: 0.1 for leaky ReLU's slope, 1.0 for ELU's alpha, 0 otherwise (NNCL_ACT_LIST). */
 NNCL_API float nncl_act_default_param(enum nncl_act act);
 
 /** Whether `be` implements `op`. */

@@ -35,6 +35,12 @@ struct check_result {
 enum nncl_status check_op_case(struct nncl_backend *cpu, struct nncl_backend *dev, const struct op_case *c,
                                int repeats, struct check_result *out);
 
+/* The float64 oracle's activations: f(x), and f'(x) given y = f(x), in the forms the CPU reference and
+ * the kernels use in float (docs/architecture.md section 5.3). The CPU test checks its float maths
+ * against these, so a new activation's closed form is written once for the tests, here. */
+double check_act_f(enum nncl_act act, double a, double x);
+double check_act_d(enum nncl_act act, double a, double x, double y);
+
 /* The GEMM cases (forward X W^T, weight gradient dS^T X, input gradient dS W) of every layer of `spec`
  * at `batch` rows: writes up to `cap` cases and returns how many there are. */
 size_t check_net_gemm_cases(const struct nncl_model_spec *spec, size_t batch, struct op_case *out, size_t cap);

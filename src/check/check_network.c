@@ -39,26 +39,34 @@ struct oracle_layer {
     double *s, *x, *d, *dw, *db, *w_after; /* rows x out, rows x out, rows x out, out x in, out, out x in */
 };
 
-static double act_f(enum nncl_act act, double a, double x) {
+/* The oracle's activation maths, the float64 twin of src/cpu/cpu_activations.c: a case per NNCL_ACT_LIST
+ * entry and no default, so -Wall names a new activation that lacks its maths here. */
+double check_act_f(enum nncl_act act, double a, double x) {
     switch (act) {
+    case NNCL_ACT_IDENTITY: return x;
     case NNCL_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
     case NNCL_ACT_TANH: return tanh(x);
     case NNCL_ACT_RELU: return x > 0 ? x : 0;
     case NNCL_ACT_LEAKY_RELU: return x > 0 ? x : a * x;
     case NNCL_ACT_ELU: return x > 0 ? x : a * expm1(x);
-    default: return x;
+    case NNCL_ACT_COUNT: break;
     }
+    NNCL_ASSERT(!"check_act_f: not an enum nncl_act value (a case is missing here)");
+    return NAN;
 }
 
-static double act_d(enum nncl_act act, double a, double x, double y) {
+double check_act_d(enum nncl_act act, double a, double x, double y) {
     switch (act) {
+    case NNCL_ACT_IDENTITY: return 1;
     case NNCL_ACT_SIGMOID: return y * (1 - y);
     case NNCL_ACT_TANH: return 1 - y * y;
     case NNCL_ACT_RELU: return x > 0;
     case NNCL_ACT_LEAKY_RELU: return x > 0 ? 1 : a;
     case NNCL_ACT_ELU: return x > 0 ? 1 : y + a;
-    default: return 1;
+    case NNCL_ACT_COUNT: break;
     }
+    NNCL_ASSERT(!"check_act_d: not an enum nncl_act value (a case is missing here)");
+    return NAN;
 }
 
 /* One SGD step in float64 from the float parameters `w` (arena layout of `m`), batch x (B x in), t. */
@@ -97,7 +105,7 @@ static enum nncl_status oracle_step(const struct nncl_model *m, const float *w, 
                 for (size_t j = 0; j < out; j++) xr[j] = exp(sr[j] - mx) / sum;
             } else {
                 const enum nncl_act act = l == last && s->loss == NNCL_LOSS_BCE ? NNCL_ACT_SIGMOID : s->layers[l].act;
-                for (size_t j = 0; j < out; j++) xr[j] = act_f(act, s->layers[l].act_param, sr[j]);
+                for (size_t j = 0; j < out; j++) xr[j] = check_act_f(act, s->layers[l].act_param, sr[j]);
             }
         }
     }
@@ -123,7 +131,7 @@ static enum nncl_status oracle_step(const struct nncl_model *m, const float *w, 
                 total += (p[i] - tc) * (p[i] - tc);
                 if (c < 1024) g[c] = 2 * (p[i] - tc) / (double)rows, dot += g[c] * p[i];
                 d[i] = s->output_softmax ? 0 : 2 * (p[i] - tc) / (double)rows *
-                                                   act_d(s->layers[last].act, s->layers[last].act_param, z[i], p[i]);
+                                                   check_act_d(s->layers[last].act, s->layers[last].act_param, z[i], p[i]);
             }
         }
         if (s->loss == NNCL_LOSS_MSE && s->output_softmax) {
@@ -152,7 +160,7 @@ static enum nncl_status oracle_step(const struct nncl_model *m, const float *w, 
             for (size_t i = 0; i < in; i++) {
                 double acc = 0;
                 for (size_t j = 0; j < out; j++) acc += L[l].d[n * out + j] * W[j * in + i];
-                L[l - 1].d[n * in + i] = acc * act_d(s->layers[l - 1].act, s->layers[l - 1].act_param,
+                L[l - 1].d[n * in + i] = acc * check_act_d(s->layers[l - 1].act, s->layers[l - 1].act_param,
                                                      L[l - 1].s[n * in + i], L[l - 1].x[n * in + i]);
             }
         }

@@ -1,7 +1,8 @@
 /*
  * op_cases.c: the op-case table and its helpers (see op_cases.h). To cover a new op, add its cases
  * here (at least a 1x1 case, a prime-sized case and one larger than a work-group), its shapes in
- * op_case_shapes, and its tolerance in op_case_tolerance; document the tolerance in docs/testing.md.
+ * op_case_shapes, and its tolerance family in tolerance_kind; document the tolerance in docs/testing.md.
+ * A new activation needs nothing here: its cases come from NNCL_ACT_LIST.
  */
 #include "op_cases.h"
 
@@ -9,14 +10,26 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Activation cases: forward and backward (beta 0 and 1) on three shapes, plus in-place variants. */
-#define ACT_CASES(act, a)                                                                                  \
-    {NNCL_OP_ACT_FWD, 1, 1, 0, {act}, {a}, 3.0f, 0, "1x1"},                                                 \
-    {NNCL_OP_ACT_FWD, 7, 13, 0, {act}, {a}, 3.0f, 0, "primes"},                                             \
-    {NNCL_OP_ACT_FWD, 300, 129, 0, {act}, {a}, 20.0f, 1, "in place, large inputs"},                         \
-    {NNCL_OP_ACT_BWD, 1, 1, 0, {act}, {a, 0.0f}, 3.0f, 0, "1x1 overwrite"},                                 \
-    {NNCL_OP_ACT_BWD, 7, 13, 0, {act}, {a, 1.0f}, 3.0f, 0, "primes accumulate"},                            \
-    {NNCL_OP_ACT_BWD, 300, 129, 0, {act}, {a, 0.0f}, 3.0f, 1, "dx = dy in place"}
+#include "random_impl.h"
+#include "status_impl.h"
+
+/*
+ * The activation cases, generated from NNCL_ACT_LIST so that a new activation is covered with no edit here
+ * (tests/test_op_coverage.c fails for one without them). Each activation with its default parameter:
+ * forward and backward (beta 0 and 1) on three shapes, plus in-place variants ...
+ */
+#define ACT_CASES_(ID, name, takes_param, a, lo, hi)                                                      \
+    {NNCL_OP_ACT_FWD, 1, 1, 0, {NNCL_ACT_##ID}, {a}, 3.0f, 0, "1x1"},                                       \
+    {NNCL_OP_ACT_FWD, 7, 13, 0, {NNCL_ACT_##ID}, {a}, 3.0f, 0, "primes"},                                   \
+    {NNCL_OP_ACT_FWD, 300, 129, 0, {NNCL_ACT_##ID}, {a}, 20.0f, 1, "in place, large inputs"},               \
+    {NNCL_OP_ACT_BWD, 1, 1, 0, {NNCL_ACT_##ID}, {a, 0.0f}, 3.0f, 0, "1x1 overwrite"},                       \
+    {NNCL_OP_ACT_BWD, 7, 13, 0, {NNCL_ACT_##ID}, {a, 1.0f}, 3.0f, 0, "primes accumulate"},                  \
+    {NNCL_OP_ACT_BWD, 300, 129, 0, {NNCL_ACT_##ID}, {a, 0.0f}, 3.0f, 1, "dx = dy in place"},
+/* ... and the fused bias + activation on a 1x1, a prime-sized and a larger-than-a-work-group shape. */
+#define BIAS_ACT_CASES_(ID, name, takes_param, a, lo, hi)                                                 \
+    {NNCL_OP_BIAS_ACT_FWD, 1, 1, 0, {NNCL_ACT_##ID}, {a}, 1.0f, 0, "1x1 " name},                            \
+    {NNCL_OP_BIAS_ACT_FWD, 13, 7, 0, {NNCL_ACT_##ID}, {a}, 5.0f, 0, "primes " name},                        \
+    {NNCL_OP_BIAS_ACT_FWD, 300, 129, 0, {NNCL_ACT_##ID}, {a}, 3.0f, 0, name ", larger than a work-group"},
 
 const struct op_case op_cases[] = {
     /* gemm: c = alpha op(a) op(b) + beta c */
@@ -37,22 +50,12 @@ const struct op_case op_cases[] = {
     {NNCL_OP_BIAS_GRAD, 13, 7, 0, {0}, {0.5f, 1.0f}, 1.0f, 0, "primes accumulate"},
     {NNCL_OP_BIAS_GRAD, 1000, 129, 0, {0}, {1.0f, 0.0f}, 1.0f, 0, "many rows, more columns than a work-group"},
     /* activations */
-    ACT_CASES(NNCL_ACT_IDENTITY, 0.0f),
-    ACT_CASES(NNCL_ACT_SIGMOID, 0.0f),
-    ACT_CASES(NNCL_ACT_TANH, 0.0f),
-    ACT_CASES(NNCL_ACT_RELU, 0.0f),
-    ACT_CASES(NNCL_ACT_LEAKY_RELU, 0.1f),
-    ACT_CASES(NNCL_ACT_ELU, 1.0f),
+    NNCL_ACT_LIST(ACT_CASES_)
     {NNCL_OP_ACT_FWD, 7, 13, 0, {NNCL_ACT_LEAKY_RELU}, {0.3f}, 3.0f, 0, "slope 0.3"},
     {NNCL_OP_ACT_BWD, 7, 13, 0, {NNCL_ACT_ELU}, {0.5f, 1.0f}, 3.0f, 0, "alpha 0.5"},
     {NNCL_OP_ACT_FWD, 5, 7, 0, {NNCL_ACT_SIGMOID}, {0}, 100.0f, 0, "logits +-100"},
     /* bias + activation, fused */
-    {NNCL_OP_BIAS_ACT_FWD, 1, 1, 0, {NNCL_ACT_IDENTITY}, {0}, 1.0f, 0, "1x1 identity"},
-    {NNCL_OP_BIAS_ACT_FWD, 13, 7, 0, {NNCL_ACT_SIGMOID}, {0}, 5.0f, 0, "primes sigmoid"},
-    {NNCL_OP_BIAS_ACT_FWD, 13, 7, 0, {NNCL_ACT_TANH}, {0}, 3.0f, 0, "primes tanh"},
-    {NNCL_OP_BIAS_ACT_FWD, 300, 129, 0, {NNCL_ACT_RELU}, {0}, 3.0f, 0, "relu, larger than a work-group"},
-    {NNCL_OP_BIAS_ACT_FWD, 7, 13, 0, {NNCL_ACT_LEAKY_RELU}, {0.1f}, 3.0f, 0, "leaky relu 0.1"},
-    {NNCL_OP_BIAS_ACT_FWD, 7, 13, 0, {NNCL_ACT_ELU}, {1.0f}, 3.0f, 0, "elu 1"},
+    NNCL_ACT_LIST(BIAS_ACT_CASES_)
     {NNCL_OP_BIAS_ACT_FWD, 128, 10, 0, {NNCL_ACT_RELU}, {0}, 3.0f, 0, "narrow rows"},
     /* softmax */
     {NNCL_OP_SOFTMAX_FWD, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1"},
@@ -137,18 +140,26 @@ void op_case_shapes(const struct op_case *c, size_t rows[NNCL_OP_MAX_TENSORS], s
     case NNCL_OP_CLASS_ERROR: cols[2] = 1; break;
     case NNCL_OP_SUM: rows[1] = cols[1] = 1; break;
     case NNCL_OP_GATHER_ROWS: rows[1] = rows[2] = c->k, cols[1] = 1; break;
-    default: break;
+    case NNCL_OP_ACT_FWD:
+    case NNCL_OP_ACT_BWD:
+    case NNCL_OP_SOFTMAX_FWD:
+    case NNCL_OP_SOFTMAX_BWD:
+    case NNCL_OP_SOFTMAX_XENT_BWD:
+    case NNCL_OP_SIGMOID_BCE_BWD:
+    case NNCL_OP_MSE_BWD:
+    case NNCL_OP_SGD_UPDATE:
+    case NNCL_OP_MOMENTUM_UPDATE:
+    case NNCL_OP_ADAM_UPDATE:
+    case NNCL_OP_FILL:
+    case NNCL_OP_COPY:
+    case NNCL_OP_SCALE: break; /* every tensor rows x cols */
+    case NNCL_OP_COUNT: NNCL_ASSERT(!"op_case_shapes: not an enum nncl_op value"); break;
     }
 }
 
+/* Uniform in [lo, hi), from the library's one generator (random_impl.h). */
 static float next_uniform(uint64_t *s, float lo, float hi) {
-    /* xorshift64* */
-    if (*s == 0) *s = 0x9E3779B97F4A7C15ull;
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    const double u = (double)((*s * 0x2545F4914F6CDD1Dull) >> 11) / 9007199254740992.0;
-    return (float)(lo + (hi - lo) * u);
+    return (float)(lo + (hi - lo) * nncl_random_unit(s));
 }
 
 /* Name of tensor `index` of the case's op. */
@@ -228,39 +239,69 @@ void op_case_describe(const struct op_case *c, char *out, size_t cap) {
     if (used > 0 && (size_t)used < cap) snprintf(out + used, cap - (size_t)used, "] (%s)", c->note);
 }
 
+/* The tolerance families of the ops; a case per op and no default, so -Wall names a new op here. */
+enum tolerance_kind { TOL_GEMM, TOL_COLUMN_SUM, TOL_SUM, TOL_ROW_SUM, TOL_ELEMENTWISE };
+
+static enum tolerance_kind tolerance_kind(enum nncl_op op) {
+    switch (op) {
+    case NNCL_OP_GEMM: return TOL_GEMM;
+    case NNCL_OP_BIAS_GRAD: return TOL_COLUMN_SUM;
+    case NNCL_OP_SUM: return TOL_SUM;
+    case NNCL_OP_SOFTMAX_FWD:
+    case NNCL_OP_SOFTMAX_BWD:
+    case NNCL_OP_SOFTMAX_XENT_FWD:
+    case NNCL_OP_SIGMOID_BCE_FWD:
+    case NNCL_OP_MSE_FWD: return TOL_ROW_SUM;
+    case NNCL_OP_BIAS_ADD:
+    case NNCL_OP_ACT_FWD:
+    case NNCL_OP_ACT_BWD:
+    case NNCL_OP_SOFTMAX_XENT_BWD:
+    case NNCL_OP_SIGMOID_BCE_BWD:
+    case NNCL_OP_MSE_BWD:
+    case NNCL_OP_CLASS_ERROR:
+    case NNCL_OP_SGD_UPDATE:
+    case NNCL_OP_MOMENTUM_UPDATE:
+    case NNCL_OP_ADAM_UPDATE:
+    case NNCL_OP_FILL:
+    case NNCL_OP_COPY:
+    case NNCL_OP_SCALE:
+    case NNCL_OP_GATHER_ROWS:
+    case NNCL_OP_BIAS_ACT_FWD: return TOL_ELEMENTWISE;
+    case NNCL_OP_COUNT: break;
+    }
+    NNCL_ASSERT(!"tolerance_kind: not an enum nncl_op value");
+    return TOL_ELEMENTWISE;
+}
+
 struct op_tolerance op_case_tolerance(const struct op_case *c) {
     const double r = c->range;
     const double eps = 1.2e-7; /* float unit roundoff, 2^-23 */
-    switch (c->op) {
-    case NNCL_OP_GEMM:
+    switch (tolerance_kind(c->op)) {
+    case TOL_GEMM:
         /* k products of size <= r^2, summed in float in any order: error grows at most like k eps r^2 */
         return (struct op_tolerance){4.0 * eps * (double)c->k * r * r + 1e-6, 1e-5};
-    case NNCL_OP_BIAS_GRAD: return (struct op_tolerance){4.0 * eps * (double)c->rows * r + 1e-6, 1e-5};
-    case NNCL_OP_SUM:
+    case TOL_COLUMN_SUM: return (struct op_tolerance){4.0 * eps * (double)c->rows * r + 1e-6, 1e-5};
+    case TOL_SUM:
         return (struct op_tolerance){4.0 * eps * (double)(c->rows * c->cols) * r * fabs((double)c->p[0]) + 1e-6, 1e-5};
-    case NNCL_OP_SOFTMAX_FWD:
-    case NNCL_OP_SOFTMAX_BWD:
-    case NNCL_OP_SOFTMAX_XENT_FWD:
-    case NNCL_OP_SIGMOID_BCE_FWD:
-    case NNCL_OP_MSE_FWD:
+    case TOL_ROW_SUM:
         /* per-row sums over cols of exp or squares, float on the device, double on the CPU */
         return (struct op_tolerance){4.0 * eps * (double)c->cols + 1e-6, 2e-5};
-    default:
+    case TOL_ELEMENTWISE:
         /* element-wise: a few ulp of the device's exp/tanh/expm1/sqrt (OpenCL allows 3-5 ulp) */
         return (struct op_tolerance){1e-6, 2e-5};
     }
+    NNCL_ASSERT(!"op_case_tolerance: unknown tolerance kind");
+    return (struct op_tolerance){0, 0};
 }
 
 const char *op_case_tolerance_source(const struct op_case *c) {
-    switch (c->op) {
-    case NNCL_OP_GEMM: return "4 u K r^2: float sum of K products of size <= r^2";
-    case NNCL_OP_BIAS_GRAD: return "4 u N r: float sum over N rows";
-    case NNCL_OP_SUM: return "4 u n r |alpha|: float sum of n values";
-    case NNCL_OP_SOFTMAX_FWD:
-    case NNCL_OP_SOFTMAX_BWD:
-    case NNCL_OP_SOFTMAX_XENT_FWD:
-    case NNCL_OP_SIGMOID_BCE_FWD:
-    case NNCL_OP_MSE_FWD: return "4 u C + rel 2e-5: row sums over C columns";
-    default: return "rel 2e-5: a few ulp of exp/tanh/sqrt (OpenCL allows 3-5)";
+    switch (tolerance_kind(c->op)) {
+    case TOL_GEMM: return "4 u K r^2: float sum of K products of size <= r^2";
+    case TOL_COLUMN_SUM: return "4 u N r: float sum over N rows";
+    case TOL_SUM: return "4 u n r |alpha|: float sum of n values";
+    case TOL_ROW_SUM: return "4 u C + rel 2e-5: row sums over C columns";
+    case TOL_ELEMENTWISE: return "rel 2e-5: a few ulp of exp/tanh/sqrt (OpenCL allows 3-5)";
     }
+    NNCL_ASSERT(!"op_case_tolerance_source: unknown tolerance kind");
+    return "";
 }

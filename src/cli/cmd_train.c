@@ -26,7 +26,7 @@ static void help(void) {
     printf("  --val-split F          hold out this fraction for validation (default 0)\n"
            "net:\n"
            "  --hidden SPEC          hidden layers, units:activation[:param] left to right, e.g. 256:relu,128:tanh\n"
-           "                         activations: identity sigmoid tanh relu leaky_relu elu (default: none; \n"
+           "                         activations:" NNCL_ACT_NAMES_SPACED " (default: none; \n"
            "                         " FASHION_MNIST_HIDDEN " for fashion-mnist)\n"
            "  --loss L               mse|bce|xent (default: mse for regression, bce for binary, xent for classes)\n"
            "  --output-act A         output activation with the mse loss: an activation name or softmax\n"

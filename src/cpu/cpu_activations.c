@@ -2,11 +2,13 @@
  * cpu_activations.c: activation functions forward and backward, element by element.
  *
  * The backward of each is written in terms of the forward's input x and output y, whichever is
- * cheaper and more accurate (tanh' = 1 - y^2 as in the seed's delta formula).
+ * cheaper and more accurate (tanh' = 1 - y^2 as in the seed's delta formula). The switches have a case
+ * per NNCL_ACT_LIST entry and no default, so -Wall names a new activation that lacks its maths here.
  */
 #include <math.h>
 
 #include "cpu_impl.h"
+#include "../status_impl.h"
 
 /* y = f(x) */
 static float act_forward(enum nncl_act act, float a, float x) {
@@ -20,7 +22,8 @@ static float act_forward(enum nncl_act act, float a, float x) {
     case NNCL_ACT_ELU: return x > 0.0f ? x : a * expm1f(x);
     case NNCL_ACT_COUNT: break;
     }
-    return x;
+    NNCL_ASSERT(!"act_forward: not an enum nncl_act value (ops.c checks it; a case is missing here)");
+    return NAN;
 }
 
 /* f'(x), given y = f(x) */
@@ -34,7 +37,8 @@ static float act_derivative(enum nncl_act act, float a, float x, float y) {
     case NNCL_ACT_ELU: return x > 0.0f ? 1.0f : y + a; /* d/dx a(e^x - 1) = a e^x = y + a */
     case NNCL_ACT_COUNT: break;
     }
-    return 1.0f;
+    NNCL_ASSERT(!"act_derivative: not an enum nncl_act value (ops.c checks it; a case is missing here)");
+    return NAN;
 }
 
 /* x (N x C), y (N x C): y = f(x); x and y may be the same tensor */

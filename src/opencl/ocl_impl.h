@@ -111,7 +111,8 @@ enum nncl_status ocl_device_select(struct ocl_state *st);
 /* The kernel, building its program on first use. Errors name the .cl file, device, options and log. */
 enum nncl_status ocl_kernel_get(struct ocl_state *st, enum ocl_kernel_id id, cl_kernel *out);
 void ocl_programs_release(struct ocl_state *st);
-/* FNV-1a over the sources of every program (common.cl first), as this build loads them. */
+/* FNV-1a over the sources of every program (common.cl first), as this build loads them, and the build
+ * options (which carry the activation constants). */
 uint64_t ocl_kernel_sources_hash(void);
 /* Builds `source` (with kernels/common.cl in front) as if it were kernels/<file>; used by program_get and
  * by the tests of build-failure messages. */

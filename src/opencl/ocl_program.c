@@ -7,6 +7,8 @@
  * at build time (cmake/nncl_embed.cmake) or, in a build with NNCL_OPENCL_EMBED_KERNELS=OFF, read from
  * the source tree's kernels/ folder, for kernel work without rebuilding.
  */
+#include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +27,23 @@
 #define EMBEDDED(name) NULL
 #endif
 
-/* Options every program is built with; they appear in build-failure messages. */
-static const char build_options[] = "-cl-std=CL1.2";
+/* The activation constants of the kernels, "NNCL_ACT_<ID>", in enum nncl_act order (NNCL_ACT_LIST). */
+#define ACT_MACRO_(ID, ...) "NNCL_ACT_" #ID,
+static const char *const act_macros[] = {NNCL_ACT_LIST(ACT_MACRO_)};
+static_assert(sizeof act_macros / sizeof act_macros[0] == NNCL_ACT_COUNT, "one kernel constant per activation");
+
+/*
+ * Options every program is built with, as CLBlast passes its tuned constants: the language version, then
+ * -DNNCL_ACT_<ID>=<value> for every activation, so the kernels see the values of enum nncl_act without a
+ * copy of their own. They appear in build-failure messages.
+ */
+static void build_options(char *out, size_t cap) {
+    int used = snprintf(out, cap, "-cl-std=CL1.2");
+    for (int i = 0; i < NNCL_ACT_COUNT && used > 0 && (size_t)used < cap; i++) {
+        used += snprintf(out + used, cap - (size_t)used, " -D%s=%d", act_macros[i], i);
+    }
+    NNCL_ASSERT(used > 0 && (size_t)used < cap);
+}
 
 struct program_source {
     const char *file;     /* under kernels/ */
@@ -113,7 +130,8 @@ static enum nncl_status load_source(const struct program_source *src, char **out
 #endif
 }
 
-static enum nncl_status build_failure(struct ocl_state *st, cl_program program, cl_int err, const char *file) {
+static enum nncl_status build_failure(struct ocl_state *st, cl_program program, cl_int err, const char *file,
+                                      const char *options) {
     char log[12000] = "";
     clGetProgramBuildInfo(program, st->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
     log[sizeof log - 1] = '\0';
@@ -121,7 +139,7 @@ static enum nncl_status build_failure(struct ocl_state *st, cl_program program, 
                           "OpenCL: building kernels/%s (with kernels/common.cl in front) failed with %s on "
                           "device \"%s\" (%s, driver %s), options \"%s\"; build log:\n%s",
                           file, nncl_cl_error_name(err), st->device_name, st->platform_name, st->driver_version,
-                          build_options, log[0] ? log : "(empty)");
+                          options, log[0] ? log : "(empty)");
 }
 
 enum nncl_status ocl_program_build(struct ocl_state *st, const char *file, const char *source, cl_program *out) {
@@ -133,9 +151,11 @@ enum nncl_status ocl_program_build(struct ocl_state *st, const char *file, const
     cl_program program = clCreateProgramWithSource(st->context, 2, texts, NULL, &err);
     free(common);
     NNCL_CL_CHECK(err);
-    err = clBuildProgram(program, 1, &st->device, build_options, NULL, NULL);
+    char options[1024];
+    build_options(options, sizeof options);
+    err = clBuildProgram(program, 1, &st->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
-        s = build_failure(st, program, err, file);
+        s = build_failure(st, program, err, file, options);
         clReleaseProgram(program);
         return s;
     }
@@ -188,6 +208,9 @@ uint64_t ocl_kernel_sources_hash(void) {
         h = nncl_fnv1a(h, text, strlen(text));
         free(text);
     }
+    char options[1024]; /* the activation constants are part of what the kernels compute */
+    build_options(options, sizeof options);
+    for (const char *p = options; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
     return h;
 }
 
