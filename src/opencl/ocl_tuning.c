@@ -1,7 +1,8 @@
 /*
  * ocl_tuning.c: tuned CLBlast GEMM parameters per device and driver: the file in the user's cache (path,
  * parse, atomic write) and applying it when an OpenCL backend starts (CLBlastOverrideParameters).
- * Producing the parameters is ocl_tuner.c's job (nncl_opencl_tune).
+ * Producing the parameters is src/tune/'s job (nncl_opencl_tune), which reaches the backend only through
+ * ocl_tuning.h.
  *
  * CLBlast keeps overridden parameters process-wide per device (its database cache), not per context, so a
  * record of what was applied to which device lives here too (ocl_tuning_describe).
@@ -45,6 +46,17 @@ void ocl_tuning_path(const char *device_name, const char *driver, char *out, siz
 
 void ocl_tuning_clblast_version(char *out, size_t cap) {
     snprintf(out, cap, "%d.%d.%d", CLBLAST_VERSION_MAJOR, CLBLAST_VERSION_MINOR, CLBLAST_VERSION_PATCH);
+}
+
+struct ocl_state *ocl_tuning_state(struct nncl_backend *be) { return ocl_state_of(be); }
+
+const char *ocl_tuning_device_name(const struct ocl_state *st) { return st->device_name; }
+
+void ocl_tuning_set_init(const struct ocl_state *st, struct ocl_tuning_set *set) {
+    memset(set, 0, sizeof *set);
+    snprintf(set->device, sizeof set->device, "%s", st->device_name);
+    snprintf(set->driver, sizeof set->driver, "%s", st->driver_version);
+    ocl_tuning_clblast_version(set->clblast, sizeof set->clblast);
 }
 
 /* ---- the file ---------------------------------------------------------------------------------- */
