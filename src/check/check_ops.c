@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "backend_impl.h"
-#include "cache_dir.h"
+#include "util/cache_dir.h"
 #include "check/check.h"
 #include "status_impl.h"
 #include "util/util.h"

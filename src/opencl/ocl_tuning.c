@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cache_dir.h"
+#include "util/cache_dir.h"
 #include "ocl_impl.h"
 #include "ocl_tuning.h"
 #include "util/util.h"
