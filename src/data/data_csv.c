@@ -422,34 +422,6 @@ static enum nncl_status numeric_stats(const struct csv_table *t, size_t col, str
     return NNCL_OK;
 }
 
-/* Deep copy, so the data set owns its transform whatever happens to the caller's. */
-static enum nncl_status copy_preprocess(const struct nncl_preprocess *src, struct nncl_preprocess *dst) {
-    memset(dst, 0, sizeof *dst);
-    memcpy(dst->target, src->target, sizeof dst->target);
-    dst->target_mean = src->target_mean;
-    dst->target_std = src->target_std;
-    if (src->n_columns == 0) return NNCL_OK;
-    dst->columns = calloc(src->n_columns, sizeof *dst->columns);
-    if (!dst->columns) return nncl_set_error(NNCL_ERR_OOM, "out of memory copying the preprocess transform");
-    for (size_t i = 0; i < src->n_columns; i++) {
-        const struct nncl_column *s = &src->columns[i];
-        struct nncl_column *d = &dst->columns[i];
-        dst->n_columns++;
-        *d = *s;
-        d->categories = NULL;
-        d->n_categories = 0;
-        if (!s->categorical) continue;
-        d->categories = calloc(s->n_categories, sizeof *d->categories);
-        if (!d->categories) return nncl_set_error(NNCL_ERR_OOM, "out of memory copying the preprocess transform");
-        for (size_t k = 0; k < s->n_categories; k++) {
-            d->categories[k] = nncl_strdup(s->categories[k]);
-            if (!d->categories[k]) return nncl_set_error(NNCL_ERR_OOM, "out of memory copying the preprocess transform");
-            d->n_categories++;
-        }
-    }
-    return NNCL_OK;
-}
-
 /* ---- the loader ---- */
 
 struct csv_load {
@@ -590,7 +562,7 @@ static enum nncl_status plan_from_model(struct csv_load *L) {
         return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: the model's preprocess transform has no columns (a model "
                               "trained on IDX or safetensors data cannot read CSV)", t->path);
     }
-    st = copy_preprocess(apply, &L->ds.preprocess);
+    st = nncl_preprocess_copy(apply, &L->ds.preprocess); /* the data set owns its transform */
     if (st) return st;
     L->input_cols = malloc(apply->n_columns * sizeof *L->input_cols);
     if (!L->input_cols) return nncl_set_error(NNCL_ERR_OOM, "%s: out of memory", t->path);
