@@ -7,7 +7,7 @@
  * CLBlast keeps overridden parameters process-wide per device (its database cache), not per context, so a
  * record of what was applied to which device lives here too (ocl_tuning_describe).
  */
-#define _POSIX_C_SOURCE 200809L /* mkstemp, fsync in ISO C mode */
+#define _POSIX_C_SOURCE 200809L /* stat in ISO C mode */
 
 #include <clblast_c.h>
 #include <ctype.h>
@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "util/atomic_file.h"
 #include "util/cache_dir.h"
 #include "ocl_impl.h"
 #include "ocl_tuning.h"
@@ -150,15 +150,9 @@ enum nncl_status ocl_tuning_load(const char *path, struct ocl_tuning_set *out) {
     return NNCL_OK;
 }
 
-enum nncl_status ocl_tuning_store(const struct ocl_tuning_set *set, char *path_out, size_t path_cap) {
-    char path[600], tmp[640], dir[400];
-    ocl_tuning_path(set->device, set->driver, path, sizeof path);
-    nncl_cache_dir("tuning", dir, sizeof dir);
-    enum nncl_status st = nncl_make_dirs(dir);
-    if (st) return st;
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return nncl_set_error(NNCL_ERR_IO, "tuning: cannot write %s: %s", tmp, strerror(errno));
+/* The file's text (an nncl_write_fn). */
+static int write_set(FILE *f, const void *user) {
+    const struct ocl_tuning_set *set = user;
     fprintf(f, "# CLBlast GEMM parameters for this device and driver, written by `nncl tune`.\n"
                "# Every OpenCL backend on this device applies them at start. Delete this file to untune.\n");
     fprintf(f, "device %s\ndriver %s\nclblast %s\n", set->device, set->driver, set->clblast);
@@ -167,13 +161,16 @@ enum nncl_status ocl_tuning_store(const struct ocl_tuning_set *set, char *path_o
         fprintf(f, "kernel %s\n", k->name);
         for (size_t p = 0; p < k->n_params; p++) fprintf(f, "%s %zu\n", k->names[p], k->values[p]);
     }
-    int ok = !ferror(f);
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        st = nncl_set_error(NNCL_ERR_IO, "tuning: cannot write %s: %s", path, strerror(errno));
-        remove(tmp);
-        return st;
-    }
+    return !ferror(f);
+}
+
+enum nncl_status ocl_tuning_store(const struct ocl_tuning_set *set, char *path_out, size_t path_cap) {
+    char path[600], dir[400];
+    ocl_tuning_path(set->device, set->driver, path, sizeof path);
+    nncl_cache_dir("tuning", dir, sizeof dir);
+    enum nncl_status st = nncl_make_dirs(dir);
+    if (!st) st = nncl_atomic_replace(path, "tuning: ", write_set, set);
+    if (st) return st;
     if (path_out) snprintf(path_out, path_cap, "%s", path);
     return NNCL_OK;
 }

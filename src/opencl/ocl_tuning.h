@@ -76,8 +76,8 @@ enum nncl_status ocl_tuning_load(const char *path, struct ocl_tuning_set *out);
 
 /*
  * Writes `set` to the file for set->device and set->driver, creating the cache directories; the file is
- * written under a temporary name and renamed, so a reader never sees half a file. `path` (may be NULL)
- * receives where it went.
+ * replaced atomically (nncl_atomic_replace: a temporary file, fsync, rename, fsync of the folder), so a
+ * reader never sees half a file, nor a crash leaves one. `path` (may be NULL) receives where it went.
  */
 enum nncl_status ocl_tuning_store(const struct ocl_tuning_set *set, char *path, size_t path_cap);
 
