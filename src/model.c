@@ -74,11 +74,7 @@ enum nncl_status nncl_parse_hidden(const char *text, struct nncl_model_spec *spe
             char *param = strchr(colon + 1, ':');
             if (param) *param++ = '\0';
             enum nncl_status st = nncl_act_from_name(colon + 1, &layer->act);
-            if (st) {
-                char detail[256];
-                snprintf(detail, sizeof detail, "%s", nncl_last_error());
-                return nncl_set_error(NNCL_ERR_FORMAT, "--hidden \"%s\": %s", text, detail);
-            }
+            if (st) return nncl_prefix_error(NNCL_ERR_FORMAT, "--hidden \"%s\": ", text);
             layer->act_param = nncl_act_default_param(layer->act);
             if (param) {
                 char *end = NULL;

@@ -18,6 +18,11 @@
 /** Records the message for nncl_last_error(), logs it at debug level and returns `status`. */
 enum nncl_status nncl_set_error(enum nncl_status status, const char *fmt, ...) NNCL_PRINTF(2, 3);
 
+/** Puts `fmt` (formatted) in front of the current nncl_last_error() message, for a caller that adds where
+ * the error happened: nncl_prefix_error(st, "%s: ", path) turns "bad value" into "m.safetensors: bad value".
+ * Logs it at debug level and returns `status`. */
+enum nncl_status nncl_prefix_error(enum nncl_status status, const char *fmt, ...) NNCL_PRINTF(2, 3);
+
 /** Sends one line to the log sink when `level` passes the threshold. */
 void nncl_log(enum nncl_log_level level, const char *fmt, ...) NNCL_PRINTF(2, 3);
 
