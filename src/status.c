@@ -43,6 +43,15 @@ enum nncl_status nncl_set_error(enum nncl_status status, const char *fmt, ...) {
     return status;
 }
 
+enum nncl_status nncl_file_error(enum nncl_status status, const char *what, const char *path, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return nncl_set_error(status, "%s \"%s\": %s", what, path, msg);
+}
+
 enum nncl_status nncl_prefix_error(enum nncl_status status, const char *fmt, ...) {
     char prefix[1024];
     va_list ap;

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,14 +48,6 @@ size_t st_dtype_size(enum st_dtype dtype) {
     return dtype_sizes[dtype];
 }
 
-enum nncl_status st_file_error(enum nncl_status status, const char *path, const char *fmt, ...) {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return nncl_set_error(status, "safetensors file \"%s\": %s", path, msg);
-}
 
 /* ---- reading ---- */
 

@@ -15,7 +15,7 @@
 #define ST_MAX_EXACT 9007199254740992.0
 
 /* Sets a NNCL_ERR_FORMAT (or other) error prefixed with the file, so every message names it. */
-enum nncl_status st_file_error(enum nncl_status status, const char *path, const char *fmt, ...) NNCL_PRINTF(3, 4);
+#define st_file_error(status, path, ...) nncl_file_error(status, "safetensors file", path, __VA_ARGS__)
 
 /* "[3, 4]" into buf, for messages. */
 void st_format_shape(char *buf, size_t cap, const uint64_t *shape, int ndim);
