@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/preprocess_json.h"
 #include "model_impl.h"
 #include "ops_impl.h"
 #include "random_impl.h"
@@ -74,11 +75,7 @@ enum nncl_status nncl_parse_hidden(const char *text, struct nncl_model_spec *spe
             char *param = strchr(colon + 1, ':');
             if (param) *param++ = '\0';
             enum nncl_status st = nncl_act_from_name(colon + 1, &layer->act);
-            if (st) {
-                char detail[256];
-                snprintf(detail, sizeof detail, "%s", nncl_last_error());
-                return nncl_set_error(NNCL_ERR_FORMAT, "--hidden \"%s\": %s", text, detail);
-            }
+            if (st) return nncl_prefix_error(NNCL_ERR_FORMAT, "--hidden \"%s\": ", text);
             layer->act_param = nncl_act_default_param(layer->act);
             if (param) {
                 char *end = NULL;
@@ -429,34 +426,6 @@ enum nncl_status nncl_model_backward(struct nncl_model *m, const struct nncl_ten
 
 /* ---- data info --------------------------------------------------------------------------------- */
 
-/* A deep copy of a data transform (the model keeps its own). */
-static enum nncl_status preprocess_copy(const struct nncl_preprocess *src, struct nncl_preprocess *dst) {
-    *dst = *src;
-    dst->columns = NULL;
-    dst->n_columns = 0;
-    if (!src->n_columns) return NNCL_OK;
-    dst->columns = calloc(src->n_columns, sizeof *dst->columns);
-    if (!dst->columns) return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
-    dst->n_columns = src->n_columns;
-    for (size_t i = 0; i < src->n_columns; i++) {
-        const struct nncl_column *c = &src->columns[i];
-        struct nncl_column *d = &dst->columns[i];
-        *d = *c;
-        d->categories = NULL;
-        d->n_categories = 0;
-        if (!c->n_categories) continue;
-        d->categories = calloc(c->n_categories, sizeof *d->categories);
-        if (!d->categories) return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
-        d->n_categories = c->n_categories;
-        for (size_t k = 0; k < c->n_categories; k++) {
-            if (!(d->categories[k] = nncl_strdup(c->categories[k]))) {
-                return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
-            }
-        }
-    }
-    return NNCL_OK;
-}
-
 enum nncl_status nncl_model_set_data_info(struct nncl_model *m, const struct nncl_dataset *ds) {
     for (size_t i = 0; m->class_names && i < m->n_classes; i++) free(m->class_names[i]);
     free(m->class_names);
@@ -473,7 +442,7 @@ enum nncl_status nncl_model_set_data_info(struct nncl_model *m, const struct nnc
             }
         }
     }
-    return preprocess_copy(&ds->preprocess, &m->preprocess);
+    return nncl_preprocess_copy(&ds->preprocess, &m->preprocess); /* the model keeps its own */
 }
 
 const struct nncl_preprocess *nncl_model_preprocess(const struct nncl_model *m) { return &m->preprocess; }

@@ -150,9 +150,7 @@ static enum nncl_status parse_architecture(const char *path, const char *text, s
     }
     if (!st) st = nncl_model_spec_check(s);
     if (st && st != NNCL_ERR_FORMAT) {
-        char detail[512];
-        snprintf(detail, sizeof detail, "%s", nncl_last_error());
-        st = nncl_set_error(NNCL_ERR_FORMAT, "%s: invalid architecture: %s", path, detail);
+        st = nncl_prefix_error(NNCL_ERR_FORMAT, "%s: invalid architecture: ", path);
     }
     cJSON_Delete(root);
     return st;

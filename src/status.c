@@ -43,6 +43,30 @@ enum nncl_status nncl_set_error(enum nncl_status status, const char *fmt, ...) {
     return status;
 }
 
+enum nncl_status nncl_file_error(enum nncl_status status, const char *what, const char *path, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return nncl_set_error(status, "%s \"%s\": %s", what, path, msg);
+}
+
+enum nncl_status nncl_prefix_error(enum nncl_status status, const char *fmt, ...) {
+    char prefix[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    const size_t n = strlen(prefix), old = strlen(last_error);
+    const size_t keep = old < sizeof last_error - 1 - n ? old : sizeof last_error - 1 - n; /* n < 1024 */
+    memmove(last_error + n, last_error, keep);
+    memcpy(last_error, prefix, n);
+    last_error[n + keep] = '\0';
+    nncl_log(NNCL_LOG_DEBUG, "error (%s): %s", nncl_status_string(status), last_error);
+    return status;
+}
+
 static void log_to_stderr(enum nncl_log_level level, const char *msg, void *user_data) {
     static const char *const names[] = {"debug", "info", "warning", "error"};
     (void)user_data;

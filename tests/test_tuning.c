@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache_dir.h"
+#include "util/cache_dir.h"
 #include "opencl/ocl_tuning.h"
 #include "test_util.h"
 

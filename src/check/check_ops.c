@@ -13,7 +13,8 @@
 #include <time.h>
 
 #include "backend_impl.h"
-#include "cache_dir.h"
+#include "util/atomic_file.h"
+#include "util/cache_dir.h"
 #include "check/check.h"
 #include "status_impl.h"
 #include "util/util.h"
@@ -251,17 +252,15 @@ static int guard_cached(const char *dir, uint64_t key) {
     return stat(path, &sb) == 0;
 }
 
+/* The mark's text: the versions it was verified with (an nncl_write_fn). */
+static int write_mark(FILE *f, const void *versions) { return fprintf(f, "%s\n", (const char *)versions) >= 0; }
+
 static void guard_remember(const char *dir, uint64_t key, struct nncl_backend *dev) {
     char path[600];
-    if (nncl_make_dirs(dir)) { /* failing only costs a re-check next time */
-        nncl_clear_error();
-        return;
-    }
     snprintf(path, sizeof path, "%s/clblast-verified-%016llx", dir, (unsigned long long)key);
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fprintf(f, "%s\n", nncl_backend_versions(dev));
-        fclose(f);
+    /* failing only costs a re-check next time */
+    if (nncl_make_dirs(dir) || nncl_atomic_replace(path, "CLBlast guard: ", write_mark, nncl_backend_versions(dev))) {
+        nncl_clear_error();
     }
 }
 

@@ -7,7 +7,6 @@
  * ever sees float matrices.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,15 +53,8 @@ size_t nncl_dataset_label(const struct nncl_dataset *ds, size_t row) {
     return best;
 }
 
-static enum nncl_status ds_error(enum nncl_status status, const char *path, const char *fmt, ...) NNCL_PRINTF(3, 4);
-static enum nncl_status ds_error(enum nncl_status status, const char *path, const char *fmt, ...) {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return nncl_set_error(status, "safetensors data set \"%s\": %s", path, msg);
-}
+/* Every message names the data set's file. */
+#define ds_error(status, path, ...) nncl_file_error(status, "safetensors data set", path, __VA_ARGS__)
 
 static int is_float_dtype(enum st_dtype d) { return d == ST_F32 || d == ST_F64 || d == ST_F16 || d == ST_BF16; }
 

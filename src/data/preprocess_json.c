@@ -260,3 +260,29 @@ enum nncl_status nncl_preprocess_from_json(const char *json, const char *source,
     if (st) nncl_preprocess_free(out);
     return st;
 }
+
+enum nncl_status nncl_preprocess_copy(const struct nncl_preprocess *src, struct nncl_preprocess *dst) {
+    static const char *const oom = "out of memory copying the preprocess transform";
+    *dst = *src;
+    dst->columns = NULL;
+    dst->n_columns = 0;
+    if (!src->n_columns) return NNCL_OK;
+    dst->columns = calloc(src->n_columns, sizeof *dst->columns);
+    if (!dst->columns) return nncl_set_error(NNCL_ERR_OOM, "%s", oom);
+    dst->n_columns = src->n_columns; /* calloc'ed: every column is freeable from here on */
+    for (size_t i = 0; i < src->n_columns; i++) {
+        const struct nncl_column *c = &src->columns[i];
+        struct nncl_column *d = &dst->columns[i];
+        *d = *c;
+        d->categories = NULL;
+        d->n_categories = 0;
+        if (!c->n_categories) continue;
+        d->categories = calloc(c->n_categories, sizeof *d->categories);
+        if (!d->categories) return nncl_set_error(NNCL_ERR_OOM, "%s", oom);
+        d->n_categories = c->n_categories;
+        for (size_t k = 0; k < c->n_categories; k++) {
+            if (!(d->categories[k] = nncl_strdup(c->categories[k]))) return nncl_set_error(NNCL_ERR_OOM, "%s", oom);
+        }
+    }
+    return NNCL_OK;
+}

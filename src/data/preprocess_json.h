@@ -1,6 +1,7 @@
 /*
  * preprocess_json.h: the CSV transform (struct nncl_preprocess) as JSON text, so a model file can carry
- * it and prediction applies exactly the transform the model was trained with. Internal.
+ * it and prediction applies exactly the transform the model was trained with; its invariants; a deep
+ * copy. Internal.
  *
  * The text is one object:
  *   {"columns": [{"name": "age", "kind": "numeric", "mean": 37, "std": 12.2},
@@ -41,5 +42,12 @@ enum nncl_status nncl_preprocess_from_json(const char *json, const char *source,
  * @return NNCL_OK, or `status` with a message that starts with `source`
  */
 enum nncl_status nncl_preprocess_check(const struct nncl_preprocess *pp, const char *source, enum nncl_status status);
+
+/**
+ * A deep copy of `src` into `dst` (free it with nncl_preprocess_free, also after a failure: what was
+ * copied by then is owned by `dst`). For the model and the CSV loader, which each keep their own.
+ * @return NNCL_OK or NNCL_ERR_OOM
+ */
+enum nncl_status nncl_preprocess_copy(const struct nncl_preprocess *src, struct nncl_preprocess *dst);
 
 #endif /* NNCL_PREPROCESS_JSON_H */

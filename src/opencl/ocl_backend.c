@@ -83,9 +83,7 @@ static enum nncl_status launch(struct nncl_backend *be, const char *op, enum ocl
     if (err == CL_SUCCESS) ocl_profile_record(st, slot, OCL_CMD_KERNEL, op);
     if (err != CL_SUCCESS) {
         s = nncl_cl_fail(err, "clEnqueueNDRangeKernel", __FILE__, __LINE__);
-        char detail[512];
-        snprintf(detail, sizeof detail, "%s", nncl_last_error());
-        return nncl_set_error(s, "%s on \"%s\": %s", op, st->device_name, detail);
+        return nncl_prefix_error(s, "%s on \"%s\": ", op, st->device_name);
     }
     return NNCL_OK;
 }
@@ -171,10 +169,9 @@ enum nncl_status nncl_opencl_backend_init(struct nncl_backend **out) {
     int tuned = 0;
     if (!s) s = ocl_tuning_apply(st, &tuned); /* the device's `nncl tune` parameters, before any CLBlast call */
     if (s) {
-        char detail[2048];
-        snprintf(detail, sizeof detail, "%s", nncl_last_error());
+        s = nncl_prefix_error(s, "backend opencl: ");
         ocl_free(be);
-        return nncl_set_error(s, "backend opencl: %s", detail);
+        return s;
     }
     snprintf(be->device, sizeof be->device, "%s (%s, driver %s)", st->device_name, st->platform_name,
              st->driver_version);

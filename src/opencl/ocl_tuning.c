@@ -1,12 +1,13 @@
 /*
  * ocl_tuning.c: tuned CLBlast GEMM parameters per device and driver: the file in the user's cache (path,
  * parse, atomic write) and applying it when an OpenCL backend starts (CLBlastOverrideParameters).
- * Producing the parameters is ocl_tuner.c's job (nncl_opencl_tune).
+ * Producing the parameters is src/tune/'s job (nncl_opencl_tune), which reaches the backend only through
+ * ocl_tuning.h.
  *
  * CLBlast keeps overridden parameters process-wide per device (its database cache), not per context, so a
  * record of what was applied to which device lives here too (ocl_tuning_describe).
  */
-#define _POSIX_C_SOURCE 200809L /* mkstemp, fsync in ISO C mode */
+#define _POSIX_C_SOURCE 200809L /* stat in ISO C mode */
 
 #include <clblast_c.h>
 #include <ctype.h>
@@ -17,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "cache_dir.h"
+#include "util/atomic_file.h"
+#include "util/cache_dir.h"
 #include "ocl_impl.h"
 #include "ocl_tuning.h"
 #include "util/util.h"
@@ -45,6 +46,17 @@ void ocl_tuning_path(const char *device_name, const char *driver, char *out, siz
 
 void ocl_tuning_clblast_version(char *out, size_t cap) {
     snprintf(out, cap, "%d.%d.%d", CLBLAST_VERSION_MAJOR, CLBLAST_VERSION_MINOR, CLBLAST_VERSION_PATCH);
+}
+
+struct ocl_state *ocl_tuning_state(struct nncl_backend *be) { return ocl_state_of(be); }
+
+const char *ocl_tuning_device_name(const struct ocl_state *st) { return st->device_name; }
+
+void ocl_tuning_set_init(const struct ocl_state *st, struct ocl_tuning_set *set) {
+    memset(set, 0, sizeof *set);
+    snprintf(set->device, sizeof set->device, "%s", st->device_name);
+    snprintf(set->driver, sizeof set->driver, "%s", st->driver_version);
+    ocl_tuning_clblast_version(set->clblast, sizeof set->clblast);
 }
 
 /* ---- the file ---------------------------------------------------------------------------------- */
@@ -138,15 +150,9 @@ enum nncl_status ocl_tuning_load(const char *path, struct ocl_tuning_set *out) {
     return NNCL_OK;
 }
 
-enum nncl_status ocl_tuning_store(const struct ocl_tuning_set *set, char *path_out, size_t path_cap) {
-    char path[600], tmp[640], dir[400];
-    ocl_tuning_path(set->device, set->driver, path, sizeof path);
-    nncl_cache_dir("tuning", dir, sizeof dir);
-    enum nncl_status st = nncl_make_dirs(dir);
-    if (st) return st;
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return nncl_set_error(NNCL_ERR_IO, "tuning: cannot write %s: %s", tmp, strerror(errno));
+/* The file's text (an nncl_write_fn). */
+static int write_set(FILE *f, const void *user) {
+    const struct ocl_tuning_set *set = user;
     fprintf(f, "# CLBlast GEMM parameters for this device and driver, written by `nncl tune`.\n"
                "# Every OpenCL backend on this device applies them at start. Delete this file to untune.\n");
     fprintf(f, "device %s\ndriver %s\nclblast %s\n", set->device, set->driver, set->clblast);
@@ -155,13 +161,16 @@ enum nncl_status ocl_tuning_store(const struct ocl_tuning_set *set, char *path_o
         fprintf(f, "kernel %s\n", k->name);
         for (size_t p = 0; p < k->n_params; p++) fprintf(f, "%s %zu\n", k->names[p], k->values[p]);
     }
-    int ok = !ferror(f);
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        st = nncl_set_error(NNCL_ERR_IO, "tuning: cannot write %s: %s", path, strerror(errno));
-        remove(tmp);
-        return st;
-    }
+    return !ferror(f);
+}
+
+enum nncl_status ocl_tuning_store(const struct ocl_tuning_set *set, char *path_out, size_t path_cap) {
+    char path[600], dir[400];
+    ocl_tuning_path(set->device, set->driver, path, sizeof path);
+    nncl_cache_dir("tuning", dir, sizeof dir);
+    enum nncl_status st = nncl_make_dirs(dir);
+    if (!st) st = nncl_atomic_replace(path, "tuning: ", write_set, set);
+    if (st) return st;
     if (path_out) snprintf(path_out, path_cap, "%s", path);
     return NNCL_OK;
 }

@@ -30,6 +30,7 @@
 
 #include "nncl/nncl_status.h"
 
+struct nncl_backend;
 struct ocl_state;
 
 /* CLBlast's Xgemm has 16 parameters; GemmRoutine 1. Room for a later CLBlast's additions. */
@@ -75,8 +76,8 @@ enum nncl_status ocl_tuning_load(const char *path, struct ocl_tuning_set *out);
 
 /*
  * Writes `set` to the file for set->device and set->driver, creating the cache directories; the file is
- * written under a temporary name and renamed, so a reader never sees half a file. `path` (may be NULL)
- * receives where it went.
+ * replaced atomically (nncl_atomic_replace: a temporary file, fsync, rename, fsync of the folder), so a
+ * reader never sees half a file, nor a crash leaves one. `path` (may be NULL) receives where it went.
  */
 enum nncl_status ocl_tuning_store(const struct ocl_tuning_set *set, char *path, size_t path_cap);
 
@@ -97,7 +98,14 @@ enum nncl_status ocl_tuning_apply(struct ocl_state *st, int *applied);
  * nncl_backend_versions(), so results (and the CLBlast guard) are traced to the parameters used. */
 void ocl_tuning_describe(const struct ocl_state *st, char *out, size_t cap);
 
-/* For ocl_tuner.c: the installed CLBlast's version as tuning files name it ("1.5.3"); whether parameters were
+/* For src/tune/ (nncl_opencl_tune), which sees an OpenCL backend only through this header: the backend's
+ * state (`be` must be an OpenCL backend), its device's CL_DEVICE_NAME, and a set started for its device
+ * (zeroed, with device, driver and clblast filled in). */
+struct ocl_state *ocl_tuning_state(struct nncl_backend *be);
+const char *ocl_tuning_device_name(const struct ocl_state *st);
+void ocl_tuning_set_init(const struct ocl_state *st, struct ocl_tuning_set *set);
+
+/* For src/tune/: the installed CLBlast's version as tuning files name it ("1.5.3"); whether parameters were
  * applied to st's device in this process (and their hash); ocl_tuning_suspend(1) makes ocl_tuning_apply a
  * no-op until ocl_tuning_suspend(0), so the tuner can open a backend with CLBlast's own parameters. */
 void ocl_tuning_clblast_version(char *out, size_t cap);

@@ -15,7 +15,6 @@ target_sources(nncl_obj PRIVATE
     opencl/ocl_ops_optim.c
     opencl/ocl_profile.c
     opencl/ocl_tuning.c
-    opencl/ocl_tuner.c
 )
 # The CLBlast version goes into nncl_backend_versions() (run manifests, model files, the CLBlast guard).
 set(NNCL_CLBLAST_VERSION "${CLBlast_VERSION}${CLBLAST_VERSION}")

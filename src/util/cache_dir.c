@@ -3,7 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* mkdir in ISO C mode */
 
-#include "cache_dir.h"
+#include "util/cache_dir.h"
 
 #include "status_impl.h"
 
