@@ -25,6 +25,8 @@
 #   tuned      the same benchmarks with the tuning file (bench_train --tuning both)
 #   summary    bench/device/summarize.py
 #
+# NNCL_RUN_OPENCL_LIB=/path/libX.so makes the probe treat that library as NVIDIA's OpenCL library (to try
+# the ICD fallback with PoCL: NNCL_RUN_OPENCL_LIB=.../libpocl.so.2 OCL_ICD_VENDORS=/nonexistent).
 # --rehearse shrinks every size (steps, epochs, lockstep, the tune, the large net's check) so that the run
 # takes a few minutes on PoCL, runs on whatever OpenCL device opens (a CPU one included) and PyTorch on
 # the CPU. --probe-only stops after the probe. NNCL_PYTHON names the Python that has torch.
@@ -140,13 +142,22 @@ finish() {
     echo "$rc" > "$work/exit_code"
     local py
     py="$(command -v python3 || echo /usr/bin/python3)"
-    timeout 30 env LD_LIBRARY_PATH="$orig_ld" "$py" "$scripts/summarize.py" --work "$work" --out "$out" \
-        --exit-code "$rc" --elapsed "$(($(date +%s) - t_start))" > "$logs/summary.log" 2>&1 ||
+    if ! timeout 30 env LD_LIBRARY_PATH="$orig_ld" "$py" "$scripts/summarize.py" --work "$work" --out "$out" \
+        --exit-code "$rc" --elapsed "$(($(date +%s) - t_start))" > "$logs/summary.log" 2>&1; then
+        # no Python here, or summarize.py broke: the plain facts, so the reason still comes back
+        local reason
+        reason="$(sed -n 's/^stop_reason=//p' "$probe" 2>/dev/null)"
         {
-            echo "summarize.py failed; the raw results are in logs.tar.gz" > "$out/summary.txt"
-            cat "$logs/summary.log" >> "$out/summary.txt"
-            printf '{"error": "summarize.py failed", "exit_code": %s}\n' "$rc" > "$out/summary.json"
-        }
+            echo "nncl device run: exit code $rc (summarize.py could not run: $(tail -1 "$logs/summary.log"))"
+            [ -n "$reason" ] && echo "stop reason: $reason"
+            echo "steps (name, status, exit code, seconds, limit, error):"
+            cat "$steps_tsv"
+            echo "probe:"
+            cat "$probe"
+        } > "$out/summary.txt"
+        printf '{"error": "summarize.py could not run", "exit_code": %s, "stop_reason": "%s"}\n' "$rc" \
+            "$(printf '%s' "$reason" | sed 's/[\\"]/\\&/g')" > "$out/summary.json"
+    fi
     cp "$steps_tsv" "$logs/steps.tsv" 2>/dev/null
     local parts=() x
     for x in logs results ctest probe.env steps.tsv; do [ -e "$work/$x" ] && parts+=("$x"); done
@@ -188,8 +199,9 @@ p nvidia_smi "${smi:-not available}"
 
 # NVIDIA's OpenCL library: ldconfig's cache, then the usual driver folders (a container often mounts the
 # driver under /usr/local/nvidia without adding it to ldconfig's cache)
+# (NNCL_RUN_OPENCL_LIB names another vendor's library instead: how the rehearsal tries this path on PoCL)
 nv_lib=""
-for cand in $(ldconfig -p 2>/dev/null | awk '/libnvidia-opencl\.so/ {print $NF}') \
+for cand in ${NNCL_RUN_OPENCL_LIB:-} $(ldconfig -p 2>/dev/null | awk '/libnvidia-opencl\.so/ {print $NF}') \
             /usr/local/nvidia/lib64/libnvidia-opencl.so* /usr/local/nvidia/lib/libnvidia-opencl.so* \
             /usr/lib/x86_64-linux-gnu/libnvidia-opencl.so* /usr/lib64/libnvidia-opencl.so* \
             /usr/lib/libnvidia-opencl.so* /run/nvidia/driver/usr/lib/x86_64-linux-gnu/libnvidia-opencl.so*; do
@@ -208,8 +220,9 @@ p icd_files "${icds:-none in $vendors}"
     echo "== NVIDIA OpenCL library: ${nv_lib:-not found}"
 } >> "$logs/probe.log"
 icd_note="the system's"
-if [ -n "$nv_lib" ] && ! grep -qs nvidia "$vendors"/*.icd; then
-    # no ICD file names NVIDIA's library: a vendors folder of our own, with the host's other ICDs
+nv_stem="$(basename "${nv_lib:-none}" | sed 's/\.so.*//')"
+if [ -n "$nv_lib" ] && ! grep -qsF "$nv_stem" "$vendors"/*.icd; then
+    # no ICD file names the library: a vendors folder of our own, with the host's other ICDs
     mkdir -p "$work/vendors"
     for f in "$vendors"/*.icd; do [ -f "$f" ] && cp "$f" "$work/vendors/"; done
     echo "$nv_lib" > "$work/vendors/nvidia.icd"
