@@ -192,9 +192,9 @@ p lib_fallback "$use_fallback"
 
 {
     echo "== nvidia-smi"
-    timeout 10 nvidia-smi 2>&1 || echo "(nvidia-smi: exit $?)"
+    timeout 3 nvidia-smi 2>&1 || echo "(nvidia-smi: exit $?)"
 } > "$logs/probe.log"
-smi="$(timeout 5 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>/dev/null | head -1)"
+smi="$(timeout 2 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>/dev/null | head -1)"
 p nvidia_smi "${smi:-not available}"
 
 # NVIDIA's OpenCL library: ldconfig's cache, then the usual driver folders (a container often mounts the
@@ -243,11 +243,11 @@ if [ -n "$missing" ]; then
     finish 4
 fi
 
-devices() { timeout 10 env LD_LIBRARY_PATH="$(our_ld)" "$pack/bin/nncl" devices > "$logs/devices.log" 2>&1; }
+devices() { timeout 8 env LD_LIBRARY_PATH="$(our_ld)" "$pack/bin/nncl" devices > "$logs/devices.log" 2>&1; }
 devices
 dev_rc=$?
-if ! grep -q ', GPU' "$logs/devices.log" && [ -n "$nv_lib" ]; then
-    # second try: the loader told to load NVIDIA's library directly
+if ! grep -q ', GPU' "$logs/devices.log" && [ -n "$nv_lib" ] && [ "$dev_rc" != 124 ]; then
+    # second try (unless the first hung): the loader told to load NVIDIA's library directly
     cp "$logs/devices.log" "$logs/devices-first-try.log"
     export OCL_ICD_FILENAMES="$nv_lib"
     devices
