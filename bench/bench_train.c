@@ -2,11 +2,12 @@
  * bench_train.c: training speed of preset nets on each backend, through the real trainer (nncl_train).
  *
  *   bench_train [--backend cpu|opencl|all] [--net fashion|large|seed|all] [--steps N] [--epochs E]
- *               [--tuning both] [--json FILE]
+ *               [--batch B] [--tuning both] [--json FILE]
  *
  * Presets: "fashion" 784-256-128-10 (ReLU, softmax + cross-entropy) at batch 128; "large"
  * 1024-4096-4096-1024-10 (ReLU) at batch 256; "seed" the lecture's 2-4-1 tanh net (squared error) at
- * batch 4. Data is synthetic (the speed does not depend on the values), `--steps` batches per epoch.
+ * batch 4; `--batch B` replaces the preset's batch size for every net run. Data is synthetic (the speed
+ * does not depend on the values), `--steps` batches per epoch.
  * For each net and backend: the time to create the backend and the model, the first epoch (which on
  * OpenCL includes compiling our kernels and CLBlast's, or loading them from the driver's cache) apart
  * from the steady state (the mean of the next `--epochs` epochs), steps per second, and on OpenCL the
@@ -123,18 +124,25 @@ static int bench(const struct preset *p, const char *backend, size_t steps, size
 
 int main(int argc, char **argv) {
     const char *backend = "all", *net = "all", *json = NULL;
-    size_t steps = 20, epochs = 3;
+    size_t steps = 20, epochs = 3, batch = 0;
     int tuning_both = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
         else if (!strcmp(argv[i], "--net") && i + 1 < argc) net = argv[++i];
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--epochs") && i + 1 < argc) epochs = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
+            batch = strtoul(argv[++i], NULL, 10);
+            if (!batch) {
+                fprintf(stderr, "bench_train: --batch must be at least 1\n");
+                return 2;
+            }
+        }
         else if (!strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
         else if (!strcmp(argv[i], "--tuning") && i + 1 < argc && !strcmp(argv[i + 1], "both")) tuning_both = 1, i++;
         else {
             printf("usage: bench_train [--backend cpu|opencl|all] [--net fashion|large|seed|all] [--steps N] "
-                   "[--epochs E] [--tuning both] [--json FILE]\n");
+                   "[--epochs E] [--batch B] [--tuning both] [--json FILE]\n");
             return strcmp(argv[i], "--help") ? 2 : 0;
         }
     }
@@ -164,15 +172,17 @@ int main(int argc, char **argv) {
         if (strcmp(backend, "all") && strcmp(backend, runs[b].backend)) continue;
         for (size_t n = 0; n < sizeof presets / sizeof presets[0]; n++) {
             if (strcmp(net, "all") && strcmp(net, presets[n].name)) continue;
+            struct preset p = presets[n];
+            if (batch) p.batch = batch;
             struct result r;
             if (runs[b].tuning) setenv("NNCL_CLBLAST_TUNING", runs[b].tuning, 1);
-            const int failed = bench(&presets[n], runs[b].backend, steps, epochs, &r);
+            const int failed = bench(&p, runs[b].backend, steps, epochs, &r);
             if (runs[b].tuning) unsetenv("NNCL_CLBLAST_TUNING");
             if (failed) {
                 rc = 1;
                 continue;
             }
-            printf("%-8s %-14s %6zu %10.1f %12.1f %10.3f %9.1f %9.1f", presets[n].name, runs[b].label, presets[n].batch,
+            printf("%-8s %-14s %6zu %10.1f %12.1f %10.3f %9.1f %9.1f", presets[n].name, runs[b].label, p.batch,
                    r.setup_ms, r.first_epoch_ms, r.step_ms, r.steps_per_s, r.gflops);
             if (r.profiled) {
                 printf(" | %9.3f %9.3f %9.3f %9.3f %10.2f\n", r.prof.gemm_ms, r.prof.kernel_ms, r.prof.transfer_ms,
@@ -184,7 +194,7 @@ int main(int argc, char **argv) {
                 fprintf(jf, "%s  {\"net\": \"%s\", \"backend\": \"%s\", \"batch\": %zu, \"steps_per_epoch\": %zu, "
                         "\"setup_ms\": %.3f, \"first_epoch_ms\": %.3f, \"step_ms\": %.4f, \"steps_per_s\": %.3f, "
                         "\"gflops\": %.3f, \"versions\": \"", first ? "" : ",\n", presets[n].name, runs[b].label,
-                        presets[n].batch, steps, r.setup_ms, r.first_epoch_ms, r.step_ms, r.steps_per_s, r.gflops);
+                        p.batch, steps, r.setup_ms, r.first_epoch_ms, r.step_ms, r.steps_per_s, r.gflops);
                 for (const char *c = r.versions; *c; c++) fprintf(jf, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
                 fprintf(jf, "\"");
                 if (r.profiled) {
