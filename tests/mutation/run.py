@@ -11,7 +11,8 @@ the test that kills it) or equivalent to the original (list it in equivalent.txt
 
 FOLDER defaults to the areas below; mutants are spread evenly over them. The scratch tree and its build
 live in $NNCL_MUTATION_DIR (default /tmp/nncl-mutation); the report goes to --out (default that folder):
-report.md and report.json. Run it on a quiet machine: it builds and tests once per mutant.
+report.md and report.json. Run it on a quiet machine: it builds and tests once per mutant. With
+NNCL_MUTATION_LOCK=FILE every build and test run takes `flock FILE`, so it queues behind other work.
 """
 import argparse
 import hashlib
@@ -30,12 +31,22 @@ AREAS = ["src/cpu", "kernels", "src/train.c", "src/model.c", "src/model_io.c", "
 COPY_IGNORE = shutil.ignore_patterns(".git", "build", "build-*", "device-pack", "__pycache__")
 
 
+LOCK = os.environ.get("NNCL_MUTATION_LOCK")  # a flock file shared with other builds on the machine
+
+
 def sh(cmd, cwd, timeout):
-    """Runs cmd; returns (exit code or 'timeout', seconds, output tail)."""
+    """Runs cmd (under `flock $NNCL_MUTATION_LOCK` when set); returns (exit code or 'timeout', seconds,
+    output tail)."""
+    outer = timeout
+    if LOCK:  # the time limit starts once the lock is held: waiting for it is not the mutant's fault
+        cmd = ["flock", LOCK, "timeout", "-k", "10", str(int(timeout))] + cmd
+        outer = None
     t0 = time.time()
     try:
-        p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
+        p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=outer,
                            text=True, errors="replace")
+        if LOCK and p.returncode in (124, 137):
+            return "timeout", time.time() - t0, p.stdout[-3000:]
         return p.returncode, time.time() - t0, p.stdout[-3000:]
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
