@@ -22,6 +22,7 @@ packages=(
     zlib1g-dev             # gzip-compressed IDX files (MNIST, Fashion-MNIST)
     libcjson-dev           # the JSON header of safetensors files
     dataset-fashion-mnist  # the data set the main job trains on
+    gnuplot-nox            # nncl plot: loss curves as PNG or SVG
     clang                  # libFuzzer targets for the parsers (tests/fuzz), run by CI
     libclang-rt-14-dev     # clang's sanitizer and fuzzer runtimes
     valgrind               # CI runs the CPU-path tests under memcheck

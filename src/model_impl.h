@@ -56,4 +56,15 @@ static inline size_t nncl_layer_in(const struct nncl_model_spec *s, size_t l) {
 }
 static inline size_t nncl_model_outputs(const struct nncl_model_spec *s) { return s->layers[s->n_layers - 1].units; }
 
+/*
+ * nncl_model_save with extra tensors and metadata (a checkpoint: src/checkpoint.c). The file stays a model
+ * file that nncl_model_load and PyTorch read; extra tensor names start with "optimizer." or "trainer.".
+ */
+#define NNCL_MODEL_MAX_EXTRA 48
+struct st_write_tensor;
+struct st_metadata_entry;
+enum nncl_status nncl_model_save_extra(const struct nncl_model *m, const char *path,
+                                       const struct st_write_tensor *extra, size_t n_extra,
+                                       const struct st_metadata_entry *extra_meta, size_t n_extra_meta);
+
 #endif /* NNCL_MODEL_IMPL_H */

@@ -53,11 +53,20 @@ static char *class_names_json(const struct nncl_model *m) {
 }
 
 enum nncl_status nncl_model_save(const struct nncl_model *m, const char *path) {
+    return nncl_model_save_extra(m, path, NULL, 0, NULL, 0);
+}
+
+enum nncl_status nncl_model_save_extra(const struct nncl_model *m, const char *path,
+                                       const struct st_write_tensor *extra, size_t n_extra,
+                                       const struct st_metadata_entry *extra_meta, size_t n_extra_meta) {
     if (!m || !path) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_model_save: model or path is NULL");
+    if (n_extra > NNCL_MODEL_MAX_EXTRA || n_extra_meta > NNCL_MODEL_MAX_EXTRA) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "saving %s: too many extra tensors or metadata", path);
+    }
     const struct nncl_model_spec *s = &m->spec;
     float *params = malloc(m->n_params * sizeof(float));
     char names[NNCL_MAX_LAYERS * 2][48];
-    struct st_write_tensor tensors[NNCL_MAX_LAYERS * 2];
+    struct st_write_tensor tensors[NNCL_MAX_LAYERS * 2 + NNCL_MODEL_MAX_EXTRA];
     char *arch = architecture_json(s), *classes = class_names_json(m), *pre = nncl_preprocess_to_json(&m->preprocess);
     enum nncl_status st = NNCL_OK;
     if (!params || !arch || !classes || !pre) st = nncl_set_error(NNCL_ERR_OOM, "saving %s: out of host memory", path);
@@ -87,12 +96,14 @@ enum nncl_status nncl_model_save(const struct nncl_model *m, const char *path) {
              k_pre[] = "preprocess", k_nncl[] = "nncl_version", v_nncl[] = NNCL_VERSION_STRING, k_backend[] = "backend";
         snprintf(backend, sizeof backend, "%s: %s", nncl_backend_name(m->be), nncl_backend_device(m->be));
         snprintf(task, sizeof task, "%s", task_names[(unsigned)m->task < 4 ? m->task : 0]);
-        struct st_metadata_entry meta[] = {
+        struct st_metadata_entry meta[11 + NNCL_MODEL_MAX_EXTRA] = {
             {k_format, v_format}, {k_version, v_version}, {k_arch, arch},   {k_task, task},
             {k_classes, classes}, {k_pre, pre},           {k_nncl, v_nncl}, {k_backend, backend},
             {k_seed, seed},       {k_versions, versions}, {k_n_classes, n_classes},
         };
-        st = st_write(path, tensors, 2 * s->n_layers, meta, sizeof meta / sizeof meta[0]);
+        for (size_t i = 0; i < n_extra; i++) tensors[2 * s->n_layers + i] = extra[i];
+        for (size_t i = 0; i < n_extra_meta; i++) meta[11 + i] = extra_meta[i];
+        st = st_write(path, tensors, 2 * s->n_layers + n_extra, meta, 11 + n_extra_meta);
     }
     free(params);
     free(arch);
@@ -235,7 +246,12 @@ static enum nncl_status load_into(struct st_file *f, struct nncl_backend *be, st
             st = st_to_float(f, t, params + (is_bias ? m->b_off[l] : m->w_off[l]), (size_t)t->count, 1);
         }
     }
-    if (f->n_tensors != 2 * spec.n_layers && !st) {
+    size_t n_model_tensors = 0; /* a checkpoint adds the trainer's own (optimizer.*, trainer.*) */
+    for (size_t i = 0; i < f->n_tensors; i++) {
+        const char *name = f->tensors[i].name;
+        n_model_tensors += strncmp(name, "optimizer.", 10) != 0 && strncmp(name, "trainer.", 8) != 0;
+    }
+    if (n_model_tensors != 2 * spec.n_layers && !st) {
         st = nncl_set_error(NNCL_ERR_FORMAT, "%s: %zu tensors, but the architecture has %zu layers (2 tensors each); "
                             "the file was not written by nncl", path, f->n_tensors, spec.n_layers);
     }

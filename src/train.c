@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "check/check.h"
+#include "checkpoint.h"
 #include "model_impl.h"
 #include "nncl/nncl_train.h"
 #include "random_impl.h"
@@ -117,6 +118,7 @@ struct optimizer_state {
     struct nncl_buffer *buf;
     struct nncl_tensor m, v;
     long step;
+    float lr; /* this epoch's rate: options.lr through the schedule */
 };
 
 /* `slots` state vectors of the model's parameter count, zeroed: m (momentum, Adam) and v (Adam). */
@@ -137,11 +139,11 @@ static enum nncl_status optimizer_step(struct nncl_model *mod, const struct nncl
     struct nncl_tensor w = nncl_model_params(mod), g = nncl_model_grads(mod);
     os->step++;
     switch (o->optimizer) {
-    case NNCL_OPT_MOMENTUM: return nncl_op_momentum_update(mod->be, o->lr, o->momentum, o->weight_decay, &w, &g, &os->v);
+    case NNCL_OPT_MOMENTUM: return nncl_op_momentum_update(mod->be, os->lr, o->momentum, o->weight_decay, &w, &g, &os->v);
     case NNCL_OPT_ADAM:
-        return nncl_op_adam_update(mod->be, o->lr, o->beta1, o->beta2, o->eps, o->weight_decay, os->step, &w, &g,
+        return nncl_op_adam_update(mod->be, os->lr, o->beta1, o->beta2, o->eps, o->weight_decay, os->step, &w, &g,
                                    &os->m, &os->v);
-    default: return nncl_op_sgd_update(mod->be, o->lr, o->weight_decay, &w, &g);
+    default: return nncl_op_sgd_update(mod->be, os->lr, o->weight_decay, &w, &g);
     }
 }
 
@@ -175,6 +177,16 @@ struct trainer {
     /* parameters and optimizer state at the start of the epoch: the last good state */
     struct nncl_buffer *snapshot;
     float *host_x, *host_t;          /* streaming: the batch assembled on the host */
+    /* long runs (src/checkpoint.c): the best weights, the resolved schedule, the resume point */
+    struct nncl_buffer *best;        /* the best epoch's parameters (patience without keep_last) */
+    struct nncl_lr_schedule sched;   /* options.schedule with the cosine length resolved */
+    size_t first_step;               /* the step the epoch in progress started at (> 0: resumed mid-epoch) */
+    int resume_in_epoch;             /* the next epoch continues a checkpoint's epoch at resume_step */
+    size_t resume_step, first_epoch;
+    double resume_loss_sum, loss_sum; /* the epoch's training loss sum: restored, and the last epoch's */
+    float resume_err, err_sum;
+    size_t steps_done;               /* steps of the last epoch (fewer than steps_per_epoch when stopped) */
+    double t_start, t_first_step;
 };
 
 static void trainer_free(struct trainer *tr) {
@@ -184,6 +196,7 @@ static void trainer_free(struct trainer *tr) {
     nncl_buffer_free(tr->idx_buf);
     nncl_buffer_free(tr->health);
     nncl_buffer_free(tr->snapshot);
+    nncl_buffer_free(tr->best);
     free(tr->order);
     free(tr->health_host);
     free(tr->host_x);
@@ -269,7 +282,7 @@ static enum nncl_status report_divergence(struct trainer *tr, size_t epoch, size
     size_t bad_step = steps;
     TRY(snapshot_copy(tr, 0));
     tr->opt.step = step_at_start;
-    for (size_t step = 0; step < steps && bad_step == steps; step++) {
+    for (size_t step = tr->first_step; step < steps && bad_step == steps; step++) {
         const size_t first = step * tr->g->batch_rows, rows = step_rows(tr->g, step);
         TRY(gather(tr, first, rows));
         struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
@@ -307,7 +320,10 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
     struct nncl_model *m = tr->m;
     const struct nncl_train_geometry *g = tr->g;
     const double t0 = nncl_now_seconds();
-    if (tr->o->shuffle) {
+    const int resumed = tr->resume_in_epoch; /* the epoch's order and first steps come from a checkpoint */
+    tr->first_step = resumed ? tr->resume_step : 0;
+    tr->resume_in_epoch = 0;
+    if (tr->o->shuffle && !resumed) {
         shuffle(tr->order, g->n_train, rng);
         if (!tr->plan.streaming) {
             struct nncl_tensor order = nncl_tensor_view(tr->idx_buf, 0, 1, g->n_train);
@@ -317,13 +333,24 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
     const long step_at_start = tr->opt.step;
     TRY(snapshot_copy(tr, 1));
     TRY(nncl_op_fill(m->be, 0.0f, &tr->batch.acc_all));
-    size_t steps = 0;
+    if (resumed) TRY(nncl_tensor_set(&tr->batch.acc[ACC_TRAIN_ERR], &tr->resume_err, 1));
+    size_t steps = tr->first_step;
     for (; steps < g->steps_per_epoch; steps++) {
         if (tr->o->stop && *tr->o->stop) { /* a host flag: no device round trip */
             *interrupted = 1;
             break;
         }
         TRY(train_step(tr, steps));
+        if (!tr->t_first_step) tr->t_first_step = nncl_now_seconds();
+        if (tr->o->on_step) { /* host counters only: no synchronisation */
+            const size_t done = (steps + 1) * g->batch_rows;
+            const struct nncl_step_report sr = {
+                .epoch = r->epoch, .step = steps + 1, .steps_per_epoch = g->steps_per_epoch,
+                .examples = done < g->n_train ? done : g->n_train, .total_steps = (size_t)tr->opt.step,
+                .first_epoch = tr->first_epoch, .first_step = tr->resume_step,
+            };
+            tr->o->on_step(&sr, tr->o->user_data);
+        }
     }
     struct nncl_tensor params = nncl_model_params(m), params_slot = nncl_tensor_view(tr->health, steps, 1, 1);
     TRY(nncl_op_sum(m->be, 1.0f, &params, 0.0f, &params_slot));
@@ -337,11 +364,14 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
     float acc[ACC_COUNT];
     TRY(nncl_tensor_get(&(struct nncl_tensor){tr->health, 0, 1, steps + 1}, tr->health_host, steps + 1));
     TRY(nncl_tensor_get(&tr->batch.acc_all, acc, ACC_COUNT));
-    double loss_sum = 0.0;
-    for (size_t s = 0; s <= steps; s++) {
+    double loss_sum = resumed ? tr->resume_loss_sum : 0.0;
+    for (size_t s = tr->first_step; s <= steps; s++) {
         if (!isfinite(tr->health_host[s])) return report_divergence(tr, r->epoch, steps, step_at_start);
         if (s < steps) loss_sum += tr->health_host[s];
     }
+    tr->loss_sum = loss_sum;
+    tr->err_sum = acc[ACC_TRAIN_ERR];
+    tr->steps_done = steps;
     const size_t seen = steps == g->steps_per_epoch ? g->n_train : steps * g->batch_rows;
     const double seconds = nncl_now_seconds() - t0;
     r->steps = (size_t)tr->opt.step;
@@ -421,6 +451,11 @@ static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_data
     TRY(nncl_model_reserve(m, g->batch_rows));
     TRY(nncl_buffer_alloc(m->be, (g->steps_per_epoch + 1) * sizeof(float), &tr->health));
     TRY(nncl_buffer_alloc(m->be, tr->plan.snapshot, &tr->snapshot));
+    if (o->patience && !o->keep_last) TRY(nncl_buffer_alloc(m->be, m->n_params * sizeof(float), &tr->best));
+    tr->sched = o->schedule;
+    if (tr->sched.decay == NNCL_LR_COSINE && !tr->sched.cosine_epochs) {
+        tr->sched.cosine_epochs = o->epochs > tr->sched.warmup_epochs ? o->epochs - tr->sched.warmup_epochs : 1;
+    }
     tr->health_host = malloc((g->steps_per_epoch + 1) * sizeof(float));
     tr->order = malloc(data->n * sizeof(float));
     if (!tr->order || !tr->health_host) return nncl_set_error(NNCL_ERR_OOM, "trainer: out of host memory");
@@ -436,35 +471,145 @@ static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_data
     return nncl_tensor_set(&all, tr->order, data->n);
 }
 
+/* ---- checkpoints and resume (the file: src/checkpoint.c) ------------------------------------------ */
+
+struct stop_rule {
+    double best;
+    size_t since_best, best_epoch;
+};
+
+/* Writes the trainer's state: after `epochs_done` complete epochs, or inside the next one (in_epoch). */
+static enum nncl_status trainer_checkpoint(struct trainer *tr, uint64_t rng, const struct stop_rule *sr,
+                                           size_t epochs_done, int in_epoch) {
+    struct nncl_model *m = tr->m;
+    struct nncl_trainer_state s = {
+        .epochs_done = epochs_done, .in_epoch = in_epoch, .step = in_epoch ? tr->steps_done : 0,
+        .opt_step = tr->opt.step, .rng = rng, .best = sr->best, .since_best = sr->since_best,
+        .best_epoch = sr->best_epoch, .loss_sum = in_epoch ? tr->loss_sum : 0.0, .err_sum = in_epoch ? tr->err_sum : 0.0f,
+        .n_examples = tr->host->n, .order = tr->order, .opts = *tr->o,
+    };
+    s.opts.schedule = tr->sched;
+    s.n_opt = tr->opt.buf ? nncl_buffer_size(tr->opt.buf) / sizeof(float) : 0;
+    enum nncl_status st = NNCL_OK;
+    if (s.n_opt && !(s.opt_state = malloc(s.n_opt * sizeof(float)))) st = NNCL_ERR_OOM;
+    if (!st && tr->best && sr->best_epoch && !(s.best_params = malloc(m->n_params * sizeof(float)))) st = NNCL_ERR_OOM;
+    if (st) st = nncl_set_error(st, "checkpoint %s: out of host memory", tr->o->checkpoint_path);
+    if (!st && s.n_opt) st = nncl_tensor_get(&(struct nncl_tensor){tr->opt.buf, 0, 1, s.n_opt}, s.opt_state, s.n_opt);
+    if (!st && s.best_params) {
+        st = nncl_tensor_get(&(struct nncl_tensor){tr->best, 0, 1, m->n_params}, s.best_params, m->n_params);
+    }
+    if (!st) st = nncl_checkpoint_write(tr->o->checkpoint_path, m, &s, tr->o->checkpoint_meta);
+    s.order = NULL; /* the trainer's */
+    nncl_trainer_state_free(&s);
+    return st;
+}
+
+/* Puts the trainer where a checkpoint left it; *epoch: the epoch to run next. */
+static enum nncl_status trainer_resume(struct trainer *tr, uint64_t *rng, struct stop_rule *sr, size_t *epoch) {
+    struct nncl_model *m = tr->m;
+    const char *path = tr->o->resume_from;
+    float *params = malloc(m->n_params * sizeof(float));
+    if (!params) return nncl_set_error(NNCL_ERR_OOM, "resuming %s: out of host memory", path);
+    struct nncl_trainer_state s;
+    enum nncl_status st = nncl_checkpoint_read(path, m, params, &s);
+    struct nncl_train_options given = *tr->o;
+    given.schedule = tr->sched;
+    if (!st) st = nncl_checkpoint_check_options(path, &s.opts, &given);
+    const size_t n_opt = tr->opt.buf ? nncl_buffer_size(tr->opt.buf) / sizeof(float) : 0;
+    if (!st && s.n_examples != tr->host->n) {
+        st = nncl_set_error(NNCL_ERR_INVALID_ARG, "resuming %s: the checkpoint was trained on %zu examples, the data "
+                            "has %zu; resume with the same data", path, s.n_examples, tr->host->n);
+    }
+    if (!st && s.n_opt != n_opt) st = nncl_set_error(NNCL_ERR_FORMAT, "%s: the optimizer state does not fit", path);
+    if (!st) st = nncl_model_set_params(m, params, m->n_params);
+    if (!st && n_opt) st = nncl_tensor_set(&(struct nncl_tensor){tr->opt.buf, 0, 1, n_opt}, s.opt_state, n_opt);
+    if (!st && tr->best && s.best_params) {
+        st = nncl_tensor_set(&(struct nncl_tensor){tr->best, 0, 1, m->n_params}, s.best_params, m->n_params);
+    }
+    if (!st) {
+        memcpy(tr->order, s.order, s.n_examples * sizeof(float));
+        if (!tr->plan.streaming) st = nncl_tensor_set(&(struct nncl_tensor){tr->idx_buf, 0, 1, s.n_examples}, tr->order,
+                                                      s.n_examples);
+    }
+    if (!st) {
+        tr->opt.step = s.opt_step;
+        *rng = s.rng;
+        *sr = (struct stop_rule){s.best, s.since_best, s.best_epoch};
+        *epoch = s.epochs_done + 1;
+        tr->resume_in_epoch = s.in_epoch;
+        tr->resume_step = s.in_epoch ? s.step : 0;
+        tr->resume_loss_sum = s.loss_sum;
+        tr->resume_err = s.err_sum;
+    }
+    free(params);
+    nncl_trainer_state_free(&s);
+    return st;
+}
+
 enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *data, const struct nncl_train_options *o,
                             struct nncl_train_result *result) {
     if (!m || !o) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_train: model or options is NULL");
     TRY(train_check_data(m, data, 1)); /* nncl_train_plan checks the rest, and the options */
-    struct trainer tr = {.m = m, .o = o};
+    struct trainer tr = {.m = m, .o = o, .t_start = nncl_now_seconds()};
     struct nncl_train_result res = {0};
     enum nncl_status st = trainer_setup(&tr, data);
     res.streamed = tr.plan.streaming;
     uint64_t rng = o->seed;
-    double best = INFINITY;
-    size_t since_best = 0;
-    for (size_t epoch = 1; !st && epoch <= o->epochs && !res.interrupted; epoch++) {
+    struct stop_rule sr = {INFINITY, 0, 0};
+    size_t epoch = 1;
+    if (!st && o->resume_from) st = trainer_resume(&tr, &rng, &sr, &epoch);
+    res.first_epoch = tr.first_epoch = epoch;
+    res.epochs = epoch - 1;
+    res.setup_seconds = nncl_now_seconds() - tr.t_start;
+    for (; !st && epoch <= o->epochs && !res.interrupted; epoch++) {
         struct nncl_epoch_report r = {.epoch = epoch};
+        tr.opt.lr = (float)nncl_lr_at(&tr.sched, (double)o->lr, epoch, o->epochs);
+        r.lr = (double)tr.opt.lr;
         st = run_epoch(&tr, &rng, &r, &res.interrupted);
         if (st) break;
-        if (res.interrupted && r.steps == res.steps) break; /* stopped before this epoch's first step */
+        if (res.interrupted) {
+            /* stopped inside this epoch: the checkpoint holds its position, to continue it exactly */
+            if (o->checkpoint_path) st = trainer_checkpoint(&tr, rng, &sr, epoch - 1, 1);
+            if (st || tr.steps_done == tr.first_step) break; /* stopped before this epoch's first step */
+            res.epochs = epoch;
+            res.steps = r.steps;
+            res.last = r;
+            if (o->on_epoch) o->on_epoch(&r, o->user_data);
+            break;
+        }
         res.epochs = epoch;
         res.steps = r.steps;
         res.last = r;
-        if (o->on_epoch && o->on_epoch(&r, o->user_data)) break;
         /* the lecture's "stop if converged": no improvement of more than tol for `patience` epochs */
         const double monitored = r.has_val ? r.val_loss : r.train_loss;
-        if (monitored < best - o->tol) {
-            best = monitored;
-            since_best = 0;
-        } else if (o->patience && ++since_best >= o->patience) {
+        int converged = 0;
+        if (monitored < sr.best - o->tol) {
+            sr = (struct stop_rule){monitored, 0, epoch};
+            if (tr.best) {
+                struct nncl_tensor params = nncl_model_params(m), kept = nncl_tensor_view(tr.best, 0, 1, m->n_params);
+                st = nncl_op_copy(m->be, &params, &kept);
+            }
+        } else if (o->patience && ++sr.since_best >= o->patience) {
+            converged = 1;
+        }
+        if (!st && o->checkpoint_path && o->checkpoint_every && epoch % o->checkpoint_every == 0) {
+            st = trainer_checkpoint(&tr, rng, &sr, epoch, 0);
+        }
+        if (st) break;
+        if (o->on_epoch && o->on_epoch(&r, o->user_data)) break;
+        if (converged) {
             res.converged = 1;
             break;
         }
+    }
+    res.best_epoch = sr.best_epoch;
+    res.best_loss = sr.best_epoch ? sr.best : NAN;
+    res.first_step_seconds = tr.t_first_step ? tr.t_first_step - tr.t_start - res.setup_seconds : 0.0;
+    if (!st && tr.best && sr.best_epoch && (sr.best_epoch != res.epochs || res.interrupted)) {
+        /* early stopping keeps the best: the model ends with the weights of the best epoch */
+        struct nncl_tensor params = nncl_model_params(m), kept = nncl_tensor_view(tr.best, 0, 1, m->n_params);
+        st = nncl_op_copy(m->be, &kept, &params);
+        res.restored_best = !st;
     }
     trainer_free(&tr);
     if (result) *result = res;

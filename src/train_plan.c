@@ -42,7 +42,7 @@ enum nncl_status train_check_options(const struct nncl_train_options *o) {
     if (!(o->weight_decay >= 0.0f) || !isfinite(o->weight_decay)) {
         return nncl_set_error(NNCL_ERR_INVALID_ARG, "weight decay %g: it must be 0 or more", (double)o->weight_decay);
     }
-    return NNCL_OK;
+    return nncl_lr_schedule_check(&o->schedule);
 }
 
 /* Appends `rows` to list[0 .. *n) unless it is 0 or already there. */

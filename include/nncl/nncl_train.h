@@ -32,7 +32,56 @@ struct nncl_epoch_report {
     double val_loss, val_error;
     double seconds;       /* wall time of this epoch, including the read-back */
     double examples_per_second;
+    double lr;            /* the learning rate of this epoch (options.schedule applied) */
 };
+
+/*
+ * Learning-rate schedules, per epoch (every step of an epoch uses its rate: a scalar each update
+ * already takes, so no device work). An optional linear warm-up followed by one decay:
+ *   warm-up, epochs e = 1..W:  lr * e / W
+ *   then with t = e - 1 - W (0 for the first epoch after the warm-up):
+ *   NNCL_LR_CONSTANT  lr
+ *   NNCL_LR_STEP      lr * gamma^floor(t / step_epochs)
+ *   NNCL_LR_EXP       lr * gamma^t
+ *   NNCL_LR_COSINE    min_lr + (lr - min_lr) * (1 + cos(pi * min(t, T) / T)) / 2,  T = cosine_epochs
+ *                     (0: the run's epochs less the warm-up)
+ */
+#define NNCL_LR_DECAY_LIST(X) X(NNCL_LR_CONSTANT, "constant") X(NNCL_LR_STEP, "step") X(NNCL_LR_EXP, "exp") \
+    X(NNCL_LR_COSINE, "cosine")
+#define NNCL_LR_DECAY_ENUM_(id, name) id,
+enum nncl_lr_decay { NNCL_LR_DECAY_LIST(NNCL_LR_DECAY_ENUM_) NNCL_LR_DECAY_COUNT };
+#undef NNCL_LR_DECAY_ENUM_
+
+struct nncl_lr_schedule {
+    enum nncl_lr_decay decay; /* NNCL_LR_CONSTANT by default (zeroed struct) */
+    size_t warmup_epochs;     /* 0: no warm-up */
+    size_t step_epochs;       /* NNCL_LR_STEP: epochs per step (must be >= 1) */
+    float gamma;              /* NNCL_LR_STEP and NNCL_LR_EXP: the factor (0 < gamma <= 1) */
+    float min_lr;             /* NNCL_LR_COSINE: the floor */
+    size_t cosine_epochs;     /* NNCL_LR_COSINE: the length of the decay; 0: epochs - warmup_epochs */
+};
+
+/** "constant", "step", "exp", "cosine". */
+NNCL_API const char *nncl_lr_decay_name(enum nncl_lr_decay decay);
+NNCL_API enum nncl_status nncl_lr_decay_from_name(const char *name, enum nncl_lr_decay *out);
+/** Checks the schedule's fields; NNCL_ERR_INVALID_ARG with the field named. */
+NNCL_API enum nncl_status nncl_lr_schedule_check(const struct nncl_lr_schedule *s);
+/** The rate of 1-based `epoch` of a run of `epochs` epochs starting from `lr`. */
+NNCL_API double nncl_lr_at(const struct nncl_lr_schedule *s, double lr, size_t epoch, size_t epochs);
+
+/* What a per-step hook sees. Filled from host counters only: reading it costs no device synchronisation. */
+struct nncl_step_report {
+    size_t epoch;           /* 1-based */
+    size_t step;            /* steps done in this epoch, 1..steps_per_epoch */
+    size_t steps_per_epoch;
+    size_t examples;        /* examples done in this epoch */
+    size_t total_steps;     /* optimizer steps so far, over the whole run */
+    size_t first_epoch;     /* the epoch this call of nncl_train started in (> 1 after a resume) */
+    size_t first_step;      /* the step of first_epoch it started at */
+};
+
+/* Called after each step is queued (not finished: no synchronisation). */
+typedef void (*nncl_step_fn)(const struct nncl_step_report *report, void *user_data);
 
 /* Called after each report; return non-zero to stop training (after this epoch). */
 typedef int (*nncl_epoch_fn)(const struct nncl_epoch_report *report, void *user_data);
@@ -60,6 +109,18 @@ struct nncl_train_options {
                                batches) against the CPU reference, and refuse to train (NNCL_ERR_CLBLAST) on a wrong
                                result. A pass is remembered per device, driver, CLBlast version and shape set in
                                $XDG_CACHE_HOME/nncl (else ~/.cache/nncl), so it runs once. 0 skips it */
+    /* --- long runs (docs/reliability.md, "Checkpoints and resume") --- */
+    struct nncl_lr_schedule schedule; /* zeroed: the constant rate `lr` */
+    int keep_last;          /* with patience: keep the last epoch's weights; by default the model ends holding the
+                               weights of the epoch with the best monitored loss (result->best_epoch) */
+    nncl_step_fn on_step;   /* optional */
+    const char *checkpoint_path; /* optional: where the trainer's state is written (atomically): every
+                                    checkpoint_every epochs and when stopped through `stop` */
+    size_t checkpoint_every; /* epochs; 0: only when stopped */
+    const char *resume_from; /* optional: a checkpoint to continue exactly; the options that shape training must
+                                be the checkpoint's (nncl_checkpoint_read_options); `epochs` may differ */
+    const char *const *checkpoint_meta; /* optional: NULL-terminated key, value, key, value, ... strings stored
+                                           in every checkpoint (read back with nncl_checkpoint_read_meta) */
 };
 
 /** Defaults: batch 128, 10 epochs, Adam lr 1e-3 (0.9, 0.999, 1e-8), shuffle, seed 1, no validation, no stop rule,
@@ -73,7 +134,23 @@ struct nncl_train_result {
     int interrupted;        /* stopped through options.stop */
     int streamed;           /* the data set did not fit the device: batches were copied from host memory */
     struct nncl_epoch_report last;
+    size_t best_epoch;      /* the epoch with the best monitored loss (0: none) */
+    double best_loss;       /* its monitored loss (validation loss if any, else training loss) */
+    int restored_best;      /* the model was set back to best_epoch's weights (patience, not keep_last) */
+    size_t first_epoch;     /* where this call started: 1, or the epoch a resume continued */
+    double setup_seconds;   /* set-up: data upload, buffers, the checkpoint read */
+    double first_step_seconds; /* the first step (kernel builds happen there) */
 };
+
+/**
+ * The options stored in a checkpoint that shape training (batch size, optimizer and its constants, rate
+ * and schedule, weight decay, shuffle, seed, validation fraction, stop rule), written into `opts`; the other
+ * fields of `opts` are left as they are. `epochs_done` (may be NULL): the complete epochs it holds.
+ */
+NNCL_API enum nncl_status nncl_checkpoint_read_options(const char *path, struct nncl_train_options *opts,
+                                                     size_t *epochs_done);
+/** A string stored through options.checkpoint_meta, malloc'd into *value (free() it); NULL when absent. */
+NNCL_API enum nncl_status nncl_checkpoint_read_meta(const char *path, const char *key, char **value);
 
 /**
  * Trains `m` on `data` (which must match the model's inputs and outputs). The data set is copied to

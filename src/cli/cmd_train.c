@@ -13,6 +13,7 @@
 #include "check/op_cases.h"
 #include "cli.h"
 #include "train_impl.h"
+#include "runs.h"
 #include "util/util.h"
 
 static const char *const CMD = "train";
@@ -42,14 +43,25 @@ static void help(void) {
            "  --epochs N             maximum epochs (default 10, 15 for fashion-mnist; 0 writes the initialised\n"
            "                         model untrained)\n"
            "  --patience N --tol X   stop when the loss (validation loss with --val-split) has not improved by\n"
-           "                         more than X (default 1e-4) for N epochs (default 0: never)\n"
+           "                         more than X (default 1e-4) for N epochs (default 0: never); the model saved\n"
+           "                         is the best epoch's\n"
+           "  --keep-last            with --patience, save the last epoch's weights instead of the best\n"
+           "  --lr-schedule S        constant (default)|step|exp|cosine, per epoch\n"
+           "  --lr-step N            step: multiply the rate by --lr-gamma every N epochs (default 10)\n"
+           "  --lr-gamma X           step and exp: the factor (default 0.1 for step, 0.95 for exp)\n"
+           "  --lr-min X             cosine: the floor (default 0)\n"
+           "  --warmup N             a linear warm-up over the first N epochs, before the schedule\n"
            "  --no-shuffle           keep the file's order (default: reshuffle every epoch)\n"
            "  --seed N               initialisation, shuffling and split (default 1)\n"
            "  --backend B            cpu|opencl|auto (default auto: an OpenCL GPU, else cpu)\n"
-           "output:\n"
+           );
+    printf("output:\n"
            "  --out FILE             save the model (safetensors, written atomically)\n"
            "  --metrics FILE         one CSV row per epoch\n"
-           "  --checkpoint-every N   also save the model to --out every N epochs (atomically)\n"
+           "  --checkpoint-every N   every N epochs save the model to --out and the trainer's state (weights,\n"
+           "                         optimizer, position, shuffle state) to the checkpoint (atomically)\n"
+           "  --checkpoint FILE      the checkpoint (default: OUT.ckpt); also written on Ctrl-C, SIGTERM, SIGHUP\n"
+           "  --resume FILE          continue a checkpoint exactly (its options and data; --epochs may change)\n"
            "  --dry-run              print the memory plan for the chosen backend and stop\n"
            "  --no-verify            skip the CLBlast guard: on an OpenCL device, training first checks CLBlast on\n"
            "                         the net's own matrix products against the CPU (once per device, driver,\n"
@@ -57,7 +69,8 @@ static void help(void) {
            "  --manifest FILE        write what produced this run (seed, backend, device, driver, CLBlast and\n"
            "                         kernel versions, options) as JSON\n"
            "With --dataset, training ends with an evaluation on its test split.\n"
-           "Ctrl-C stops after the current step and saves the model to --out; a second Ctrl-C exits at once.\n"
+           "Ctrl-C, SIGTERM and SIGHUP stop after the current step, write the checkpoint and the model to --out and\n"
+           "exit 130, 143 or 129; a second signal exits at once.\n"
            "  --quiet                no per-epoch lines\n");
 }
 
@@ -68,12 +81,16 @@ struct train_args {
     size_t checkpoint_every;
     const char *manifest;
     int lr_given, epochs_given, quiet, dry_run, no_verify;
+    const char *resume, *checkpoint, *lr_schedule; /* long runs */
+    char *args_json;                                /* the command line, stored in checkpoints */
+    int gamma_given;
 };
 
 static int parse_args(int argc, char **argv, struct train_args *a) {
     enum { O_VAL = 256, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM, O_WD, O_BATCH, O_EPOCHS,
            O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_QUIET, O_HELP, O_CHECKPOINT,
-           O_DRYRUN, O_NOVERIFY, O_MANIFEST };
+           O_DRYRUN, O_NOVERIFY, O_MANIFEST, O_RESUME, O_CKPT_FILE, O_KEEP_LAST, O_SCHEDULE, O_LR_STEP, O_LR_GAMMA,
+           O_LR_MIN, O_WARMUP };
     static const struct option own_opts[] = {
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
         {"no-verify", no_argument, 0, O_NOVERIFY}, {"manifest", required_argument, 0, O_MANIFEST},
@@ -87,7 +104,11 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         {"no-shuffle", no_argument, 0, O_NOSHUF}, {"seed", required_argument, 0, O_SEED},
         {"backend", required_argument, 0, O_BACKEND}, {"out", required_argument, 0, O_OUT},
         {"metrics", required_argument, 0, O_METRICS}, {"quiet", no_argument, 0, O_QUIET},
-        {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0},
+        {"help", no_argument, 0, O_HELP}, {"resume", required_argument, 0, O_RESUME},
+        {"checkpoint", required_argument, 0, O_CKPT_FILE}, {"keep-last", no_argument, 0, O_KEEP_LAST},
+        {"lr-schedule", required_argument, 0, O_SCHEDULE}, {"lr-step", required_argument, 0, O_LR_STEP},
+        {"lr-gamma", required_argument, 0, O_LR_GAMMA}, {"lr-min", required_argument, 0, O_LR_MIN},
+        {"warmup", required_argument, 0, O_WARMUP}, {0, 0, 0, 0},
     };
     a->opts = nncl_train_defaults();
     a->backend = "auto";
@@ -126,25 +147,40 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_METRICS: a->metrics = optarg; break;
         case O_QUIET: a->quiet = 1; break;
         case O_HELP: help(); exit(CLI_OK);
+        case O_RESUME: a->resume = optarg; break;
+        case O_CKPT_FILE: a->checkpoint = optarg; break;
+        case O_KEEP_LAST: a->opts.keep_last = 1; break;
+        case O_SCHEDULE: a->lr_schedule = optarg; break;
+        case O_LR_STEP: rc = cli_parse_size(CMD, "--lr-step", optarg, &a->opts.schedule.step_epochs); break;
+        case O_LR_GAMMA: rc = cli_parse_float(CMD, "--lr-gamma", optarg, &a->opts.schedule.gamma), a->gamma_given = 1; break;
+        case O_LR_MIN: rc = cli_parse_float(CMD, "--lr-min", optarg, &a->opts.schedule.min_lr); break;
+        case O_WARMUP: rc = cli_parse_size(CMD, "--warmup", optarg, &a->opts.schedule.warmup_epochs); break;
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
         if (rc) return rc;
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
     if (a->checkpoint_every && !a->out) return cli_usage_error(CMD, "--checkpoint-every needs --out FILE to write to");
+    if (a->lr_schedule) {
+        if (nncl_lr_decay_from_name(a->lr_schedule, &a->opts.schedule.decay)) {
+            return cli_usage_error(CMD, "--lr-schedule: %s", nncl_last_error());
+        }
+        if (!a->opts.schedule.step_epochs) a->opts.schedule.step_epochs = 10;
+        if (!a->gamma_given) a->opts.schedule.gamma = a->opts.schedule.decay == NNCL_LR_STEP ? 0.1f : 0.95f;
+    }
+    if (nncl_lr_schedule_check(&a->opts.schedule)) return cli_usage_error(CMD, "%s", nncl_last_error());
     /* the main job's defaults: 15 epochs take the 784-256-128-10 net past 89% test accuracy */
     if (a->data.dataset && !a->epochs_given) a->opts.epochs = 15;
     return CLI_OK;
 }
 
-/* Ctrl-C: the first sets the trainer's stop flag (it stops after the current step and the model is
- * saved); the second exits at once. */
+/* Ctrl-C, SIGTERM, SIGHUP: the first sets the trainer's stop flag to the signal's number (it stops after
+ * the current step; the checkpoint and the model are written; exit 128 + the number); a second exits at once. */
 static volatile sig_atomic_t interrupted;
 
 static void on_sigint(int sig) {
-    (void)sig;
-    if (interrupted) _exit(130);
-    interrupted = 1;
+    if (interrupted) _exit(128 + sig);
+    interrupted = sig;
 }
 
 /* The net the options describe, with the head chosen by the data's task unless overridden. */
@@ -196,7 +232,12 @@ struct progress {
     const char *out;
     size_t checkpoint_every;
     int checkpoint_failed;
+    struct cli_progress_line line;
 };
+
+static void on_step(const struct nncl_step_report *r, void *user) {
+    cli_progress_step(&((struct progress *)user)->line, r);
+}
 
 static int on_epoch(const struct nncl_epoch_report *r, void *user) {
     struct progress *p = user;
@@ -206,10 +247,11 @@ static int on_epoch(const struct nncl_epoch_report *r, void *user) {
         return 1;
     }
     if (p->metrics) {
-        fprintf(p->metrics, "%zu,%zu,%.9g,%.9g,%.9g,%.9g,%.6f\n", r->epoch, r->steps, r->train_loss, r->train_error,
-                r->val_loss, r->val_error, r->seconds);
+        fprintf(p->metrics, "%zu,%zu,%.9g,%.9g,%.9g,%.9g,%.6f,%.9g\n", r->epoch, r->steps, r->train_loss,
+                r->train_error, r->val_loss, r->val_error, r->seconds, r->lr);
         fflush(p->metrics);
     }
+    cli_progress_clear(&p->line);
     if (p->quiet) return 0;
     char metric[64] = "", val[96] = "";
     if (!isnan(r->train_error)) snprintf(metric, sizeof metric, "  accuracy %.2f%%", 100.0 * (1.0 - r->train_error));
@@ -315,7 +357,27 @@ static int run(struct train_args *a, struct nncl_backend *be) {
     struct nncl_dataset ds;
     struct nncl_model *model = NULL, *from = NULL;
     int rc = CLI_OK;
-    if (a->init_from && nncl_model_load(be, a->init_from, &from)) return cli_fail(CMD, "--init-from");
+    /* the stop signals are caught from the start: one during loading stops the run before its first step */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    /* every file the run writes is checked before any data is loaded or any step runs */
+    char ckpt_default[4096];
+    const char *ckpt = a->checkpoint;
+    if (!ckpt && a->out) snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", a->out), ckpt = ckpt_default;
+    if (a->out && (rc = cli_check_writable(CMD, "--out", a->out))) return rc;
+    if (ckpt && (rc = cli_check_writable(CMD, a->checkpoint ? "--checkpoint" : "the checkpoint", ckpt))) return rc;
+    if (a->metrics && (rc = cli_check_writable(CMD, "--metrics", a->metrics))) return rc;
+    if (a->manifest && (rc = cli_check_writable(CMD, "--manifest", a->manifest))) return rc;
+    if (a->resume) {
+        /* a checkpoint is a model file too: the net, its weights and the data's transform */
+        if (nncl_model_load(be, a->resume, &from)) return cli_fail(CMD, "--resume");
+    } else if (a->init_from && nncl_model_load(be, a->init_from, &from)) {
+        return cli_fail(CMD, "--init-from");
+    }
     rc = cli_load_data(CMD, &a->data, from, 1, &ds);
     if (rc) {
         nncl_model_free(from);
@@ -344,6 +406,8 @@ static int run(struct train_args *a, struct nncl_backend *be) {
     if (!rc && nncl_model_set_data_info(model, &ds)) rc = cli_fail(CMD, "model");
     if (!rc && a->optimizer && nncl_optimizer_from_name(a->optimizer, &a->opts.optimizer)) rc = cli_fail(CMD, "--optimizer");
     if (!rc && !a->lr_given && a->opts.optimizer != NNCL_OPT_ADAM) a->opts.lr = 0.01f;
+    size_t epochs_done = 0;
+    if (!rc && a->resume && nncl_checkpoint_read_options(a->resume, &a->opts, &epochs_done)) rc = cli_fail(CMD, "--resume");
 
     struct progress prog = {.tty = isatty(fileno(stderr)), .quiet = a->quiet, .epochs = a->opts.epochs,
                             .model = model, .out = a->out, .checkpoint_every = a->checkpoint_every};
@@ -351,6 +415,8 @@ static int run(struct train_args *a, struct nncl_backend *be) {
     struct nncl_memory_plan plan;
     memset(&plan, 0, sizeof plan);
     const enum nncl_status plan_st = rc ? NNCL_OK : nncl_train_plan(model, &ds, &a->opts, &plan);
+    prog.line.enabled = prog.tty && !a->quiet;
+    prog.line.epochs = a->opts.epochs;
     if (!rc && a->dry_run) {
         rc = dry_run(a, model, &ds, &plan, plan_st);
         nncl_model_free(model);
@@ -358,12 +424,13 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         return rc ? rc : CLI_OK;
     }
     if (!rc && a->metrics) {
-        prog.metrics = fopen(a->metrics, "w");
+        /* a resumed run continues the file: the rows up to the checkpoint stay, later ones go */
+        prog.metrics = a->resume ? cli_metrics_continue(CMD, a->metrics, epochs_done) : fopen(a->metrics, "w");
         if (!prog.metrics) {
             fprintf(stderr, "nncl train: --metrics %s: cannot open for writing\n", a->metrics);
             rc = CLI_FAIL;
-        } else {
-            fprintf(prog.metrics, "epoch,steps,train_loss,train_error,val_loss,val_error,seconds\n");
+        } else if (fseek(prog.metrics, 0, SEEK_END) == 0 && ftell(prog.metrics) == 0) {
+            fprintf(prog.metrics, "epoch,steps,train_loss,train_error,val_loss,val_error,seconds,lr\n");
         }
     }
     if (!rc) {
@@ -378,15 +445,18 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         a->opts.on_epoch = on_epoch;
         a->opts.user_data = &prog;
         a->opts.stop = &interrupted;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_sigint;
-        sigaction(SIGINT, &sa, NULL);
+        if (prog.line.enabled) a->opts.on_step = on_step;
+        a->opts.checkpoint_path = ckpt;
+        a->opts.checkpoint_every = a->checkpoint_every;
+        a->opts.resume_from = a->resume;
+        const char *meta[] = {"cli.args", a->args_json, NULL};
+        if (a->args_json) a->opts.checkpoint_meta = meta;
         struct nncl_train_result res;
         memset(&res, 0, sizeof res);
         const double t0 = nncl_now_seconds();
         a->opts.verify_gemm = !a->no_verify; /* the CLBlast guard, in nncl_train */
         const enum nncl_status st = a->opts.epochs > 0 ? nncl_train(model, &ds, &a->opts, &res) : NNCL_OK;
+        if (st) cli_progress_clear(&prog.line);
         if (st == NNCL_ERR_CLBLAST && res.steps == 0) {
             rc = cli_fail(CMD, "refusing to train"); /* the guard, before any step: no model file is touched */
         } else if (st) {
@@ -395,24 +465,40 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         } else if (prog.checkpoint_failed) {
             rc = CLI_FAIL;
         } else if (a->opts.epochs > 0) {
-            fprintf(stderr, "nncl train: %zu epochs, %zu steps in %.2f s%s%s\n", res.epochs, res.steps,
-                    nncl_now_seconds() - t0, res.converged ? " (stopped: the loss stopped improving)" : "",
+            cli_progress_clear(&prog.line);
+            const double total = nncl_now_seconds() - t0, steady = total - res.setup_seconds - res.first_step_seconds;
+            fprintf(stderr, "nncl train: %zu epochs, %zu steps in %.2f s%s%s\n", res.epochs, res.steps, total,
+                    res.converged ? " (stopped: the loss stopped improving)" : "",
                     res.interrupted ? " (interrupted)" : "");
+            fprintf(stderr, "nncl train: set-up %.2f s, first step %.2f s (device start-up, kernel builds), then "
+                    "%.2f s%s\n", res.setup_seconds, res.first_step_seconds, steady > 0 ? steady : 0.0,
+                    res.first_epoch > 1 ? " (resumed)" : "");
+            if (a->opts.patience && res.best_epoch) {
+                fprintf(stderr, "nncl train: best epoch %zu (%s loss %.6g)%s\n", res.best_epoch,
+                        a->opts.val_fraction > 0 ? "validation" : "training", res.best_loss,
+                        a->opts.keep_last ? "; --keep-last: the last epoch's weights are kept"
+                                          : "; its weights are the ones saved");
+            }
         }
-        if (res.interrupted && !rc) rc = 130; /* saved below, then the conventional status of an interrupt */
+        if (res.interrupted && !rc) {
+            rc = 128 + (int)interrupted; /* saved below, then the conventional status of the signal */
+            if (ckpt) fprintf(stderr, "nncl train: checkpoint written to %s; continue with: nncl train --resume %s\n",
+                              ckpt, ckpt);
+        }
     }
     if (prog.metrics && fclose(prog.metrics) != 0 && !rc) {
         fprintf(stderr, "nncl train: --metrics %s: write failed\n", a->metrics);
         rc = CLI_FAIL;
     }
-    if ((!rc || rc == 130) && a->out) {
+    if ((!rc || rc > 128) && a->out) {
         if (nncl_model_save(model, a->out)) {
             rc = cli_fail(CMD, "cannot save the model");
         } else {
             fprintf(stderr, "nncl train: model saved to %s\n", a->out);
         }
     }
-    if (rc == 130) fprintf(stderr, "nncl train: interrupted\n");
+    if (rc > 128) fprintf(stderr, "nncl train: interrupted\n");
+    if (!rc && a->metrics) fprintf(stderr, "nncl train: plot the curves with: nncl plot %s --out %s.png\n", a->metrics, a->metrics);
     if (!rc && a->data.dataset) {
         /* the main job: report accuracy on the held-out test split */
         struct cli_data_opts test = a->data;
@@ -436,11 +522,40 @@ static int run(struct train_args *a, struct nncl_backend *be) {
 int cmd_train(int argc, char **argv) {
     struct train_args a;
     memset(&a, 0, sizeof a);
-    int rc = parse_args(argc, argv, &a);
-    if (rc) return rc;
+    /* --resume: the checkpoint's command line first, then this one's options on top */
+    const char *resume = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--resume") == 0 && i + 1 < argc) resume = argv[i + 1];
+        else if (strncmp(argv[i], "--resume=", 9) == 0) resume = argv[i] + 9;
+    }
+    char **stored = NULL, **all = argv;
+    int n_stored = 0, n_all = argc;
+    if (resume) {
+        char *json = NULL;
+        if (nncl_checkpoint_read_meta(resume, "cli.args", &json)) return cli_fail(CMD, "--resume");
+        n_stored = json ? cli_args_from_json(json, &stored) : 0;
+        free(json);
+        if (n_stored < 0) return cli_fail(CMD, "--resume: the stored command line is malformed");
+        all = malloc(((size_t)argc + (size_t)n_stored + 1) * sizeof *all);
+        if (!all) return cli_fail(CMD, "out of memory");
+        all[0] = argv[0];
+        for (int i = 0; i < n_stored; i++) all[1 + i] = stored[i];
+        for (int i = 1; i < argc; i++) all[n_stored + i] = argv[i];
+        n_all = argc + n_stored;
+        all[n_all] = NULL;
+    }
+    a.args_json = cli_args_to_json(n_all - 1, all + 1);
+    int rc = parse_args(n_all, all, &a);
+    if (all != argv) free(all);
+    if (rc) {
+        cli_args_free(stored, n_stored);
+        free(a.args_json);
+        return rc;
+    }
     struct nncl_backend *be = NULL;
-    if ((rc = cli_open_backend(CMD, a.backend, &be))) return rc;
-    rc = run(&a, be);
+    if (!(rc = cli_open_backend(CMD, a.backend, &be))) rc = run(&a, be);
     nncl_backend_free(be);
+    cli_args_free(stored, n_stored);
+    free(a.args_json);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "runs.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: nncl <command> [options]\n"
@@ -41,6 +42,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "devices") == 0) return cmd_devices(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0) return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "tune") == 0) return cmd_tune(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0) return cmd_plot(argc - 1, argv + 1);
     fprintf(stderr, "nncl: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return CLI_USAGE;
