@@ -5,7 +5,8 @@
 # Two at a time: valgrind is slow (each test process starts its own valgrind), the machine has 2 cores.
 set -euo pipefail
 build=${1:-build}
-tests=(test_cpu_ops test_cpu_gemm test_gradcheck test_errors test_model test_training test_data test_safetensors)
+tests=(test_cpu_ops test_cpu_gemm test_gradcheck test_errors test_model test_training test_data test_safetensors
+       test_pinned test_checkers test_schedule)
 status=0
 run_one() {
     local t=$1 log
