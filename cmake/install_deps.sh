@@ -26,6 +26,8 @@ packages=(
     clang                  # libFuzzer targets for the parsers (tests/fuzz), run by CI
     libclang-rt-14-dev     # clang's sanitizer and fuzzer runtimes
     valgrind               # CI runs the CPU-path tests under memcheck
+    oclgrind               # a simulated OpenCL device: CI runs our kernels under its race and
+                           # uninitialised-memory checks (tests/check/oclgrind_kernels.sh)
 )
 if [ "${1:-}" = "--bench" ]; then
     packages+=(

@@ -31,7 +31,7 @@ inline float act_derivative(int act, float a, float x, float y) {
 kernel void nncl_act_fwd(ulong n, int act, float a, global const float *x, ulong x_off, global float *y,
                          ulong y_off) {
     ELEMENT(i, n);
-    y[y_off + i] = act_forward(act, a, x[x_off + i]);
+    y[y_off + i] = OUT(act_forward(act, a, x[x_off + i]));
 }
 
 // s[r][c] += bias[c]; y = f(s): a hidden layer after its product, in one pass; a 2D launch over rows x cols
@@ -39,8 +39,8 @@ kernel void nncl_bias_act_fwd(ulong rows, ulong cols, int act, float a, global f
                               global const float *bias, ulong bias_off, global float *y, ulong y_off) {
     ROW_COL(r, c, rows, cols);
     const float v = s[s_off + r * cols + c] + bias[bias_off + c];
-    s[s_off + r * cols + c] = v;
-    y[y_off + r * cols + c] = act_forward(act, a, v);
+    s[s_off + r * cols + c] = OUT(v);
+    y[y_off + r * cols + c] = OUT(act_forward(act, a, v));
 }
 
 // dx = dy f'(x) + beta dx; n elements
@@ -49,5 +49,5 @@ kernel void nncl_act_bwd(ulong n, int act, float a, float beta, global const flo
                          global float *dx, ulong dx_off) {
     ELEMENT(i, n);
     const float g = dy[dy_off + i] * act_derivative(act, a, x[x_off + i], y[y_off + i]);
-    dx[dx_off + i] = nncl_axpby_out(g, beta, dx[dx_off + i]);
+    AXPBY_STORE(dx[dx_off + i], g, beta);
 }

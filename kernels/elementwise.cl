@@ -5,7 +5,7 @@
 kernel void nncl_bias_add(ulong rows, ulong cols, global float *y, ulong y_off, global const float *bias,
                           ulong bias_off) {
     ROW_COL(r, c, rows, cols);
-    y[y_off + r * cols + c] += bias[bias_off + c];
+    y[y_off + r * cols + c] = OUT(y[y_off + r * cols + c] + bias[bias_off + c]);
 }
 
 // dbias[c] = alpha sum_r dy[r][c] + beta dbias[c]; one work-item per column
@@ -14,7 +14,7 @@ kernel void nncl_bias_grad(ulong rows, ulong cols, float alpha, float beta, glob
     GRID_STRIDE_LOOP(c, cols) {
         float acc = 0.0f;
         for (ulong r = 0; r < rows; r++) acc += dy[dy_off + r * cols + c];
-        dbias[dbias_off + c] = nncl_axpby_out(alpha * acc, beta, dbias[dbias_off + c]);
+        AXPBY_STORE(dbias[dbias_off + c], alpha * acc, beta);
     }
 }
 
@@ -27,14 +27,14 @@ void nncl_sum(ulong n, float alpha, float beta, global const float *x, ulong x_o
     local float partial[NNCL_SUM_GROUP];
     const uint lid = get_local_id(0);
     float acc = 0.0f;
-    for (ulong i = lid; i < n; i += NNCL_SUM_GROUP) acc += x[x_off + i];
+    for (ulong i = lid + NNCL_PERTURB_SHIFT; i < n; i += NNCL_SUM_GROUP) acc += x[x_off + i];
     partial[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
+    BARRIER(CLK_LOCAL_MEM_FENCE);
     for (uint stride = NNCL_SUM_GROUP / 2; stride > 0; stride /= 2) {
         if (lid < stride) partial[lid] += partial[lid + stride];
-        barrier(CLK_LOCAL_MEM_FENCE);
+        BARRIER(CLK_LOCAL_MEM_FENCE);
     }
-    if (lid == 0) out[out_off] = nncl_axpby_out(alpha * partial[0], beta, out[out_off]);
+    if (lid == 0) AXPBY_STORE(out[out_off], alpha * partial[0], beta);
 }
 
 // Stage 1 of a large sum: each of the launched groups of NNCL_SUM_GROUP items sums a strided share of x
@@ -44,29 +44,29 @@ void nncl_sum_partial(ulong n, global const float *x, ulong x_off, global float 
     local float partial[NNCL_SUM_GROUP];
     const uint lid = get_local_id(0);
     float acc = 0.0f;
-    for (ulong i = get_global_id(0); i < n; i += get_global_size(0)) acc += x[x_off + i];
+    for (ulong i = get_global_id(0) + NNCL_PERTURB_SHIFT; i < n; i += get_global_size(0)) acc += x[x_off + i];
     partial[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
+    BARRIER(CLK_LOCAL_MEM_FENCE);
     for (uint stride = NNCL_SUM_GROUP / 2; stride > 0; stride /= 2) {
         if (lid < stride) partial[lid] += partial[lid + stride];
-        barrier(CLK_LOCAL_MEM_FENCE);
+        BARRIER(CLK_LOCAL_MEM_FENCE);
     }
-    if (lid == 0) partials[get_group_id(0)] = partial[0];
+    if (lid == 0) partials[get_group_id(0)] = OUT(partial[0]);
 }
 
 kernel void nncl_fill(ulong n, float value, global float *x, ulong x_off) {
     ELEMENT(i, n);
-    x[x_off + i] = value;
+    x[x_off + i] = OUT(value);
 }
 
 kernel void nncl_copy(ulong n, global const float *src, ulong src_off, global float *dst, ulong dst_off) {
     ELEMENT(i, n);
-    dst[dst_off + i] = src[src_off + i];
+    dst[dst_off + i] = OUT(src[src_off + i]);
 }
 
 kernel void nncl_scale(ulong n, float alpha, global float *x, ulong x_off) {
     ELEMENT(i, n);
-    x[x_off + i] *= alpha;
+    x[x_off + i] = OUT(x[x_off + i] * alpha);
 }
 
 // dst[b][c] = src[idx[b]][c]; a row whose index is not an integer in [0, n) becomes NaN. A 2D launch over
@@ -76,5 +76,5 @@ kernel void nncl_gather_rows(ulong n, ulong rows, ulong cols, global const float
     ROW_COL(b, c, rows, cols);
     const float r = idx[idx_off + b];
     const int valid = r >= 0.0f && r < (float)n && floor(r) == r;
-    dst[dst_off + b * cols + c] = valid ? src[src_off + (ulong)r * cols + c] : NAN;
+    dst[dst_off + b * cols + c] = OUT(valid ? src[src_off + (ulong)r * cols + c] : NAN);
 }

@@ -10,10 +10,10 @@ kernel void nncl_sigmoid_bce_fwd(ulong rows, ulong cols, global const float *z, 
         for (ulong c = 0; c < cols; c++) {
             const ulong i = r * cols + c;
             const float zi = z[z_off + i];
-            p[p_off + i] = nncl_sigmoid(zi);
+            p[p_off + i] = OUT(nncl_sigmoid(zi));
             l += fmax(zi, 0.0f) - zi * t[t_off + i] + log1p(exp(-fabs(zi)));
         }
-        loss[loss_off + r] = l;
+        loss[loss_off + r] = OUT(l);
     }
 }
 
@@ -21,7 +21,7 @@ kernel void nncl_sigmoid_bce_fwd(ulong rows, ulong cols, global const float *z, 
 kernel void nncl_sigmoid_bce_bwd(ulong n, float scale, float beta, global const float *p, ulong p_off,
                                  global const float *t, ulong t_off, global float *dz, ulong dz_off) {
     ELEMENT(i, n);
-    dz[dz_off + i] = nncl_axpby_out(scale * (p[p_off + i] - t[t_off + i]), beta, dz[dz_off + i]);
+    AXPBY_STORE(dz[dz_off + i], scale * (p[p_off + i] - t[t_off + i]), beta);
 }
 
 // loss_r = sum_c (y - t)^2
@@ -33,7 +33,7 @@ kernel void nncl_mse_fwd(ulong rows, ulong cols, global const float *y, ulong y_
             const float d = y[y_off + r * cols + c] - t[t_off + r * cols + c];
             l += d * d;
         }
-        loss[loss_off + r] = l;
+        loss[loss_off + r] = OUT(l);
     }
 }
 
@@ -41,7 +41,7 @@ kernel void nncl_mse_fwd(ulong rows, ulong cols, global const float *y, ulong y_
 kernel void nncl_mse_bwd(ulong n, float scale, float beta, global const float *y, ulong y_off,
                          global const float *t, ulong t_off, global float *dy, ulong dy_off) {
     ELEMENT(i, n);
-    dy[dy_off + i] = nncl_axpby_out(scale * 2.0f * (y[y_off + i] - t[t_off + i]), beta, dy[dy_off + i]);
+    AXPBY_STORE(dy[dy_off + i], scale * 2.0f * (y[y_off + i] - t[t_off + i]), beta);
 }
 
 inline ulong row_argmax(global const float *x, ulong cols) {
@@ -62,6 +62,6 @@ kernel void nncl_class_error(ulong rows, ulong cols, global const float *y, ulon
         } else {
             wrong = row_argmax(y + y_off + r * cols, cols) != row_argmax(t + t_off + r * cols, cols);
         }
-        err[err_off + r] = wrong ? 1.0f : 0.0f;
+        err[err_off + r] = OUT(wrong ? 1.0f : 0.0f);
     }
 }

@@ -9,7 +9,7 @@ inline float softmax_row(global const float *x, global float *y, ulong cols) {
     float sum = 0.0f;
     for (ulong c = 0; c < cols; c++) sum += exp(x[c] - mx);
     const float inv = 1.0f / sum;
-    for (ulong c = 0; c < cols; c++) y[c] = exp(x[c] - mx) * inv;
+    for (ulong c = 0; c < cols; c++) y[c] = OUT(exp(x[c] - mx) * inv);
     return mx + log(sum);
 }
 
@@ -26,7 +26,7 @@ kernel void nncl_softmax_bwd(ulong rows, ulong cols, float beta, global const fl
         global float *dxr = dx + dx_off + r * cols;
         float dot = 0.0f;
         for (ulong c = 0; c < cols; c++) dot += dyr[c] * yr[c];
-        for (ulong c = 0; c < cols; c++) dxr[c] = nncl_axpby_out(yr[c] * (dyr[c] - dot), beta, dxr[c]);
+        for (ulong c = 0; c < cols; c++) AXPBY_STORE(dxr[c], yr[c] * (dyr[c] - dot), beta);
     }
 }
 
@@ -41,7 +41,7 @@ kernel void nncl_softmax_xent_fwd(ulong rows, ulong cols, global const float *z,
         for (ulong c = 0; c < cols; c++) {
             if (tr[c] != 0.0f) l += tr[c] * (lse - zr[c]);
         }
-        loss[loss_off + r] = l;
+        loss[loss_off + r] = OUT(l);
     }
 }
 
@@ -54,6 +54,6 @@ kernel void nncl_softmax_xent_bwd(ulong rows, ulong cols, float scale, float bet
         global float *dzr = dz + dz_off + r * cols;
         float tsum = 0.0f;
         for (ulong c = 0; c < cols; c++) tsum += tr[c];
-        for (ulong c = 0; c < cols; c++) dzr[c] = nncl_axpby_out(scale * (pr[c] * tsum - tr[c]), beta, dzr[c]);
+        for (ulong c = 0; c < cols; c++) AXPBY_STORE(dzr[c], scale * (pr[c] * tsum - tr[c]), beta);
     }
 }

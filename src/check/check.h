@@ -35,6 +35,10 @@ struct check_result {
 enum nncl_status check_op_case(struct nncl_backend *cpu, struct nncl_backend *dev, const struct op_case *c,
                                int repeats, struct check_result *out);
 
+/* Simulated-device mode (nncl check --simulate): outputs a correct op never reads are left unwritten on
+ * the device instead of NaN-filled, so Oclgrind's --uninitialized reports a kernel that reads them. */
+void check_set_simulated(int on);
+
 /* The float64 oracle's activations: f(x), and f'(x) given y = f(x), in the forms the CPU reference and
  * the kernels use in float (docs/architecture.md section 5.3). The CPU test checks its float maths
  * against these, so a new activation's closed form is written once for the tests, here. */

@@ -55,6 +55,13 @@ int check_compare(const float *ref, const float *got, size_t n, size_t cols, dou
     return r->pass;
 }
 
+/* Set by check_set_simulated: outputs a correct op never reads stay unwritten on the device (only their
+ * guards are uploaded), so a simulator that tracks uninitialised memory (Oclgrind --uninitialized)
+ * reports any kernel that reads them, where on a real device only a NaN pre-fill could show it. */
+static int simulated;
+
+void check_set_simulated(int on) { simulated = on; }
+
 struct guarded {
     struct nncl_buffer *buf;
     struct nncl_tensor t;
@@ -62,7 +69,7 @@ struct guarded {
 };
 
 static enum nncl_status alloc_guarded(struct nncl_backend *be, size_t rows, size_t cols, const float *data,
-                                      struct guarded *g) {
+                                      int unwritten, struct guarded *g) {
     g->n = rows * cols;
     const size_t total = g->n + 2 * GUARD;
     float *host = malloc(total * sizeof(float));
@@ -71,7 +78,12 @@ static enum nncl_status alloc_guarded(struct nncl_backend *be, size_t rows, size
     memcpy(host + GUARD, data, g->n * sizeof(float));
     enum nncl_status st = nncl_buffer_alloc(be, total * sizeof(float), &g->buf);
     struct nncl_tensor whole = nncl_tensor_view(g->buf, 0, 1, total);
-    if (!st) st = nncl_tensor_set(&whole, host, total);
+    if (!st && !unwritten) st = nncl_tensor_set(&whole, host, total);
+    if (!st && unwritten) { /* the guards only: the tensor itself keeps whatever the device had */
+        struct nncl_tensor before = nncl_tensor_view(g->buf, 0, 1, GUARD), after = nncl_tensor_view(g->buf, GUARD + g->n, 1, GUARD);
+        st = nncl_tensor_set(&before, host, GUARD);
+        if (!st) st = nncl_tensor_set(&after, host + GUARD + g->n, GUARD);
+    }
     free(host);
     g->t = nncl_tensor_view(g->buf, GUARD, rows, cols);
     return st;
@@ -96,8 +108,9 @@ static enum nncl_status read_guarded(const struct guarded *g, float *out, int *g
 }
 
 /* Runs the case on `be` from `inputs`, reading every tensor into `result`; times `repeats` more runs. */
-static enum nncl_status run_case(struct nncl_backend *be, const struct op_case *c, float *const *inputs, float **result,
-                                 int repeats, double *ms, char *damage, size_t damage_cap) {
+static enum nncl_status run_case(struct nncl_backend *be, struct nncl_backend *cpu_reference, const struct op_case *c,
+                                 float *const *inputs, float **result, int repeats, double *ms, char *damage,
+                                 size_t damage_cap) {
     const struct nncl_op_info *info = nncl_op_get_info(c->op);
     size_t rows[NNCL_OP_MAX_TENSORS], cols[NNCL_OP_MAX_TENSORS];
     op_case_shapes(c, rows, cols);
@@ -108,7 +121,8 @@ static enum nncl_status run_case(struct nncl_backend *be, const struct op_case *
     memcpy(call.ip, c->ip, sizeof call.ip);
     enum nncl_status st = NNCL_OK;
     for (int i = 0; !st && i < info->n_tensors; i++) {
-        st = alloc_guarded(be, rows[i], cols[i], inputs[i], &g[i]);
+        const int unwritten = simulated && be != cpu_reference && op_case_output_starts_nan(c, i) && !c->inplace;
+        st = alloc_guarded(be, rows[i], cols[i], inputs[i], unwritten, &g[i]);
         call.t[i] = g[i].t;
     }
     /* in place: the output lives in the input's buffer (act_fwd y = x; act_bwd dx = dy) */
@@ -165,9 +179,9 @@ enum nncl_status check_op_case(struct nncl_backend *cpu, struct nncl_backend *de
     }
     char damage[256] = "";
     double cpu_ms = 0;
-    if (!st) st = run_case(cpu, c, inputs, ref, 0, &cpu_ms, damage, sizeof damage);
+    if (!st) st = run_case(cpu, cpu, c, inputs, ref, 0, &cpu_ms, damage, sizeof damage);
     damage[0] = '\0'; /* the reference's own guards are checked by the CPU tests */
-    if (!st) st = run_case(dev, c, inputs, got, repeats, &out->device_ms, damage, sizeof damage);
+    if (!st) st = run_case(dev, cpu, c, inputs, got, repeats, &out->device_ms, damage, sizeof damage);
     const struct op_tolerance tol = op_case_tolerance(c);
     out->pass = 1;
     snprintf(out->tol_source, sizeof out->tol_source, "%s", op_case_tolerance_source(c));

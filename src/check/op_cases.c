@@ -157,6 +157,15 @@ void op_case_shapes(const struct op_case *c, size_t rows[NNCL_OP_MAX_TENSORS], s
     }
 }
 
+int op_case_is_small(const struct op_case *c) {
+    size_t rows[NNCL_OP_MAX_TENSORS], cols[NNCL_OP_MAX_TENSORS];
+    op_case_shapes(c, rows, cols);
+    for (int i = 0; i < NNCL_OP_MAX_TENSORS; i++) {
+        if (rows[i] * cols[i] > 4096) return 0;
+    }
+    return c->op != NNCL_OP_GEMM || c->rows * c->cols * c->k <= ((size_t)1 << 16);
+}
+
 /* Uniform in [lo, hi), from the library's one generator (random_impl.h). */
 static float next_uniform(uint64_t *s, float lo, float hi) {
     return (float)(lo + (hi - lo) * nncl_random_unit(s));

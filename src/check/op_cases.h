@@ -30,6 +30,11 @@ struct op_case {
 extern const struct op_case op_cases[];
 extern const size_t op_case_count;
 
+/* Whether the case is small enough for a simulated device (Oclgrind runs every work-item of a kernel in
+ * an interpreter, about 10^5 times slower than PoCL): at most 4096 elements per tensor and 2^16
+ * multiply-adds for a product. `nncl check --simulate` runs only these. */
+int op_case_is_small(const struct op_case *c);
+
 /* Rows and columns of each tensor of the case, in the op's tensor order. */
 void op_case_shapes(const struct op_case *c, size_t rows[NNCL_OP_MAX_TENSORS], size_t cols[NNCL_OP_MAX_TENSORS]);
 

@@ -37,7 +37,10 @@ static void help(void) {
            "  --lr X           learning rate of the checked step (default 0.01)\n"
            "  --repeat R       timing runs per op (default 5)\n"
            "  --seed S         initial weights for --hidden, and the lockstep batches (default 1)\n"
-           "  --json FILE      the same report as JSON, with the device and library versions\n\n");
+           "  --json FILE      the same report as JSON, with the device and library versions\n"
+           "  --simulate       only the small cases, untimed, discarded outputs left unwritten: for a simulated\n"
+           "                   device (run under oclgrind; tests/check/oclgrind_kernels.sh, docs/validation.md)\n"
+           "  --self-test      plant each perturbation in every kernel and show the check fails for every op\n\n");
     cli_data_help();
 }
 
@@ -45,6 +48,8 @@ struct check_args {
     struct cli_data_opts data;
     const char *backend, *hidden, *model, *oracle, *json, *metrics;
     size_t batch, inputs, outputs, lockstep, repeat;
+    int self_test; /* --self-test: prove the check fails on perturbed kernels (fault injection) */
+    int simulate; /* --simulate: only the small cases, untimed, for a simulated device (Oclgrind) */
     float lr;
     uint64_t seed;
 };
@@ -115,7 +120,7 @@ static void print_lockstep(const struct lockstep_row *r, void *user) {
 
 static int parse(int argc, char **argv, struct check_args *a) {
     enum { O_BACKEND = 256, O_HIDDEN, O_MODEL, O_BATCH, O_ORACLE, O_LOCK, O_METRICS, O_JSON, O_LR, O_REPEAT, O_SEED,
-           O_INPUTS, O_OUTPUTS, O_HELP };
+           O_INPUTS, O_OUTPUTS, O_SIMULATE, O_SELF_TEST, O_HELP };
     static const struct option own_opts[] = {
         {"backend", required_argument, 0, O_BACKEND}, {"hidden", required_argument, 0, O_HIDDEN},
         {"model", required_argument, 0, O_MODEL},
@@ -124,6 +129,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
         {"json", required_argument, 0, O_JSON},       {"lr", required_argument, 0, O_LR},
         {"repeat", required_argument, 0, O_REPEAT},   {"seed", required_argument, 0, O_SEED},
         {"inputs", required_argument, 0, O_INPUTS},   {"outputs", required_argument, 0, O_OUTPUTS},
+        {"simulate", no_argument, 0, O_SIMULATE},     {"self-test", no_argument, 0, O_SELF_TEST},
         {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
@@ -151,6 +157,8 @@ static int parse(int argc, char **argv, struct check_args *a) {
         case O_SEED: rc = cli_parse_u64(CMD, "--seed", optarg, &a->seed); break;
         case O_INPUTS: rc = cli_parse_size(CMD, "--inputs", optarg, &a->inputs); break;
         case O_OUTPUTS: rc = cli_parse_size(CMD, "--outputs", optarg, &a->outputs); break;
+        case O_SIMULATE: a->simulate = 1; break;
+        case O_SELF_TEST: a->self_test = 1; break;
         case O_HELP: help(); exit(CLI_OK);
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
@@ -198,15 +206,115 @@ static int write_json(const char *path, cJSON *root) {
     return ok ? CLI_OK : CLI_FAIL;
 }
 
+/*
+ * --self-test: fault injection. Each perturbation of kernels/common.cl (NNCL_PERTURB) plants one bug in every
+ * one of our kernels at once; the op cases then run each op alone, so every op (GEMM aside: CLBlast's, not
+ * ours) must have a failing case under every perturbation that applies to it, or the bounds or cases have a
+ * hole. An unperturbed build must pass. Exit 1 naming each perturbation an op survived.
+ */
+struct perturbation {
+    int kind;
+    const char *name, *why;
+};
+static const struct perturbation perturbations[] = {
+    {1, "wrong sign", "every stored value negated: a sign error in a formula or a gradient"},
+    {2, "scaled by 1 + 4 x bound", "every stored value times 1 + 4 x the op's relative bound: an error just "
+                                   "outside the bound, so a bound too loose to see it shows"},
+    {3, "off by one", "every work-item index shifted by one: the first element never written, a read past the end"},
+    {4, "dropped barrier", "the reductions' barriers removed: a race a GPU would expose (only nncl_sum has barriers)"},
+};
+
+/* Runs every case of `op`; 1 when one fails (or cannot run), 0 when all pass. */
+static int op_fails(struct nncl_backend *cpu, struct nncl_backend *dev, enum nncl_op op, char *first, size_t cap) {
+    for (size_t i = 0; i < op_case_count; i++) {
+        if (op_cases[i].op != op) continue;
+        struct check_result r;
+        if (check_op_case(cpu, dev, &op_cases[i], 0, &r)) {
+            snprintf(first, cap, "could not run: %s", nncl_last_error());
+            nncl_clear_error();
+            return 1;
+        }
+        if (!r.pass) {
+            snprintf(first, cap, "%.200s", r.message);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static double op_relative_bound(enum nncl_op op) {
+    for (size_t i = 0; i < op_case_count; i++) {
+        if (op_cases[i].op != op) continue;
+        const struct op_tolerance t = op_case_tolerance(&op_cases[i]);
+        const double b = t.rel > t.abs ? t.rel : t.abs;
+        return b > 1.2e-7 ? b : 1.2e-7; /* an exact op: one ulp */
+    }
+    return 1.2e-7;
+}
+
+static int self_test(const struct check_args *a, struct nncl_backend *cpu) {
+    size_t holes = 0, caught = 0, applicable = 0;
+    char env[64], first[256];
+    printf("self-test: each perturbation planted in every kernel of kernels/ (build option NNCL_PERTURB); every op\n"
+           "must then fail its cases, and the unperturbed build must pass\n\n");
+    for (size_t p = 0; p <= sizeof perturbations / sizeof perturbations[0]; p++) {
+        const struct perturbation *pt = p ? &perturbations[p - 1] : NULL;
+        if (pt) printf("%s: %s\n", pt->name, pt->why);
+        else printf("unperturbed build\n");
+        struct nncl_backend *dev = NULL;
+        for (int op = 0; op < NNCL_OP_COUNT; op++) {
+            if (op == NNCL_OP_GEMM) continue; /* CLBlast's kernels: the guard and the GEMM cases cover them */
+            if (pt && pt->kind == 4 && op != NNCL_OP_SUM) continue; /* no barrier to drop */
+            /* a fresh backend builds its programs again, with this perturbation (per op for the scale) */
+            if (!dev || (pt && pt->kind == 2)) {
+                nncl_backend_free(dev);
+                dev = NULL;
+                if (pt) snprintf(env, sizeof env, "%d:%.9g", pt->kind, 1.0 + 4.0 * op_relative_bound((enum nncl_op)op));
+                if (pt) setenv("NNCL_KERNEL_PERTURB", env, 1);
+                else unsetenv("NNCL_KERNEL_PERTURB");
+                if (nncl_backend_init(a->backend, &dev)) {
+                    unsetenv("NNCL_KERNEL_PERTURB");
+                    return cli_fail(CMD, "the perturbed device");
+                }
+            }
+            const char *name = nncl_op_get_info((enum nncl_op)op)->name;
+            const int failed = op_fails(cpu, dev, (enum nncl_op)op, first, sizeof first);
+            if (!pt) {
+                printf("  %-6s %-20s %s\n", failed ? "FAIL" : "ok", name, failed ? first : "passes unperturbed");
+                holes += failed;
+                continue;
+            }
+            applicable++;
+            caught += failed;
+            holes += !failed;
+            printf("  %-6s %-20s %s\n", failed ? "caught" : "MISSED", name, failed ? first : "every case passed: a hole in the bound or the cases");
+        }
+        nncl_backend_free(dev);
+        unsetenv("NNCL_KERNEL_PERTURB");
+        printf("\n");
+    }
+    printf("self-test: %zu of %zu perturbed ops caught; %zu problems%s\n", caught, applicable, holes,
+           holes ? " (MISSED or FAIL above)" : ": the check fails on every planted bug and passes without one");
+    return holes ? CLI_FAIL : CLI_OK;
+}
+
 int cmd_check(int argc, char **argv) {
     struct check_args a;
     int rc = parse(argc, argv, &a);
     if (rc) return rc;
+    if (a.self_test) {
+        struct nncl_backend *ref = NULL;
+        if (nncl_backend_init("cpu", &ref)) return cli_fail(CMD, "the CPU reference");
+        rc = self_test(&a, ref);
+        nncl_backend_free(ref);
+        return rc;
+    }
     struct nncl_backend *dev = NULL, *cpu = NULL;
     struct nncl_model *model = NULL;
     struct nncl_dataset ds;
     memset(&ds, 0, sizeof ds);
     const int have_data = a.data.data || a.data.dataset;
+    check_set_simulated(a.simulate);
     if ((rc = cli_open_backend(CMD, a.backend, &dev))) return rc;
     if (nncl_backend_init("cpu", &cpu)) rc = cli_fail(CMD, "the CPU reference");
     if (!rc && have_data) rc = cli_load_data(CMD, &a.data, NULL, 1, &ds);
@@ -225,7 +333,8 @@ int cmd_check(int argc, char **argv) {
         printf("%-4s %-70s %10s %10s %10s %9s\n", "", "comparison", "max abs", "max rel", "of bound", "ms");
         for (size_t i = 0; !rc && i < op_case_count; i++) {
             struct check_result r;
-            if (check_op_case(cpu, dev, &op_cases[i], (int)a.repeat, &r)) rc = cli_fail(CMD, op_cases[i].note);
+            if (a.simulate && !op_case_is_small(&op_cases[i])) continue;
+            if (check_op_case(cpu, dev, &op_cases[i], a.simulate ? 0 : (int)a.repeat, &r)) rc = cli_fail(CMD, op_cases[i].note);
             else print_result(&r, &rep);
         }
     }

@@ -42,6 +42,14 @@ static void build_options(char *out, size_t cap) {
     for (int i = 0; i < NNCL_ACT_COUNT && used > 0 && (size_t)used < cap; i++) {
         used += snprintf(out + used, cap - (size_t)used, " -D%s=%d", act_macros[i], i);
     }
+    /* fault injection for `nncl check --self-test` (kernels/common.cl): NNCL_KERNEL_PERTURB=<kind>[:<factor>] */
+    const char *perturb = getenv("NNCL_KERNEL_PERTURB");
+    if (perturb && *perturb && used > 0 && (size_t)used < cap) {
+        int kind = atoi(perturb);
+        const char *colon = strchr(perturb, ':');
+        used += snprintf(out + used, cap - (size_t)used, " -DNNCL_PERTURB=%d -DNNCL_PERTURB_FACTOR=%.9gf", kind,
+                         colon ? atof(colon + 1) : 1.0);
+    }
     NNCL_ASSERT(used > 0 && (size_t)used < cap);
 }
 
