@@ -62,6 +62,15 @@ int cli_open_backend(const char *cmd, const char *name, struct nncl_backend **ou
 int cli_load_data(const char *cmd, const struct cli_data_opts *o, const struct nncl_model *model, int require_target,
                   struct nncl_dataset *out);
 
+/*
+ * Option checks that run before any data is read (cli_validate.c), each a usage error naming the option:
+ * a getopt abbreviation in argv (getopt_long would take `--ep` for `--epochs`), an NNCL_LOG_LEVEL that names
+ * no level, a --hidden spec that does not parse or whose activation parameters are out of range.
+ */
+int cli_refuse_abbreviations(const char *cmd, int argc, char **argv, const struct option *opts);
+int cli_check_log_level(void);
+int cli_check_hidden(const char *cmd, const char *hidden);
+
 /* Subcommands: argc/argv start at the subcommand's name. */
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

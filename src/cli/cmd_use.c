@@ -59,6 +59,7 @@ static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {
     opterr = 0;
     optind = 1;
     int c;
+    if (cli_refuse_abbreviations(cmd, argc, argv, long_opts)) return CLI_USAGE;
     while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
         int rc = CLI_OK;
         if (cli_data_option(c, optarg, &a->data)) continue;
