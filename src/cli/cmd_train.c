@@ -391,6 +391,8 @@ static int run(struct train_args *a, struct nncl_backend *be) {
     struct nncl_memory_plan plan;
     memset(&plan, 0, sizeof plan);
     const enum nncl_status plan_st = rc ? NNCL_OK : nncl_train_plan(model, &ds, &a->opts, &plan);
+    if (!rc && plan_st && plan_st != NNCL_ERR_OOM) rc = cli_fail(CMD, "cannot train on this data");
+    if (!rc && train_check_targets(model, &ds)) rc = cli_fail(CMD, "cannot train on this data");
     if (!rc && a->opts.val_fraction > 0.0f && plan.geometry.n_val == 0 && plan.geometry.n_train) {
         rc = cli_usage_error(CMD, "--val-split %g holds out no example of the %zu (floor(%zu x %g) = 0); give a larger "
                                   "fraction or leave it out", (double)a->opts.val_fraction, ds.n, ds.n,
