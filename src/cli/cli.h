@@ -23,6 +23,7 @@ struct cli_data_opts {
     const char *target;  /* --target COLUMN (CSV) */
     const char *task;    /* --task auto|regression|binary|classification */
     const char *ignore;  /* --ignore COL[,COL...] (CSV training data) */
+    int standardize_targets; /* train: CSV regression targets standardised (off: --no-standardize-targets) */
 };
 
 /*
@@ -70,6 +71,13 @@ int cli_load_data(const char *cmd, const struct cli_data_opts *o, const struct n
 int cli_refuse_abbreviations(const char *cmd, int argc, char **argv, const struct option *opts);
 int cli_check_log_level(void);
 int cli_check_hidden(const char *cmd, const char *hidden);
+
+/*
+ * The model's regression-target transform (CSV data: targets standardised as (y - mean) / std): returns
+ * std and sets *mean, or 1 and 0 when its outputs are in the data's units already. A model output o is
+ * o * std + mean in the data's units, and an MSE is MSE * std^2.
+ */
+double cli_target_std(const struct nncl_model *m, double *mean);
 
 /* Subcommands: argc/argv start at the subcommand's name. */
 int cmd_train(int argc, char **argv);

@@ -69,6 +69,7 @@ struct train_args {
     const char *manifest;
     int lr_given, epochs_given, quiet, dry_run, no_verify;
 };
+enum { O_RAW_TARGETS = 512 }; /* train's options added after the first table (codes apart from it) */
 
 /*
  * Every option's range and every name, before any data is read or a backend opened: a usage error (exit 2)
@@ -126,7 +127,8 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         {"no-shuffle", no_argument, 0, O_NOSHUF}, {"seed", required_argument, 0, O_SEED},
         {"backend", required_argument, 0, O_BACKEND}, {"out", required_argument, 0, O_OUT},
         {"metrics", required_argument, 0, O_METRICS}, {"quiet", no_argument, 0, O_QUIET},
-        {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0},
+        {"help", no_argument, 0, O_HELP}, {"no-standardize-targets", no_argument, 0, O_RAW_TARGETS},
+        {0, 0, 0, 0},
     };
     a->opts = nncl_train_defaults();
     a->backend = "auto";
@@ -134,6 +136,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     optind = 1;
     int c;
     float tol = 0;
+    int raw_targets = 0;
     struct option long_opts[CLI_MAX_OPTIONS];
     cli_options_with_data(own_opts, long_opts, CLI_MAX_OPTIONS);
     if (cli_refuse_abbreviations(CMD, argc, argv, long_opts)) return CLI_USAGE;
@@ -165,6 +168,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_OUT: a->out = optarg; break;
         case O_METRICS: a->metrics = optarg; break;
         case O_QUIET: a->quiet = 1; break;
+        case O_RAW_TARGETS: raw_targets = 1; break;
         case O_HELP: help(); exit(CLI_OK);
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
@@ -174,6 +178,9 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     if (a->checkpoint_every && !a->out) return cli_usage_error(CMD, "--checkpoint-every needs --out FILE to write to");
     /* the main job's defaults: 15 epochs take the 784-256-128-10 net past 89% test accuracy */
     if (a->data.dataset && !a->epochs_given) a->opts.epochs = 15;
+    /* standardised regression targets by default; as given with an output activation (it bounds the outputs:
+     * a sigmoid for targets in [0, 1]) or a loss other than mse (which checks the values themselves) */
+    a->data.standardize_targets = !raw_targets && !a->output_act && (!a->loss || strcmp(a->loss, "mse") == 0);
     return check_args(a);
 }
 
@@ -236,10 +243,14 @@ struct progress {
     const char *out;
     size_t checkpoint_every;
     int checkpoint_failed;
+    double loss_scale; /* std^2 of standardised regression targets: the losses in the data's units */
 };
 
-static int on_epoch(const struct nncl_epoch_report *r, void *user) {
+static int on_epoch(const struct nncl_epoch_report *in, void *user) {
     struct progress *p = user;
+    struct nncl_epoch_report scaled = *in;
+    scaled.train_loss *= p->loss_scale, scaled.val_loss *= p->loss_scale;
+    const struct nncl_epoch_report *r = &scaled;
     if (p->checkpoint_every && r->epoch % p->checkpoint_every == 0 && nncl_model_save(p->model, p->out)) {
         fprintf(stderr, "nncl train: checkpoint after epoch %zu failed: %s\n", r->epoch, nncl_last_error());
         p->checkpoint_failed = 1;
@@ -386,7 +397,12 @@ static int run(struct train_args *a, struct nncl_backend *be) {
     if (!rc && !a->lr_given && a->opts.optimizer != NNCL_OPT_ADAM) a->opts.lr = 0.01f;
 
     struct progress prog = {.tty = isatty(fileno(stderr)), .quiet = a->quiet, .epochs = a->opts.epochs,
-                            .model = model, .out = a->out, .checkpoint_every = a->checkpoint_every};
+                            .model = model, .out = a->out, .checkpoint_every = a->checkpoint_every,
+                            .loss_scale = 1.0};
+    if (!rc) {
+        double mean, std = cli_target_std(model, &mean);
+        prog.loss_scale = std * std;
+    }
     /* the run's geometry, the one the trainer and its CLBlast guard use; nncl_train reports any error again */
     struct nncl_memory_plan plan;
     memset(&plan, 0, sizeof plan);
