@@ -56,9 +56,9 @@ static void help(void) {
            "                         CLBlast version and shapes; remembered in ~/.cache/nncl)\n"
            "  --manifest FILE        write what produced this run (seed, backend, device, driver, CLBlast and\n"
            "                         kernel versions, options) as JSON\n"
+           "  --quiet                no per-epoch lines\n"
            "With --dataset, training ends with an evaluation on its test split.\n"
-           "Ctrl-C stops after the current step and saves the model to --out; a second Ctrl-C exits at once.\n"
-           "  --quiet                no per-epoch lines\n");
+           "Ctrl-C stops after the current step and saves the model to --out; a second Ctrl-C exits at once.\n");
 }
 
 struct train_args {
