@@ -43,6 +43,14 @@ enum nncl_status nncl_init_from_name(const char *name, enum nncl_init *out) {
 
 /* ---- specs ------------------------------------------------------------------------------------- */
 
+/* Whether an activation uses its parameter (the takes_param column of NNCL_ACT_LIST). */
+static int act_takes_param(enum nncl_act act) {
+#define ACT_TAKES_(ID, name, takes, ...) [NNCL_ACT_##ID] = takes,
+    static const int takes[] = {NNCL_ACT_LIST(ACT_TAKES_)};
+#undef ACT_TAKES_
+    return (unsigned)act < NNCL_ACT_COUNT && takes[act];
+}
+
 enum nncl_status nncl_parse_hidden(const char *text, struct nncl_model_spec *spec) {
     if (!text || !spec) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_parse_hidden: NULL argument");
     const char *p = text;
@@ -77,6 +85,11 @@ enum nncl_status nncl_parse_hidden(const char *text, struct nncl_model_spec *spe
             enum nncl_status st = nncl_act_from_name(colon + 1, &layer->act);
             if (st) return nncl_prefix_error(NNCL_ERR_FORMAT, "--hidden \"%s\": ", text);
             layer->act_param = nncl_act_default_param(layer->act);
+            if (param && !act_takes_param(layer->act)) {
+                return nncl_set_error(NNCL_ERR_FORMAT, "--hidden \"%s\": %s takes no parameter (\"%s\" would be "
+                                      "ignored); write %s",
+                                      text, nncl_act_name(layer->act), param, item);
+            }
             if (param) {
                 char *end = NULL;
                 layer->act_param = strtof(param, &end);

@@ -550,6 +550,8 @@ enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *dat
                             struct nncl_train_result *result) {
     if (!m || !o) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_train: model or options is NULL");
     TRY(train_check_data(m, data, 1)); /* nncl_train_plan checks the rest, and the options */
+    TRY(train_check_options(o));
+    TRY(train_check_targets(m, data)); /* the loss is defined for these targets (train_targets.c) */
     struct trainer tr = {.m = m, .o = o, .t_start = nncl_now_seconds()};
     struct nncl_train_result res = {0};
     enum nncl_status st = trainer_setup(&tr, data);

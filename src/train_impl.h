@@ -17,6 +17,8 @@ static inline size_t train_mib(size_t bytes) { return (bytes + (1u << 20) - 1) >
 
 /* `ds` is not empty and matches the model's inputs and outputs (with targets when `need_targets`). */
 enum nncl_status train_check_data(const struct nncl_model *m, const struct nncl_dataset *ds, int need_targets);
+/* The targets suit the model's loss: bce [0, 1] per output, xent distributions per row (train_targets.c). */
+enum nncl_status train_check_targets(const struct nncl_model *m, const struct nncl_dataset *ds);
 /* The options are in range (learning rate, validation fraction, optimizer, weight decay). */
 enum nncl_status train_check_options(const struct nncl_train_options *o);
 

@@ -43,7 +43,8 @@ struct nncl_preprocess {
     size_t n_columns;              /* input columns in file order */
     struct nncl_column *columns;   /* owned */
     char target[64];               /* the target column's name ("" when none) */
-    double target_mean, target_std; /* regression targets are not standardised: 0 and 1 (kept for the format) */
+    double target_mean, target_std; /* CSV regression targets are standardised: y' = (y - target_mean) / target_std
+                                       is what the model learns and outputs; 0 and 1 when they are raw */
 };
 
 struct nncl_dataset {
@@ -66,7 +67,8 @@ NNCL_API void nncl_preprocess_free(struct nncl_preprocess *pp);
 /**
  * IDX files as MNIST and Fashion-MNIST ship them, plain or gzip-compressed (detected by content):
  * images (magic 0x00000803, N x rows x cols unsigned bytes) scaled to [0, 1], and labels (magic
- * 0x00000801, N bytes) one-hot over 10 classes. The counts must agree.
+ * 0x00000801, N bytes) one-hot over 10 classes. The counts must agree. `labels_path` NULL loads the
+ * images alone (y NULL, 10 outputs): prediction input.
  */
 NNCL_API enum nncl_status nncl_dataset_load_idx(const char *images_path, const char *labels_path, struct nncl_dataset *out);
 
@@ -90,11 +92,15 @@ struct nncl_csv_options {
     size_t n_class_names;
     const char *ignore;       /* training data: comma-separated columns that are not inputs (an id, or a
                                  second target such as the Income table's income next to income_class) */
+    int standardize_targets;  /* training data: 1 standardises a regression target and records its mean and std
+                                 in the preprocess transform (what nncl train does by default); 0 keeps the
+                                 values as given */
 };
 
 /**
  * A CSV file with a header row; comma-separated, optional double quotes around fields, blank lines
- * ignored. Numeric columns are standardised; non-numeric columns are one-hot encoded. Every row must
+ * ignored. Numeric columns are standardised; non-numeric columns are one-hot encoded. A regression target
+ * is standardised too with `standardize_targets` (y holds (value - target_mean) / target_std, see the preprocess). Every row must
  * have as many fields as the header; an empty or non-numeric value in a numeric column, NaN and infinity
  * are errors that name the file, line and column.
  */
@@ -108,6 +114,10 @@ NNCL_API enum nncl_status nncl_dataset_load_csv(const char *path, const struct n
  */
 NNCL_API enum nncl_status nncl_dataset_load_safetensors(const char *path, enum nncl_task task, size_t n_classes,
                                                struct nncl_dataset *out);
+
+/** As nncl_dataset_load_safetensors, but a file without `y` loads its inputs alone (y NULL): prediction input. */
+NNCL_API enum nncl_status nncl_dataset_load_safetensors_inputs(const char *path, enum nncl_task task, size_t n_classes,
+                                                      struct nncl_dataset *out);
 
 /** Index of the largest value of a row of y (the class), or, for one column, y >= 0.5. */
 NNCL_API size_t nncl_dataset_label(const struct nncl_dataset *ds, size_t row);

@@ -23,6 +23,7 @@ struct cli_data_opts {
     const char *target;  /* --target COLUMN (CSV) */
     const char *task;    /* --task auto|regression|binary|classification */
     const char *ignore;  /* --ignore COL[,COL...] (CSV training data) */
+    int standardize_targets; /* train: CSV regression targets standardised (off: --no-standardize-targets) */
 };
 
 /*
@@ -61,6 +62,22 @@ int cli_open_backend(const char *cmd, const char *name, struct nncl_backend **ou
  */
 int cli_load_data(const char *cmd, const struct cli_data_opts *o, const struct nncl_model *model, int require_target,
                   struct nncl_dataset *out);
+
+/*
+ * Option checks that run before any data is read (cli_validate.c), each a usage error naming the option:
+ * a getopt abbreviation in argv (getopt_long would take `--ep` for `--epochs`), an NNCL_LOG_LEVEL that names
+ * no level, a --hidden spec that does not parse or whose activation parameters are out of range.
+ */
+int cli_refuse_abbreviations(const char *cmd, int argc, char **argv, const struct option *opts);
+int cli_check_log_level(void);
+int cli_check_hidden(const char *cmd, const char *hidden);
+
+/*
+ * The model's regression-target transform (CSV data: targets standardised as (y - mean) / std): returns
+ * std and sets *mean, or 1 and 0 when its outputs are in the data's units already. A model output o is
+ * o * std + mean in the data's units, and an MSE is MSE * std^2.
+ */
+double cli_target_std(const struct nncl_model *m, double *mean);
 
 /* Subcommands: argc/argv start at the subcommand's name. */
 int cmd_train(int argc, char **argv);

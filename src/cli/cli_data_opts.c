@@ -91,7 +91,7 @@ int cli_load_data(const char *cmd, const struct cli_data_opts *o, const struct n
                                     "CSV transform; give the data in that format", o->data);
     } else if (ends_with(o->data, ".csv")) {
         struct nncl_csv_options copts = {.target = o->target, .task = task, .require_target = require_target,
-                                         .ignore = o->ignore};
+                                         .ignore = o->ignore, .standardize_targets = o->standardize_targets};
         if (model && nncl_model_preprocess(model)->n_columns) {
             copts.apply = nncl_model_preprocess(model);
             if (!o->target && nncl_model_preprocess(model)->target[0]) copts.target = nncl_model_preprocess(model)->target;
@@ -103,13 +103,17 @@ int cli_load_data(const char *cmd, const struct cli_data_opts *o, const struct n
     } else if (ends_with(o->data, ".safetensors")) {
         size_t classes = model ? nncl_model_class_count(model) : 0;
         if (model && !o->task) task = nncl_model_task(model);
-        st = nncl_dataset_load_safetensors(o->data, task, classes, out);
+        st = require_target ? nncl_dataset_load_safetensors(o->data, task, classes, out)
+                            : nncl_dataset_load_safetensors_inputs(o->data, task, classes, out);
     } else {
-        if (!o->labels) {
+        if (!o->labels && !require_target) {
+            st = nncl_dataset_load_idx(o->data, NULL, out); /* prediction: the images alone */
+        } else if (!o->labels) {
             return cli_usage_error(cmd, "--data %s: not .csv or .safetensors, so read as IDX images, which need "
                                         "--labels FILE", o->data);
+        } else {
+            st = nncl_dataset_load_idx(o->data, o->labels, out);
         }
-        st = nncl_dataset_load_idx(o->data, o->labels, out);
     }
     if (st) return cli_fail(cmd, "cannot load the data");
     if (require_target && !out->y) {
@@ -118,4 +122,12 @@ int cli_load_data(const char *cmd, const struct cli_data_opts *o, const struct n
         return CLI_FAIL;
     }
     return CLI_OK;
+}
+
+double cli_target_std(const struct nncl_model *m, double *mean) {
+    const struct nncl_preprocess *pp = nncl_model_preprocess(m);
+    *mean = 0.0;
+    if (!pp || !pp->n_columns || !(pp->target_std > 0.0) || nncl_model_get_spec(m)->loss != NNCL_LOSS_MSE) return 1.0;
+    *mean = pp->target_mean;
+    return pp->target_std;
 }

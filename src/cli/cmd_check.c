@@ -140,6 +140,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
     int c;
     struct option opts[CLI_MAX_OPTIONS];
     cli_options_with_data(own_opts, opts, CLI_MAX_OPTIONS);
+    if (cli_refuse_abbreviations(CMD, argc, argv, opts)) return CLI_USAGE;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int rc = CLI_OK;
         if (cli_data_option(c, optarg, &a->data)) continue;

@@ -68,10 +68,10 @@ static void help(void) {
            "                         CLBlast version and shapes; remembered in ~/.cache/nncl)\n"
            "  --manifest FILE        write what produced this run (seed, backend, device, driver, CLBlast and\n"
            "                         kernel versions, options) as JSON\n"
+           "  --quiet                no per-epoch lines\n"
            "With --dataset, training ends with an evaluation on its test split.\n"
            "Ctrl-C, SIGTERM and SIGHUP stop after the current step, write the checkpoint and the model to --out and\n"
-           "exit 130, 143 or 129; a second signal exits at once.\n"
-           "  --quiet                no per-epoch lines\n");
+           "exit 130, 143 or 129; a second signal exits at once.\n");
 }
 
 struct train_args {
@@ -85,6 +85,46 @@ struct train_args {
     char *args_json;                                /* the command line, stored in checkpoints */
     int gamma_given;
 };
+enum { O_RAW_TARGETS = 512 }; /* train's options added after the first table (codes apart from it) */
+
+/*
+ * Every option's range and every name, before any data is read or a backend opened: a usage error (exit 2)
+ * that names the option, instead of a failure after minutes of loading. The one check that needs the data,
+ * that --val-split holds out at least one example, is in run(), still before training.
+ */
+static int check_args(const struct train_args *a) {
+    const struct nncl_train_options *o = &a->opts;
+    if (a->lr_given && !(o->lr > 0.0f)) return cli_usage_error(CMD, "--lr %g: the learning rate must be > 0", (double)o->lr);
+    if (!(o->momentum >= 0.0f && o->momentum < 1.0f)) {
+        return cli_usage_error(CMD, "--momentum %g: must be in [0, 1)", (double)o->momentum);
+    }
+    if (!(o->val_fraction >= 0.0f && o->val_fraction < 1.0f)) {
+        return cli_usage_error(CMD, "--val-split %g: must be in [0, 1)", (double)o->val_fraction);
+    }
+    if (!(o->weight_decay >= 0.0f)) {
+        return cli_usage_error(CMD, "--weight-decay %g: must be >= 0", (double)o->weight_decay);
+    }
+    if (!(o->tol >= 0.0)) return cli_usage_error(CMD, "--tol %g: must be >= 0", (double)o->tol);
+    if (cli_check_hidden(CMD, a->hidden)) return CLI_USAGE;
+    enum nncl_loss loss;
+    enum nncl_act act;
+    enum nncl_init init;
+    enum nncl_optimizer opt;
+    if (a->loss && nncl_loss_from_name(a->loss, &loss)) return cli_usage_error(CMD, "--loss: %s", nncl_last_error());
+    if (a->output_act && strcmp(a->output_act, "softmax") != 0 && nncl_act_from_name(a->output_act, &act)) {
+        return cli_usage_error(CMD, "--output-act: %s", nncl_last_error());
+    }
+    if (a->init && nncl_init_from_name(a->init, &init)) return cli_usage_error(CMD, "--init: %s", nncl_last_error());
+    if (a->optimizer && nncl_optimizer_from_name(a->optimizer, &opt)) {
+        return cli_usage_error(CMD, "--optimizer: %s", nncl_last_error());
+    }
+    /* --epochs 0 only writes the initialised model: without --out (or --dry-run) it would do nothing at all */
+    if (a->epochs_given && o->epochs == 0 && !a->out && !a->dry_run) {
+        return cli_usage_error(CMD, "--epochs 0 trains nothing and only writes the initialised model to --out; give "
+                                    "--out FILE (or --dry-run)");
+    }
+    return CLI_OK;
+}
 
 static int parse_args(int argc, char **argv, struct train_args *a) {
     enum { O_VAL = 256, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM, O_WD, O_BATCH, O_EPOCHS,
@@ -108,7 +148,8 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         {"checkpoint", required_argument, 0, O_CKPT_FILE}, {"keep-last", no_argument, 0, O_KEEP_LAST},
         {"lr-schedule", required_argument, 0, O_SCHEDULE}, {"lr-step", required_argument, 0, O_LR_STEP},
         {"lr-gamma", required_argument, 0, O_LR_GAMMA}, {"lr-min", required_argument, 0, O_LR_MIN},
-        {"warmup", required_argument, 0, O_WARMUP}, {0, 0, 0, 0},
+        {"warmup", required_argument, 0, O_WARMUP}, {"no-standardize-targets", no_argument, 0, O_RAW_TARGETS},
+        {0, 0, 0, 0},
     };
     a->opts = nncl_train_defaults();
     a->backend = "auto";
@@ -116,8 +157,10 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     optind = 1;
     int c;
     float tol = 0;
+    int raw_targets = 0;
     struct option long_opts[CLI_MAX_OPTIONS];
     cli_options_with_data(own_opts, long_opts, CLI_MAX_OPTIONS);
+    if (cli_refuse_abbreviations(CMD, argc, argv, long_opts)) return CLI_USAGE;
     while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
         int rc = CLI_OK;
         if (cli_data_option(c, optarg, &a->data)) continue;
@@ -146,6 +189,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_OUT: a->out = optarg; break;
         case O_METRICS: a->metrics = optarg; break;
         case O_QUIET: a->quiet = 1; break;
+        case O_RAW_TARGETS: raw_targets = 1; break;
         case O_HELP: help(); exit(CLI_OK);
         case O_RESUME: a->resume = optarg; break;
         case O_CKPT_FILE: a->checkpoint = optarg; break;
@@ -171,7 +215,10 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     if (nncl_lr_schedule_check(&a->opts.schedule)) return cli_usage_error(CMD, "%s", nncl_last_error());
     /* the main job's defaults: 15 epochs take the 784-256-128-10 net past 89% test accuracy */
     if (a->data.dataset && !a->epochs_given) a->opts.epochs = 15;
-    return CLI_OK;
+    /* standardised regression targets by default; as given with an output activation (it bounds the outputs:
+     * a sigmoid for targets in [0, 1]) or a loss other than mse (which checks the values themselves) */
+    a->data.standardize_targets = !raw_targets && !a->output_act && (!a->loss || strcmp(a->loss, "mse") == 0);
+    return check_args(a);
 }
 
 /* Ctrl-C, SIGTERM, SIGHUP: the first sets the trainer's stop flag to the signal's number (it stops after
@@ -233,14 +280,18 @@ struct progress {
     size_t checkpoint_every;
     int checkpoint_failed;
     struct cli_progress_line line;
+    double loss_scale; /* std^2 of standardised regression targets: the losses in the data's units */
 };
 
 static void on_step(const struct nncl_step_report *r, void *user) {
     cli_progress_step(&((struct progress *)user)->line, r);
 }
 
-static int on_epoch(const struct nncl_epoch_report *r, void *user) {
+static int on_epoch(const struct nncl_epoch_report *in, void *user) {
     struct progress *p = user;
+    struct nncl_epoch_report scaled = *in;
+    scaled.train_loss *= p->loss_scale, scaled.val_loss *= p->loss_scale;
+    const struct nncl_epoch_report *r = &scaled;
     if (p->checkpoint_every && r->epoch % p->checkpoint_every == 0 && nncl_model_save(p->model, p->out)) {
         fprintf(stderr, "nncl train: checkpoint after epoch %zu failed: %s\n", r->epoch, nncl_last_error());
         p->checkpoint_failed = 1;
@@ -410,13 +461,25 @@ static int run(struct train_args *a, struct nncl_backend *be) {
     if (!rc && a->resume && nncl_checkpoint_read_options(a->resume, &a->opts, &epochs_done)) rc = cli_fail(CMD, "--resume");
 
     struct progress prog = {.tty = isatty(fileno(stderr)), .quiet = a->quiet, .epochs = a->opts.epochs,
-                            .model = model, .out = a->out, .checkpoint_every = a->checkpoint_every};
+                            .model = model, .out = a->out, .checkpoint_every = a->checkpoint_every,
+                            .loss_scale = 1.0};
+    if (!rc) {
+        double mean, std = cli_target_std(model, &mean);
+        prog.loss_scale = std * std;
+    }
     /* the run's geometry, the one the trainer and its CLBlast guard use; nncl_train reports any error again */
     struct nncl_memory_plan plan;
     memset(&plan, 0, sizeof plan);
     const enum nncl_status plan_st = rc ? NNCL_OK : nncl_train_plan(model, &ds, &a->opts, &plan);
     prog.line.enabled = prog.tty && !a->quiet;
     prog.line.epochs = a->opts.epochs;
+    if (!rc && plan_st && plan_st != NNCL_ERR_OOM) rc = cli_fail(CMD, "cannot train on this data");
+    if (!rc && train_check_targets(model, &ds)) rc = cli_fail(CMD, "cannot train on this data");
+    if (!rc && a->opts.val_fraction > 0.0f && plan.geometry.n_val == 0 && plan.geometry.n_train) {
+        rc = cli_usage_error(CMD, "--val-split %g holds out no example of the %zu (floor(%zu x %g) = 0); give a larger "
+                                  "fraction or leave it out", (double)a->opts.val_fraction, ds.n, ds.n,
+                             (double)a->opts.val_fraction);
+    }
     if (!rc && a->dry_run) {
         rc = dry_run(a, model, &ds, &plan, plan_st);
         nncl_model_free(model);
@@ -499,7 +562,15 @@ static int run(struct train_args *a, struct nncl_backend *be) {
     }
     if (rc > 128) fprintf(stderr, "nncl train: interrupted\n");
     if (!rc && a->metrics) fprintf(stderr, "nncl train: plot the curves with: nncl plot %s --out %s.png\n", a->metrics, a->metrics);
-    if (!rc && a->data.dataset) {
+    if (!rc && a->data.dataset && a->data.split && strcmp(a->data.split, "test") == 0) {
+        /* trained on the test split: its figure is a training figure, not a test of anything */
+        double loss = 0, err = 0;
+        if (nncl_evaluate(model, &ds, 1024, &loss, &err)) rc = cli_fail(CMD, "evaluating the training data");
+        if (!rc) {
+            printf("training accuracy %.2f%% (loss %.4f) on %zu examples of %s's test split, the data it was trained "
+                   "on (no held-out test)\n", 100.0 * (1.0 - err), loss, ds.n, a->data.dataset);
+        }
+    } else if (!rc && a->data.dataset) {
         /* the main job: report accuracy on the held-out test split */
         struct cli_data_opts test = a->data;
         test.split = "test";

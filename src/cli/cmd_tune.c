@@ -65,6 +65,7 @@ static int parse(int argc, char **argv, struct tune_args *a) {
     opterr = 0;
     optind = 1;
     int c;
+    if (cli_refuse_abbreviations(CMD, argc, argv, opts)) return CLI_USAGE;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int rc = CLI_OK;
         switch (c) {

@@ -7,13 +7,15 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
+#include "model_impl.h"
 #include "io/safetensors.h"
 
 struct use_args {
     struct cli_data_opts data;
-    const char *model, *backend, *out;
+    const char *model, *backend, *out, *output;
     size_t batch_size;
     int batch_given;
 };
@@ -28,7 +30,13 @@ static void help(const char *cmd) {
         printf("usage: nncl predict --model MODEL (--data FILE | --dataset fashion-mnist [--split S]) [--out FILE]\n"
                "                    [--backend B] [--batch-size N]\n\n"
                "Writes one line per example: the class name (or index) for classifiers, the predicted values\n"
-               "(comma-separated) for regression. A CSV file needs no target column.\n");
+               "(comma-separated) for regression. The data needs no targets (a CSV file no target column, a\n"
+               "safetensors file no y, IDX images no --labels).\n"
+               "  --output O             labels (default: class names, or values for regression), probabilities\n"
+               "                         (classifiers: P(class 1) for bce, one column per class for xent) or raw\n"
+               "                         (the last layer's outputs before the loss head: logits)\n"
+               "  --out FILE             write to FILE instead: .safetensors (one tensor named after --output),\n"
+               "                         .csv (with a header row), else the same text\n");
     } else {
         printf("usage: nncl grad --model MODEL --data FILE [--labels FILE] [--batch-size N] [--backend B] --out G\n\n"
                "Writes the gradient of the mean loss over the first N examples (all when N is 0 or omitted; no\n"
@@ -45,11 +53,12 @@ static void help(const char *cmd) {
 }
 
 static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {
-    enum { O_MODEL = 256, O_BACKEND, O_BATCH, O_OUT, O_HELP };
+    enum { O_MODEL = 256, O_BACKEND, O_BATCH, O_OUT, O_HELP, O_OUTPUT };
     static const struct option own_opts[] = {
         {"model", required_argument, 0, O_MODEL},     {"backend", required_argument, 0, O_BACKEND},
         {"batch-size", required_argument, 0, O_BATCH}, {"out", required_argument, 0, O_OUT},
-        {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
+        {"help", no_argument, 0, O_HELP},             {"output", required_argument, 0, O_OUTPUT},
+        {0, 0, 0, 0},
     };
     struct option long_opts[CLI_MAX_OPTIONS];
     cli_options_with_data(own_opts, long_opts, CLI_MAX_OPTIONS);
@@ -59,6 +68,7 @@ static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {
     opterr = 0;
     optind = 1;
     int c;
+    if (cli_refuse_abbreviations(cmd, argc, argv, long_opts)) return CLI_USAGE;
     while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
         int rc = CLI_OK;
         if (cli_data_option(c, optarg, &a->data)) continue;
@@ -67,6 +77,7 @@ static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {
         case O_BACKEND: a->backend = optarg; break;
         case O_BATCH: rc = cli_parse_size(cmd, "--batch-size", optarg, &a->batch_size), a->batch_given = 1; break;
         case O_OUT: a->out = optarg; break;
+        case O_OUTPUT: a->output = optarg; break;
         case O_HELP: help(cmd); exit(CLI_OK);
         default: return cli_usage_error(cmd, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
@@ -76,6 +87,7 @@ static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {
     if (!a->model) return cli_usage_error(cmd, "--model FILE is required");
     if (a->out && strcmp(cmd, "eval") == 0) return cli_usage_error(cmd, "eval prints to standard output; --out is for predict and grad");
     if (!a->out && strcmp(cmd, "grad") == 0) return cli_usage_error(cmd, "--out FILE is required");
+    if (a->output && strcmp(cmd, "predict") != 0) return cli_usage_error(cmd, "--output is for predict");
     return CLI_OK;
 }
 
@@ -150,7 +162,10 @@ int cmd_eval(int argc, char **argv) {
     double loss = 0, err = 0;
     if (!rc && nncl_evaluate(m, &ds, a.batch_size, &loss, &err)) rc = cli_fail("eval", "evaluation failed");
     float *pred = NULL;
+    double target_mean = 0.0;
+    const double target_std = m ? cli_target_std(m, &target_mean) : 1.0; /* undo standardised targets */
     if (!rc) {
+        loss *= target_std * target_std; /* an mse in the data's units */
         printf("examples %zu\nloss (%s) %.6f\n", ds.n, nncl_loss_name(nncl_model_get_spec(m)->loss), loss);
         if (!isnan(err)) printf("accuracy %.4f\nclassification error %.4f\n", 1.0 - err, err);
         pred = malloc(ds.n * outputs_of(m) * sizeof(float));
@@ -162,6 +177,7 @@ int cmd_eval(int argc, char **argv) {
     } else if (!rc) {
         double se = 0;
         for (size_t i = 0; i < ds.n * ds.n_outputs; i++) se += ((double)pred[i] - ds.y[i]) * ((double)pred[i] - ds.y[i]);
+        se *= target_std * target_std;
         printf("mean squared error %.6f (per example, summed over %zu outputs)\n", se / (double)ds.n, ds.n_outputs);
     }
     free(pred);
@@ -171,10 +187,46 @@ int cmd_eval(int argc, char **argv) {
     return rc;
 }
 
+/* The last layer's pre-activations (the logits of a bce or xent head) of every example: `predict --output raw`. */
+static int predict_raw(struct nncl_model *m, const struct nncl_dataset *ds, size_t batch, float *out) {
+    const struct nncl_model_spec *s = nncl_model_get_spec(m);
+    const size_t outputs = outputs_of(m), rows_max = batch == 0 || batch > ds->n ? ds->n : batch;
+    struct nncl_buffer *buf = NULL;
+    enum nncl_status st = nncl_buffer_alloc(nncl_model_backend(m), rows_max * ds->n_inputs * sizeof(float), &buf);
+    for (size_t first = 0; !st && first < ds->n; first += rows_max) {
+        const size_t rows = ds->n - first < rows_max ? ds->n - first : rows_max;
+        struct nncl_tensor x = nncl_tensor_view(buf, 0, rows, ds->n_inputs), y;
+        st = nncl_tensor_set(&x, ds->x + first * ds->n_inputs, rows * ds->n_inputs);
+        if (!st) st = nncl_model_forward(m, &x, NULL, NULL, &y);
+        struct nncl_tensor logits = nncl_model_layer_tensor(m, s->n_layers - 1, NNCL_LAYER_S, rows);
+        if (!st) st = nncl_tensor_get(&logits, out + first * outputs, rows * outputs);
+    }
+    nncl_buffer_free(buf);
+    return st ? cli_fail("predict", "prediction failed") : CLI_OK;
+}
+
+static int ends_with_ci(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* predict's results as a safetensors file: one tensor named after --output (labels as float indices). */
+static int write_predictions_safetensors(const char *path, const char *what, const float *v, size_t n, size_t cols) {
+    struct st_write_tensor t = {what, 2, {n, cols}, v};
+    char k_output[] = "output", v_output[32];
+    snprintf(v_output, sizeof v_output, "%s", what);
+    struct st_metadata_entry meta[] = {{k_output, v_output}};
+    return st_write(path, &t, 1, meta, 1) ? cli_fail("predict", "cannot write the predictions") : CLI_OK;
+}
+
 int cmd_predict(int argc, char **argv) {
     struct use_args a;
     int rc = parse("predict", argc, argv, &a);
     if (rc) return rc;
+    const char *mode = a.output ? a.output : "labels";
+    if (strcmp(mode, "labels") != 0 && strcmp(mode, "probabilities") != 0 && strcmp(mode, "raw") != 0) {
+        return cli_usage_error("predict", "--output \"%s\": choose labels, probabilities or raw", mode);
+    }
     struct nncl_backend *be = NULL;
     struct nncl_model *m = NULL;
     struct nncl_dataset ds;
@@ -182,23 +234,64 @@ int cmd_predict(int argc, char **argv) {
     rc = open_all("predict", &a, 0, &be, &m, &ds);
     float *pred = NULL;
     const size_t outputs = m ? outputs_of(m) : 0;
+    const int classifier = m && is_classifier(m), raw = strcmp(mode, "raw") == 0;
+    if (!rc && strcmp(mode, "probabilities") == 0 && !classifier) {
+        rc = cli_usage_error("predict", "--output probabilities: %s is a regression model; its outputs are values "
+                                        "(--output labels or raw)", a.model);
+    }
     if (!rc) {
         pred = malloc(ds.n * outputs * sizeof(float));
         if (!pred) rc = cli_fail("predict", "out of memory");
+        else if (raw) rc = predict_raw(m, &ds, a.batch_size, pred);
         else if (nncl_predict(m, &ds, a.batch_size, pred)) rc = cli_fail("predict", "prediction failed");
+    }
+    double target_mean = 0.0;
+    const double target_std = m ? cli_target_std(m, &target_mean) : 1.0; /* undo standardised targets */
+    const int labels = strcmp(mode, "labels") == 0 && classifier;
+    size_t cols = labels ? 1 : outputs;
+    float *values = NULL; /* what is written: label indices, probabilities, values or raw outputs */
+    if (!rc && !(values = malloc(ds.n * cols * sizeof(float)))) rc = cli_fail("predict", "out of memory");
+    for (size_t i = 0; !rc && i < ds.n; i++) {
+        for (size_t k = 0; k < cols; k++) {
+            const float v = pred[i * outputs + k];
+            values[i * cols + k] = labels ? (float)predicted_class(pred + i * outputs, outputs)
+                                   : !classifier && !raw ? (float)(v * target_std + target_mean)
+                                                         : v;
+        }
+    }
+    if (!rc && a.out && ends_with_ci(a.out, ".safetensors")) {
+        rc = write_predictions_safetensors(a.out, labels ? "labels" : classifier || raw ? mode : "values", values, ds.n,
+                                           cols);
+        free(values);
+        free(pred);
+        nncl_dataset_free(&ds);
+        nncl_model_free(m);
+        nncl_backend_free(be);
+        return rc;
     }
     FILE *out = stdout;
     if (!rc && a.out && !(out = fopen(a.out, "w"))) {
         fprintf(stderr, "nncl predict: --out %s: cannot open for writing\n", a.out);
         rc = CLI_FAIL;
     }
-    for (size_t i = 0; !rc && i < ds.n; i++) {
-        if (is_classifier(m)) {
+    if (!rc && a.out && ends_with_ci(a.out, ".csv")) { /* a header row */
+        for (size_t k = 0; k < cols; k++) {
             char name[64];
-            class_label(m, predicted_class(pred + i * outputs, outputs), name, sizeof name);
+            if (labels) snprintf(name, sizeof name, "label");
+            else if (classifier && !raw && outputs > 1) class_label(m, k, name, sizeof name);
+            else if (classifier && !raw) class_label(m, 1, name, sizeof name); /* P(class 1) */
+            else snprintf(name, sizeof name, "%s%zu", raw ? "raw" : "value", k);
+            fprintf(out, "%s%s", k ? "," : "", name);
+        }
+        fprintf(out, "\n");
+    }
+    for (size_t i = 0; !rc && i < ds.n; i++) {
+        if (labels) {
+            char name[64];
+            class_label(m, (size_t)values[i], name, sizeof name);
             fprintf(out, "%s\n", name);
         } else {
-            for (size_t k = 0; k < outputs; k++) fprintf(out, "%s%.9g", k ? "," : "", (double)pred[i * outputs + k]);
+            for (size_t k = 0; k < cols; k++) fprintf(out, "%s%.9g", k ? "," : "", (double)values[i * cols + k]);
             fprintf(out, "\n");
         }
     }
@@ -206,6 +299,7 @@ int cmd_predict(int argc, char **argv) {
         fprintf(stderr, "nncl predict: --out %s: write failed\n", a.out);
         rc = CLI_FAIL;
     }
+    free(values);
     free(pred);
     nncl_dataset_free(&ds);
     nncl_model_free(m);

@@ -35,6 +35,7 @@ int main(int argc, char **argv) {
         printf("nncl %s\n", NNCL_VERSION_STRING);
         return CLI_OK;
     }
+    if (cli_check_log_level()) return CLI_USAGE;
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "predict") == 0) return cmd_predict(argc - 1, argv + 1);

@@ -249,6 +249,33 @@ static enum nncl_status labels_from_model(struct csv_load *L) {
     return st;
 }
 
+/*
+ * Regression targets in the model's units: (y - mean) / std, with the mean and population standard
+ * deviation of the training data (std 1 for a constant target), or the model's numbers when one is applied
+ * (0 and 1 in a model that was trained on raw targets). Standardised targets let the output layer's bias
+ * start at the right scale: with raw targets in the hundreds, the bias has to walk there in steps of the
+ * learning rate. The numbers are stored in the model's preprocess metadata and undone by predict and eval.
+ */
+static enum nncl_status standardise_targets(struct csv_load *L) {
+    struct nncl_dataset *ds = &L->ds;
+    struct nncl_preprocess *pp = &ds->preprocess;
+    if (!L->o.apply) {
+        pp->target_mean = 0.0, pp->target_std = 1.0;
+        if (!L->o.standardize_targets || ds->n == 0) return NNCL_OK;
+        double sum = 0, sq = 0;
+        for (size_t r = 0; r < ds->n; r++) sum += ds->y[r];
+        const double mean = sum / (double)ds->n;
+        for (size_t r = 0; r < ds->n; r++) sq += ((double)ds->y[r] - mean) * ((double)ds->y[r] - mean);
+        const double std = sqrt(sq / (double)ds->n);
+        pp->target_mean = mean;
+        pp->target_std = std > 0.0 && isfinite(std) ? std : 1.0;
+    }
+    if (!(pp->target_std > 0.0)) return NNCL_OK; /* a transform without target statistics: raw */
+    if (pp->target_mean == 0.0 && pp->target_std == 1.0) return NNCL_OK;
+    for (size_t r = 0; r < ds->n; r++) ds->y[r] = (float)(((double)ds->y[r] - pp->target_mean) / pp->target_std);
+    return NNCL_OK;
+}
+
 static enum nncl_status regression_targets(struct csv_load *L) {
     const struct csv_table *t = &L->t;
     struct nncl_dataset *ds = &L->ds;
@@ -271,9 +298,9 @@ static enum nncl_status regression_targets(struct csv_load *L) {
                                   "(about 3.4e38); rescale the target", t->path, t->lines[r],
                                   t->header[L->target_col], text);
         }
-        ds->y[r] = (float)v; /* regression targets are used as given, not standardised */
+        ds->y[r] = (float)v;
     }
-    return NNCL_OK;
+    return standardise_targets(L);
 }
 
 static enum nncl_status encode_targets(struct csv_load *L) {

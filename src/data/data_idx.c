@@ -327,14 +327,22 @@ static enum nncl_status set_class_names(struct nncl_dataset *ds, const char *con
 enum nncl_status nncl_dataset_load_idx(const char *images_path, const char *labels_path, struct nncl_dataset *out) {
     if (!out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_dataset_load_idx: out is NULL");
     memset(out, 0, sizeof *out);
-    if (!images_path || !labels_path) {
-        return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_dataset_load_idx: the images or labels path is NULL");
-    }
+    if (!images_path) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_dataset_load_idx: the images path is NULL");
     struct nncl_dataset ds = {0};
     size_t n_images = 0, n_labels = 0;
     unsigned char *labels = NULL;
     enum nncl_status st = idx_load_images(images_path, &n_images, &ds.n_inputs, &ds.x);
     if (st) return st;
+    if (!labels_path) { /* prediction input: the images alone, y NULL */
+        ds.n = n_images;
+        ds.n_outputs = IDX_N_CLASSES;
+        ds.task = NNCL_TASK_CLASSIFICATION;
+        st = set_class_names(&ds, digit_classes);
+        if (st) goto fail;
+        snprintf(ds.source, sizeof ds.source, "%s", images_path);
+        *out = ds;
+        return NNCL_OK;
+    }
     st = idx_load_labels(labels_path, &n_labels, &labels);
     if (st) goto fail;
     if (n_images != n_labels) {

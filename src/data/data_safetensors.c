@@ -236,7 +236,7 @@ static enum nncl_status load_float_targets(const struct st_file *f, const struct
 }
 
 static enum nncl_status load(const struct st_file *f, const char *path, enum nncl_task task, size_t n_classes,
-                             struct nncl_dataset *out) {
+                             int y_optional, struct nncl_dataset *out) {
     char names[512];
     const struct st_tensor *tx = st_find(f, "x");
     if (!tx) {
@@ -259,6 +259,12 @@ static enum nncl_status load(const struct st_file *f, const char *path, enum nnc
                         tx->shape[0], tx->shape[1]);
     }
     const struct st_tensor *ty = st_find(f, "y");
+    if (!ty && y_optional) { /* prediction input: the inputs alone */
+        out->n = (size_t)tx->shape[0];
+        out->n_inputs = (size_t)tx->shape[1];
+        out->task = task;
+        return load_floats(f, tx, path, &out->x);
+    }
     if (!ty) {
         list_names(f, names, sizeof names);
         return ds_error(NNCL_ERR_FORMAT, path, "no tensor \"y\" (the targets); the file holds %s", names);
@@ -288,15 +294,28 @@ static enum nncl_status load(const struct st_file *f, const char *path, enum nnc
     return load_float_targets(f, ty, path, task, n_classes, out);
 }
 
+static enum nncl_status load_file(const char *path, enum nncl_task task, size_t n_classes, int y_optional,
+                                  struct nncl_dataset *out);
+
 enum nncl_status nncl_dataset_load_safetensors(const char *path, enum nncl_task task, size_t n_classes,
                                                struct nncl_dataset *out) {
+    return load_file(path, task, n_classes, 0, out);
+}
+
+enum nncl_status nncl_dataset_load_safetensors_inputs(const char *path, enum nncl_task task, size_t n_classes,
+                                                      struct nncl_dataset *out) {
+    return load_file(path, task, n_classes, 1, out);
+}
+
+static enum nncl_status load_file(const char *path, enum nncl_task task, size_t n_classes, int y_optional,
+                                  struct nncl_dataset *out) {
     if (!out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_dataset_load_safetensors: out is NULL");
     memset(out, 0, sizeof *out);
     if (!path) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_dataset_load_safetensors: path is NULL");
     struct st_file f;
     enum nncl_status st = st_read(path, &f);
     if (st) return st;
-    st = load(&f, path, task, n_classes, out);
+    st = load(&f, path, task, n_classes, y_optional, out);
     st_free(&f);
     if (st) {
         nncl_dataset_free(out);
