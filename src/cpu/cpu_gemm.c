@@ -228,7 +228,7 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
 #ifdef _OPENMP
     /* Threads pay off from about a million multiply-adds; fewer run on the calling thread. */
     const int parallel = m * n * k >= ((size_t)1 << 20);
-    if (parallel) max_threads = omp_get_max_threads();
+    if (parallel) max_threads = be->threads > 0 ? be->threads : 1;
 #endif
     /* One allocation: the shared B block (kc x nc), then each thread's A block (MC x kc). */
     const size_t bp_floats = (kc_max * nc_max + ALIGN - 1) / ALIGN * ALIGN, ap_floats = (size_t)MC * kc_max;
