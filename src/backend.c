@@ -35,6 +35,12 @@ const char *nncl_backend_device(const struct nncl_backend *be) {
 
 int nncl_default_threads(void) {
 #ifdef _OPENMP
+    /* NNCL_THREADS gives every subcommand and program the same control as --threads */
+    const char *env = getenv("NNCL_THREADS");
+    char *end = NULL;
+    const long v = env ? strtol(env, &end, 10) : 0;
+    if (env && *env && !*end && v >= 1 && v <= 4096) return (int)v;
+    if (env && *env) nncl_log(NNCL_LOG_WARN, "NNCL_THREADS=\"%s\" is not a thread count from 1 to 4096; ignored", env);
     const int n = omp_get_max_threads();
     return n > 0 ? n : 1;
 #else
