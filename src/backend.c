@@ -5,6 +5,9 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "backend_impl.h"
 #include "status_impl.h"
@@ -28,6 +31,40 @@ const char *nncl_backend_versions(const struct nncl_backend *be) {
 const char *nncl_backend_device(const struct nncl_backend *be) {
     NNCL_ASSERT(be);
     return be->device;
+}
+
+int nncl_default_threads(void) {
+#ifdef _OPENMP
+    /* NNCL_THREADS gives every subcommand and program the same control as --threads */
+    const char *env = getenv("NNCL_THREADS");
+    char *end = NULL;
+    const long v = env ? strtol(env, &end, 10) : 0;
+    if (env && *env && !*end && v >= 1 && v <= 4096) return (int)v;
+    if (env && *env) nncl_log(NNCL_LOG_WARN, "NNCL_THREADS=\"%s\" is not a thread count from 1 to 4096; ignored", env);
+    const int n = omp_get_max_threads();
+    return n > 0 ? n : 1;
+#else
+    return 1;
+#endif
+}
+
+enum nncl_status nncl_backend_set_threads(struct nncl_backend *be, int threads) {
+    if (!be) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_backend_set_threads: backend is NULL");
+    if (threads < 0) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "threads %d: give 1 or more, or 0 for the default (%d here)",
+                              threads, nncl_default_threads());
+    }
+#ifdef _OPENMP
+    be->threads = threads ? threads : nncl_default_threads();
+#else
+    be->threads = 1; /* a build without OpenMP runs every op on the calling thread */
+#endif
+    return NNCL_OK;
+}
+
+int nncl_backend_threads(const struct nncl_backend *be) {
+    NNCL_ASSERT(be);
+    return be->threads > 0 ? be->threads : 1;
 }
 
 enum nncl_status nncl_backend_synchronize(struct nncl_backend *be) {

@@ -36,7 +36,11 @@ struct nncl_backend {
     void *context;       /* struct cpu_context, struct ocl_state, ... */
     char device[512];    /* one line for nncl_backend_device() */
     char versions[768];  /* nncl_backend_versions(): everything a result depends on */
+    int threads;         /* host threads the ops may use, >= 1 (nncl_backend_set_threads) */
 };
+
+/* The default for threads: what OpenMP sees (OMP_NUM_THREADS, else the cores); 1 without OpenMP. */
+int nncl_default_threads(void);
 
 struct nncl_buffer {
     struct nncl_backend *backend;

@@ -56,6 +56,18 @@ NNCL_API const char *nncl_backend_device(const struct nncl_backend *be);
  */
 NNCL_API const char *nncl_backend_versions(const struct nncl_backend *be);
 
+/**
+ * Sets how many host threads the backend's ops may use. The CPU reference splits its products and its
+ * larger element-wise ops over them; results are bit-identical for any count (every sum keeps one
+ * order). OpenCL ignores it (the device schedules its own work).
+ * @param threads 1 or more; 0 restores the default: the cores OpenMP sees (OMP_NUM_THREADS, else all).
+ * @return NNCL_OK, NNCL_ERR_INVALID_ARG for a negative count or a NULL backend.
+ */
+NNCL_API enum nncl_status nncl_backend_set_threads(struct nncl_backend *be, int threads);
+
+/** The host threads the backend's ops use now (1 in a build without OpenMP). */
+NNCL_API int nncl_backend_threads(const struct nncl_backend *be);
+
 /** Blocks until all work queued on the backend has finished; reports the first asynchronous error. */
 NNCL_API enum nncl_status nncl_backend_synchronize(struct nncl_backend *be);
 

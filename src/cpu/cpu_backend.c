@@ -95,6 +95,7 @@ enum nncl_status nncl_cpu_backend_init(struct nncl_backend **out) {
     if (!be) return nncl_set_error(NNCL_ERR_OOM, "cpu: out of host memory creating the backend");
     be->iface = cpu_iface;
     be->context = NULL;
+    be->threads = nncl_default_threads();
     strcpy(be->device, "CPU reference (pure C)");
     snprintf(be->versions, sizeof be->versions, "nncl %s, backend cpu (CPU reference, pure C)%s", NNCL_VERSION_STRING,
 #ifdef _OPENMP

@@ -8,8 +8,25 @@
 
 #include "cpu_impl.h"
 
-/* x (C), y (C): y = exp(x - max) / sum exp(x - max); returns log sum exp(x) */
+static double softmax_row_plain(const float *x, float *y, size_t cols);
+
+/* x (C), y (C): y = exp(x - max) / sum exp(x - max); returns log sum exp(x). Each exp is computed
+ * once and kept (in double, so the quotient is the same) when the row is short enough for the stack:
+ * the same values as softmax_row_plain, half the calls to exp. */
 static double softmax_row(const float *x, float *y, size_t cols) {
+    enum { KEEP = 256 };
+    if (cols > KEEP) return softmax_row_plain(x, y, cols);
+    double e[KEEP];
+    float mx = x[0];
+    for (size_t c = 1; c < cols; c++) mx = x[c] > mx ? x[c] : mx;
+    double sum = 0.0;
+    for (size_t c = 0; c < cols; c++) sum += e[c] = exp((double)x[c] - mx);
+    for (size_t c = 0; c < cols; c++) y[c] = (float)(e[c] / sum);
+    return mx + log(sum);
+}
+
+/* the same, computing each exp twice */
+static double softmax_row_plain(const float *x, float *y, size_t cols) {
     float mx = x[0];
     for (size_t c = 1; c < cols; c++) mx = x[c] > mx ? x[c] : mx;
     double sum = 0.0;
@@ -60,6 +77,24 @@ enum nncl_status cpu_softmax_xent_fwd(struct nncl_backend *be, const struct nncl
     const size_t rows = call->t[0].rows, cols = call->t[0].cols;
     for (size_t r = 0; r < rows; r++) {
         const double lse = softmax_row(z + r * cols, p + r * cols, cols);
+        double l = 0.0;
+        for (size_t c = 0; c < cols; c++) {
+            const double tc = t[r * cols + c];
+            if (tc != 0.0) l += tc * (lse - z[r * cols + c]);
+        }
+        loss[r] = (float)l;
+    }
+    return NNCL_OK;
+}
+
+/* the same with softmax_row_plain: the oracle */
+enum nncl_status cpu_softmax_xent_fwd_plain(struct nncl_backend *be, const struct nncl_op_call *call) {
+    (void)be;
+    const float *z = cpu_data(&call->t[0]), *t = cpu_data(&call->t[1]);
+    float *p = cpu_data(&call->t[2]), *loss = cpu_data(&call->t[3]);
+    const size_t rows = call->t[0].rows, cols = call->t[0].cols;
+    for (size_t r = 0; r < rows; r++) {
+        const double lse = softmax_row_plain(z + r * cols, p + r * cols, cols);
         double l = 0.0;
         for (size_t c = 0; c < cols; c++) {
             const double tc = t[r * cols + c];

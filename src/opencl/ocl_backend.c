@@ -165,6 +165,7 @@ enum nncl_status nncl_opencl_backend_init(struct nncl_backend **out) {
     }
     be->iface = ocl_iface;
     be->context = st;
+    be->threads = nncl_default_threads(); /* unused by the device; reported as set */
     enum nncl_status s = create_context(st);
     int tuned = 0;
     if (!s) s = ocl_tuning_apply(st, &tuned); /* the device's `nncl tune` parameters, before any CLBlast call */
