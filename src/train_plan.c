@@ -96,7 +96,7 @@ enum nncl_status nncl_train_plan(struct nncl_model *m, const struct nncl_dataset
          * whole training set's. Mini-batch gradients change sign from batch to batch and shrink every step. */
         return nncl_set_error(NNCL_ERR_INVALID_ARG, "irprop is a full-batch optimizer: it needs the gradient of the "
                               "whole training set each step, but batch size %zu splits the %zu training examples into "
-                              "%zu steps; use --batch 0 (nncl_train_options.batch_size = 0), or another optimizer for "
+                              "%zu steps; use --batch-size 0 (nncl_train_options.batch_size = 0), or another optimizer for "
                               "mini-batches", o->batch_size, g->n_train, g->steps_per_epoch);
     }
     const size_t rows = g->batch_rows, steps = g->steps_per_epoch, f = sizeof(float), p = m->n_params;
