@@ -20,7 +20,9 @@ kernel void nncl_bias_grad(ulong rows, ulong cols, float alpha, float beta, glob
 
 // out[0] = alpha sum(x) + beta out[0]. Launched as exactly one work-group of NNCL_SUM_GROUP items: each
 // item sums a strided slice, then the group reduces in local memory. One launch, no host round trip.
+#ifndef NNCL_SUM_GROUP // the host passes OCL_SUM_GROUP (ocl_program.c build_options); this default is for reading
 #define NNCL_SUM_GROUP 256
+#endif
 kernel __attribute__((reqd_work_group_size(NNCL_SUM_GROUP, 1, 1)))
 void nncl_sum(ulong n, float alpha, float beta, global const float *x, ulong x_off, global float *out,
               ulong out_off) {

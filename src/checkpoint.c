@@ -48,6 +48,14 @@ static const struct field option_fields[] = {
     OPT_FIELD("gamma", schedule.gamma, F_FLOAT),
     OPT_FIELD("min_lr", schedule.min_lr, F_FLOAT),
     OPT_FIELD("cosine_epochs", schedule.cosine_epochs, F_SIZE),
+    OPT_FIELD("rmsprop_alpha", rmsprop_alpha, F_FLOAT),
+    OPT_FIELD("rmsprop_momentum", rmsprop_momentum, F_FLOAT),
+    OPT_FIELD("rprop_increase", rprop_increase, F_FLOAT),
+    OPT_FIELD("rprop_decrease", rprop_decrease, F_FLOAT),
+    OPT_FIELD("rprop_delta_min", rprop_delta_min, F_FLOAT),
+    OPT_FIELD("rprop_delta_max", rprop_delta_max, F_FLOAT),
+    OPT_FIELD("rprop_delta_zero", rprop_delta_zero, F_FLOAT),
+    OPT_FIELD("clip_norm", clip_norm, F_FLOAT),
 };
 #define N_OPTION_FIELDS (sizeof option_fields / sizeof option_fields[0])
 
@@ -165,7 +173,7 @@ static enum nncl_status read_state(const struct st_file *f, const struct nncl_mo
     s->n_examples = order ? (size_t)order->count : 0;
     TRY(read_vector(f, "trainer.order", s->n_examples, &s->order));
     if (!m) return NNCL_OK;
-    const size_t slots = s->opts.optimizer == NNCL_OPT_ADAM ? 2 : s->opts.optimizer == NNCL_OPT_MOMENTUM ? 1 : 0;
+    const size_t slots = nncl_optimizer_state_slots(s->opts.optimizer);
     s->n_opt = slots * m->n_params;
     if (s->n_opt) TRY(read_vector(f, "optimizer.state", s->n_opt, &s->opt_state));
     if (st_find(f, "trainer.best_params")) TRY(read_vector(f, "trainer.best_params", m->n_params, &s->best_params));

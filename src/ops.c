@@ -192,6 +192,12 @@ static enum nncl_status check_bias(const struct nncl_op_call *call, int y, int b
     return NNCL_OK;
 }
 
+/* The 1x1 squared-norm tensor that the clipping updates read. */
+static enum nncl_status check_sumsq(const struct nncl_op_call *call, int index) {
+    if (call->t[index].rows != 1 || call->t[index].cols != 1) return shape_error(call, "sumsq must be 1x1");
+    return NNCL_OK;
+}
+
 static enum nncl_status check_shapes(const struct nncl_op_call *call) {
     switch (call->op) {
     case NNCL_OP_GEMM: return check_gemm(call);
@@ -233,6 +239,20 @@ static enum nncl_status check_shapes(const struct nncl_op_call *call) {
         enum nncl_status st = check_bias(call, 0, 1);
         return st ? st : check_same_shapes(call, T(0) | T(2));
     }
+    case NNCL_OP_SUMSQ:
+        if (call->t[1].rows != 1 || call->t[1].cols != 1) return shape_error(call, "out must be 1x1");
+        return NNCL_OK;
+    case NNCL_OP_CLIP_GRAD: return check_sumsq(call, 1);
+    case NNCL_OP_NESTEROV_UPDATE: {
+        enum nncl_status st = check_same_shapes(call, T(0) | T(1) | T(2));
+        return st ? st : check_sumsq(call, 3);
+    }
+    case NNCL_OP_RMSPROP_UPDATE:
+    case NNCL_OP_ADAMW_UPDATE:
+    case NNCL_OP_IRPROP_UPDATE: {
+        enum nncl_status st = check_same_shapes(call, T(0) | T(1) | T(2) | T(3));
+        return st ? st : check_sumsq(call, 4);
+    }
     case NNCL_OP_COUNT: break;
     }
     NNCL_ASSERT(!"unreachable: op validated before check_shapes");
@@ -255,6 +275,38 @@ static int op_act_param(const struct nncl_op_info *info) {
     return 0;
 }
 
+/* The ranges of the newer optimizers' constants (their ops' float parameters by name). */
+static enum nncl_status check_optimizer_params(const struct nncl_op_call *call) {
+    const float *p = call->p;
+    /* (ifs, not a switch: the other ops' rules are in check_params, and switches over ops have no default) */
+    if (call->op == NNCL_OP_CLIP_GRAD && !(p[0] >= 0.0f)) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "clip_grad: max_norm %g must be 0 or more", (double)p[0]);
+    }
+    if (call->op == NNCL_OP_NESTEROV_UPDATE) {
+        if (p[1] >= 0.0f && p[3] >= 0.0f) return NNCL_OK;
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "nesterov_update: momentum %g and max_norm %g must be 0 or more",
+                              (double)p[1], (double)p[3]);
+    }
+    if (call->op == NNCL_OP_RMSPROP_UPDATE) {
+        if (p[1] >= 0.0f && p[1] < 1.0f && p[2] > 0.0f && p[4] >= 0.0f && p[5] >= 0.0f) return NNCL_OK;
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "rmsprop_update: alpha %g must be in [0, 1), eps %g above 0, "
+                              "momentum %g and max_norm %g 0 or more", (double)p[1], (double)p[2], (double)p[4],
+                              (double)p[5]);
+    }
+    if (call->op == NNCL_OP_ADAMW_UPDATE) {
+        if (p[1] >= 0.0f && p[1] < 1.0f && p[2] >= 0.0f && p[2] < 1.0f && p[3] > 0.0f && p[7] >= 0.0f) return NNCL_OK;
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "adamw_update: beta1 %g and beta2 %g must be in [0, 1), eps %g "
+                              "above 0 and max_norm %g 0 or more", (double)p[1], (double)p[2], (double)p[3], (double)p[7]);
+    }
+    if (call->op == NNCL_OP_IRPROP_UPDATE) {
+        if (p[0] >= 1.0f && p[1] > 0.0f && p[1] <= 1.0f && p[2] >= 0.0f && p[3] >= p[2] && p[5] >= 0.0f) return NNCL_OK;
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "irprop_update: increase %g must be 1 or more, decrease %g in "
+                              "(0, 1], 0 <= delta_min %g <= delta_max %g, max_norm %g 0 or more", (double)p[0],
+                              (double)p[1], (double)p[2], (double)p[3], (double)p[5]);
+    }
+    return NNCL_OK;
+}
+
 static enum nncl_status check_params(const struct nncl_op_call *call) {
     const struct nncl_op_info *info = &op_infos[call->op];
     for (int i = 0; i < info->n_params; i++) {
@@ -272,6 +324,8 @@ static enum nncl_status check_params(const struct nncl_op_call *call) {
         return nncl_set_error(NNCL_ERR_INVALID_ARG, "adam_update: beta1 %g and beta2 %g must be in [0, 1) and "
                               "eps %g above 0", (double)call->p[1], (double)call->p[2], (double)call->p[3]);
     }
+    enum nncl_status opt_st = check_optimizer_params(call);
+    if (opt_st) return opt_st;
     /* every op that takes an activation: the integer parameter named "act" (NNCL_OP_LIST) */
     const int act = op_act_iparam(info);
     if (act >= 0) return nncl_act_check(info->name, call->ip[act], call->p[op_act_param(info)]);
@@ -512,5 +566,69 @@ enum nncl_status nncl_op_bias_act_fwd(struct nncl_backend *be, enum nncl_act act
     CALL_INIT(NNCL_OP_BIAS_ACT_FWD);
     SET_T(0, s); SET_T(1, bias); SET_T(2, y);
     call.ip[0] = (int)act; call.p[0] = act_param;
+    return nncl_op_run(be, &call);
+}
+
+/* ---- gradient clipping and the newer optimizers ---------------------------------------------------- */
+
+enum nncl_status nncl_op_sumsq(struct nncl_backend *be, const struct nncl_tensor *x, const struct nncl_tensor *out) {
+    CALL_INIT(NNCL_OP_SUMSQ);
+    SET_T(0, x); SET_T(1, out);
+    return nncl_op_run(be, &call);
+}
+
+enum nncl_status nncl_op_clip_grad(struct nncl_backend *be, float max_norm, const struct nncl_tensor *g,
+                                   const struct nncl_tensor *sumsq) {
+    CALL_INIT(NNCL_OP_CLIP_GRAD);
+    SET_T(0, g); SET_T(1, sumsq);
+    call.p[0] = max_norm;
+    return nncl_op_run(be, &call);
+}
+
+enum nncl_status nncl_op_nesterov_update(struct nncl_backend *be, float lr, float momentum, float weight_decay,
+                                         float max_norm, const struct nncl_tensor *w, const struct nncl_tensor *g,
+                                         const struct nncl_tensor *v, const struct nncl_tensor *sumsq) {
+    CALL_INIT(NNCL_OP_NESTEROV_UPDATE);
+    SET_T(0, w); SET_T(1, g); SET_T(2, v); SET_T(3, sumsq);
+    call.p[0] = lr; call.p[1] = momentum; call.p[2] = weight_decay; call.p[3] = max_norm;
+    return nncl_op_run(be, &call);
+}
+
+enum nncl_status nncl_op_rmsprop_update(struct nncl_backend *be, float lr, float alpha, float eps, float weight_decay,
+                                        float momentum, float max_norm, const struct nncl_tensor *w,
+                                        const struct nncl_tensor *g, const struct nncl_tensor *sq,
+                                        const struct nncl_tensor *buf, const struct nncl_tensor *sumsq) {
+    CALL_INIT(NNCL_OP_RMSPROP_UPDATE);
+    SET_T(0, w); SET_T(1, g); SET_T(2, sq); SET_T(3, buf); SET_T(4, sumsq);
+    call.p[0] = lr; call.p[1] = alpha; call.p[2] = eps; call.p[3] = weight_decay; call.p[4] = momentum;
+    call.p[5] = max_norm;
+    return nncl_op_run(be, &call);
+}
+
+enum nncl_status nncl_op_adamw_update(struct nncl_backend *be, float lr, float beta1, float beta2, float eps,
+                                      float weight_decay, long step, float max_norm, const struct nncl_tensor *w,
+                                      const struct nncl_tensor *g, const struct nncl_tensor *m,
+                                      const struct nncl_tensor *v, const struct nncl_tensor *sumsq) {
+    if (step < 1) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "adamw_update: step is %ld; steps count from 1", step);
+    }
+    CALL_INIT(NNCL_OP_ADAMW_UPDATE);
+    SET_T(0, w); SET_T(1, g); SET_T(2, m); SET_T(3, v); SET_T(4, sumsq);
+    call.p[0] = lr; call.p[1] = beta1; call.p[2] = beta2; call.p[3] = eps; call.p[4] = weight_decay;
+    call.p[5] = (float)(1.0 - pow((double)beta1, (double)step)); /* in double, as Adam's */
+    call.p[6] = (float)(1.0 - pow((double)beta2, (double)step));
+    call.p[7] = max_norm;
+    return nncl_op_run(be, &call);
+}
+
+enum nncl_status nncl_op_irprop_update(struct nncl_backend *be, float increase, float decrease, float delta_min,
+                                       float delta_max, float weight_decay, float max_norm,
+                                       const struct nncl_tensor *w, const struct nncl_tensor *g,
+                                       const struct nncl_tensor *gprev, const struct nncl_tensor *delta,
+                                       const struct nncl_tensor *sumsq) {
+    CALL_INIT(NNCL_OP_IRPROP_UPDATE);
+    SET_T(0, w); SET_T(1, g); SET_T(2, gprev); SET_T(3, delta); SET_T(4, sumsq);
+    call.p[0] = increase; call.p[1] = decrease; call.p[2] = delta_min; call.p[3] = delta_max;
+    call.p[4] = weight_decay; call.p[5] = max_norm;
     return nncl_op_run(be, &call);
 }

@@ -25,25 +25,33 @@
 #include "train_impl.h"
 #include "util/util.h"
 
-static const char *const optimizer_names[NNCL_OPT_COUNT] = {"sgd", "momentum", "adam"};
+#define OPT_NAME_(ID, name, ...) [NNCL_OPT_##ID] = name,
+static const char *const optimizer_names[NNCL_OPT_COUNT] = {NNCL_OPTIMIZER_LIST(OPT_NAME_)};
+#define OPT_SLOTS_(ID, name, slots, ...) [NNCL_OPT_##ID] = slots,
+static const size_t optimizer_slots[NNCL_OPT_COUNT] = {NNCL_OPTIMIZER_LIST(OPT_SLOTS_)};
 
 const char *nncl_optimizer_name(enum nncl_optimizer opt) {
     return (unsigned)opt < NNCL_OPT_COUNT ? optimizer_names[opt] : "unknown optimizer";
+}
+
+size_t nncl_optimizer_state_slots(enum nncl_optimizer opt) {
+    return (unsigned)opt < NNCL_OPT_COUNT ? optimizer_slots[opt] : 0;
 }
 
 enum nncl_status nncl_optimizer_from_name(const char *name, enum nncl_optimizer *out) {
     for (int i = 0; name && i < NNCL_OPT_COUNT; i++) {
         if (strcmp(name, optimizer_names[i]) == 0) return *out = (enum nncl_optimizer)i, NNCL_OK;
     }
-    return nncl_set_error(NNCL_ERR_INVALID_ARG, "unknown optimizer \"%s\"; choose sgd, momentum or adam",
-                          name ? name : "");
+    return nncl_set_error(NNCL_ERR_INVALID_ARG, "unknown optimizer \"%s\"; choose one of %s", name ? name : "",
+                          NNCL_OPTIMIZER_NAMES_PIPED + 1);
 }
 
 struct nncl_train_options nncl_train_defaults(void) {
     struct nncl_train_options o = {
         .batch_size = 128, .epochs = 10, .optimizer = NNCL_OPT_ADAM, .lr = 1e-3f, .momentum = 0.9f,
         .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .shuffle = 1, .seed = 1, .tol = 1e-4, .patience = 0,
-        .verify_gemm = 1,
+        .verify_gemm = 1, .rmsprop_alpha = 0.99f, .rprop_increase = 1.2f, .rprop_decrease = 0.5f,
+        .rprop_delta_min = 0.0f, .rprop_delta_max = 50.0f, .rprop_delta_zero = 0.1f, /* FANN's */
     };
     return o;
 }
@@ -116,21 +124,29 @@ static enum nncl_status forward_and_count(struct nncl_model *m, struct batch_spa
 
 struct optimizer_state {
     struct nncl_buffer *buf;
-    struct nncl_tensor m, v;
+    struct nncl_tensor m, v;        /* the first and the last state slot (the same one with one slot) */
+    struct nncl_buffer *clip_buf;   /* sumsq: ||g||^2 of this step, on the device, for --clip-norm */
+    struct nncl_tensor sumsq;
     long step;
     float lr; /* this epoch's rate: options.lr through the schedule */
 };
 
 /* `slots` state vectors of the model's parameter count, zeroed: m (momentum, Adam) and v (Adam). */
-static enum nncl_status optimizer_init(struct nncl_model *mod, size_t slots, struct optimizer_state *os) {
+static enum nncl_status optimizer_init(struct nncl_model *mod, const struct nncl_train_options *o, size_t slots,
+                                       struct optimizer_state *os) {
     memset(os, 0, sizeof *os);
     const size_t p = mod->n_params;
+    TRY(nncl_buffer_alloc(mod->be, sizeof(float), &os->clip_buf));
+    os->sumsq = nncl_tensor_view(os->clip_buf, 0, 1, 1);
+    TRY(nncl_op_fill(mod->be, 0.0f, &os->sumsq));
     if (!slots) return NNCL_OK;
     TRY(nncl_buffer_alloc(mod->be, slots * p * sizeof(float), &os->buf));
     struct nncl_tensor all = nncl_tensor_view(os->buf, 0, 1, slots * p);
     TRY(nncl_op_fill(mod->be, 0.0f, &all));
     os->m = nncl_tensor_view(os->buf, 0, 1, p);
     os->v = nncl_tensor_view(os->buf, (slots - 1) * p, 1, p);
+    /* iRPROP-'s step sizes start at delta_zero (its previous gradients at 0) */
+    if (o->optimizer == NNCL_OPT_IRPROP) TRY(nncl_op_fill(mod->be, o->rprop_delta_zero, &os->v));
     return NNCL_OK;
 }
 
@@ -138,13 +154,33 @@ static enum nncl_status optimizer_step(struct nncl_model *mod, const struct nncl
                                        struct optimizer_state *os) {
     struct nncl_tensor w = nncl_model_params(mod), g = nncl_model_grads(mod);
     os->step++;
+    const float clip = o->clip_norm;
+    if (clip > 0.0f) TRY(nncl_op_sumsq(mod->be, &g, &os->sumsq)); /* stays on the device: the updates read it */
     switch (o->optimizer) {
-    case NNCL_OPT_MOMENTUM: return nncl_op_momentum_update(mod->be, os->lr, o->momentum, o->weight_decay, &w, &g, &os->v);
+    case NNCL_OPT_SGD:
+        if (clip > 0.0f) TRY(nncl_op_clip_grad(mod->be, clip, &g, &os->sumsq));
+        return nncl_op_sgd_update(mod->be, os->lr, o->weight_decay, &w, &g);
+    case NNCL_OPT_MOMENTUM:
+        if (clip > 0.0f) TRY(nncl_op_clip_grad(mod->be, clip, &g, &os->sumsq));
+        return nncl_op_momentum_update(mod->be, os->lr, o->momentum, o->weight_decay, &w, &g, &os->v);
     case NNCL_OPT_ADAM:
+        if (clip > 0.0f) TRY(nncl_op_clip_grad(mod->be, clip, &g, &os->sumsq));
         return nncl_op_adam_update(mod->be, os->lr, o->beta1, o->beta2, o->eps, o->weight_decay, os->step, &w, &g,
                                    &os->m, &os->v);
-    default: return nncl_op_sgd_update(mod->be, os->lr, o->weight_decay, &w, &g);
+    case NNCL_OPT_NESTEROV:
+        return nncl_op_nesterov_update(mod->be, os->lr, o->momentum, o->weight_decay, clip, &w, &g, &os->v, &os->sumsq);
+    case NNCL_OPT_RMSPROP:
+        return nncl_op_rmsprop_update(mod->be, os->lr, o->rmsprop_alpha, o->eps, o->weight_decay, o->rmsprop_momentum,
+                                      clip, &w, &g, &os->m, &os->v, &os->sumsq);
+    case NNCL_OPT_ADAMW:
+        return nncl_op_adamw_update(mod->be, os->lr, o->beta1, o->beta2, o->eps, o->weight_decay, os->step, clip, &w,
+                                    &g, &os->m, &os->v, &os->sumsq);
+    case NNCL_OPT_IRPROP: /* the step sizes are its rate: lr and the schedule do not apply */
+        return nncl_op_irprop_update(mod->be, o->rprop_increase, o->rprop_decrease, o->rprop_delta_min,
+                                     o->rprop_delta_max, o->weight_decay, clip, &w, &g, &os->m, &os->v, &os->sumsq);
+    case NNCL_OPT_COUNT: break;
     }
+    return nncl_set_error(NNCL_ERR_INVALID_ARG, "optimizer %d is not an enum nncl_optimizer value", (int)o->optimizer);
 }
 
 /* Fisher-Yates with the seeded generator, so a seed gives the same order on every backend. */
@@ -193,6 +229,7 @@ static void trainer_free(struct trainer *tr) {
     nncl_buffer_free(tr->data.buf);
     nncl_buffer_free(tr->batch.buf);
     nncl_buffer_free(tr->opt.buf);
+    nncl_buffer_free(tr->opt.clip_buf);
     nncl_buffer_free(tr->idx_buf);
     nncl_buffer_free(tr->health);
     nncl_buffer_free(tr->snapshot);
@@ -447,7 +484,7 @@ static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_data
         TRY(upload(m->be, data, data->n, &tr->data));
     }
     TRY(batch_space_init(m->be, g->batch_rows, data->n_inputs, data->n_outputs, &tr->batch));
-    TRY(optimizer_init(m, g->optimizer_slots, &tr->opt));
+    TRY(optimizer_init(m, o, g->optimizer_slots, &tr->opt));
     TRY(nncl_model_reserve(m, g->batch_rows));
     TRY(nncl_buffer_alloc(m->be, (g->steps_per_epoch + 1) * sizeof(float), &tr->health));
     TRY(nncl_buffer_alloc(m->be, tr->plan.snapshot, &tr->snapshot));
@@ -594,11 +631,14 @@ enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *dat
         } else if (o->patience && ++sr.since_best >= o->patience) {
             converged = 1;
         }
-        if (!st && o->checkpoint_path && o->checkpoint_every && epoch % o->checkpoint_every == 0) {
+        if (st) break;
+        /* the report (a metrics row, the model) before the checkpoint: a kill between the two then resumes
+         * from the previous checkpoint, whose epoch the report's rows are cut back to, never past a row */
+        const int stop_asked = o->on_epoch && o->on_epoch(&r, o->user_data);
+        if (o->checkpoint_path && o->checkpoint_every && epoch % o->checkpoint_every == 0) {
             st = trainer_checkpoint(&tr, rng, &sr, epoch, 0);
         }
-        if (st) break;
-        if (o->on_epoch && o->on_epoch(&r, o->user_data)) break;
+        if (st || stop_asked) break;
         if (converged) {
             res.converged = 1;
             break;

@@ -42,6 +42,10 @@ enum nncl_status train_check_options(const struct nncl_train_options *o) {
     if (!(o->weight_decay >= 0.0f) || !isfinite(o->weight_decay)) {
         return nncl_set_error(NNCL_ERR_INVALID_ARG, "weight decay %g: it must be 0 or more", (double)o->weight_decay);
     }
+    if (!(o->clip_norm >= 0.0f) || !isfinite(o->clip_norm)) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "clip norm %g: it must be 0 (off) or a positive number",
+                              (double)o->clip_norm);
+    }
     return nncl_lr_schedule_check(&o->schedule);
 }
 
@@ -71,7 +75,7 @@ static void plan_geometry(size_t n, const struct nncl_train_options *o, struct n
         g->val_batches = (g->n_val + g->val_batch_rows - 1) / g->val_batch_rows;
         g->val_last_batch_rows = g->n_val - (g->val_batches - 1) * g->val_batch_rows;
     }
-    g->optimizer_slots = o->optimizer == NNCL_OPT_ADAM ? 2 : o->optimizer == NNCL_OPT_MOMENTUM ? 1 : 0;
+    g->optimizer_slots = nncl_optimizer_state_slots(o->optimizer);
     add_rows(g->step_rows, &g->n_step_rows, g->batch_rows, NULL, 0);
     add_rows(g->step_rows, &g->n_step_rows, g->last_batch_rows, NULL, 0);
     add_rows(g->forward_rows, &g->n_forward_rows, g->val_batch_rows, g->step_rows, g->n_step_rows);
@@ -87,6 +91,14 @@ enum nncl_status nncl_train_plan(struct nncl_model *m, const struct nncl_dataset
     struct nncl_train_geometry *g = &plan->geometry;
     plan_geometry(data->n, o, g);
     if (g->n_train == 0) return nncl_set_error(NNCL_ERR_INVALID_ARG, "no training examples left after the validation split");
+    if (o->optimizer == NNCL_OPT_IRPROP && g->steps_per_epoch > 1) {
+        /* iRPROP- adapts each step size from the sign of successive gradients: of one fixed objective, the
+         * whole training set's. Mini-batch gradients change sign from batch to batch and shrink every step. */
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "irprop is a full-batch optimizer: it needs the gradient of the "
+                              "whole training set each step, but batch size %zu splits the %zu training examples into "
+                              "%zu steps; use --batch-size 0 (nncl_train_options.batch_size = 0), or another optimizer for "
+                              "mini-batches", o->batch_size, g->n_train, g->steps_per_epoch);
+    }
     const size_t rows = g->batch_rows, steps = g->steps_per_epoch, f = sizeof(float), p = m->n_params;
     plan->parameters = p * f;
     plan->gradients = p * f;

@@ -154,6 +154,7 @@ Test(cpu_fast, training_is_bit_identical_for_any_thread_count) {
         for (int opt = 0; opt < NNCL_OPT_COUNT; opt++) {
             struct nncl_train_options o = nncl_train_defaults();
             o.batch_size = 128, o.epochs = 2, o.optimizer = (enum nncl_optimizer)opt, o.lr = 0.05f;
+            if (o.optimizer == NNCL_OPT_IRPROP) o.batch_size = 0; /* a full-batch optimizer */
             tu_ok(nncl_train(m, &ds, &o, NULL), "train");
         }
         struct nncl_tensor params = nncl_model_params(m);

@@ -87,7 +87,33 @@
     X(GATHER_ROWS, "gather_rows", 3, ("src", "idx", "dst"), NNCL_OP_T(2), 0, 0, (0), 0, (0))                 \
     /* s(inout) (N x C), bias (1 x C), y(out); act; act_param:  s += bias; y = f(s) */                       \
     X(BIAS_ACT_FWD, "bias_act_fwd", 3, ("s", "bias", "y"), NNCL_OP_T(0) | NNCL_OP_T(2), NNCL_OP_T(0), 1,     \
-      ("act_param"), 1, ("act"))
+      ("act_param"), 1, ("act"))                                                                             \
+    /* x, out(out) (1 x 1):  out = sum x^2 (the squared global norm gradient clipping reads) */              \
+    X(SUMSQ, "sumsq", 2, ("x", "out"), NNCL_OP_T(1), 0, 0, (0), 0, (0))                                      \
+    /* The updates below read sumsq (1 x 1, the squared norm of g) and scale g by                            \
+     * c = max_norm > 0 && sumsq > max_norm^2 ? max_norm / sqrt(sumsq) : 1 inside the update. */             \
+    /* g(inout), sumsq; max_norm:  g = c g (clipping for sgd, momentum and adam) */                          \
+    X(CLIP_GRAD, "clip_grad", 2, ("g", "sumsq"), NNCL_OP_T(0), NNCL_OP_T(0), 1, ("max_norm"), 0, (0))         \
+    /* w(inout), g, v(inout), sumsq:  g' = c g + wd w; v = mu v + g'; w -= lr (g' + mu v) */                 \
+    X(NESTEROV_UPDATE, "nesterov_update", 4, ("w", "g", "v", "sumsq"), NNCL_OP_T(0) | NNCL_OP_T(2),          \
+      NNCL_OP_T(0) | NNCL_OP_T(2), 4, ("lr", "momentum", "weight_decay", "max_norm"), 0, (0))                \
+    /* w(inout), g, sq(inout), buf(inout), sumsq:  g' = c g + wd w; sq = a sq + (1 - a) g'^2;                \
+     * u = g' / (sqrt(sq) + eps); mu > 0: buf = mu buf + u, w -= lr buf; mu = 0: w -= lr u */               \
+    X(RMSPROP_UPDATE, "rmsprop_update", 5, ("w", "g", "sq", "buf", "sumsq"),                                 \
+      NNCL_OP_T(0) | NNCL_OP_T(2) | NNCL_OP_T(3), NNCL_OP_T(0) | NNCL_OP_T(2) | NNCL_OP_T(3), 6,             \
+      ("lr", "alpha", "eps", "weight_decay", "momentum", "max_norm"), 0, (0))                                \
+    /* w(inout), g, m(inout), v(inout), sumsq:  w = w (1 - lr wd); g' = c g; m, v as Adam's;                 \
+     * w -= lr (m / bc1) / (sqrt(v / bc2) + eps) */                                                          \
+    X(ADAMW_UPDATE, "adamw_update", 5, ("w", "g", "m", "v", "sumsq"),                                        \
+      NNCL_OP_T(0) | NNCL_OP_T(2) | NNCL_OP_T(3), NNCL_OP_T(0) | NNCL_OP_T(2) | NNCL_OP_T(3), 8,             \
+      ("lr", "beta1", "beta2", "eps", "weight_decay", "bias_correction1", "bias_correction2", "max_norm"), 0, \
+      (0))                                                                                                   \
+    /* w(inout), g, gprev(inout), delta(inout), sumsq:  g' = c g + wd w; s = g' gprev;                       \
+     * s > 0: delta = min(delta inc, dmax); s < 0: delta = max(delta dec, dmin), g' = 0;                     \
+     * w -= sign(g') delta; gprev = g' (iRPROP-) */                                                          \
+    X(IRPROP_UPDATE, "irprop_update", 5, ("w", "g", "gprev", "delta", "sumsq"),                              \
+      NNCL_OP_T(0) | NNCL_OP_T(2) | NNCL_OP_T(3), NNCL_OP_T(0) | NNCL_OP_T(2) | NNCL_OP_T(3), 6,             \
+      ("increase", "decrease", "delta_min", "delta_max", "weight_decay", "max_norm"), 0, (0))
 
 /*
  * X(ID, "name", takes_param, default_param, param_min, param_max)

@@ -141,6 +141,36 @@ NNCL_API enum nncl_status nncl_op_adam_update(struct nncl_backend *be, float lr,
                                      float weight_decay, long step, const struct nncl_tensor *w,
                                      const struct nncl_tensor *g, const struct nncl_tensor *m,
                                      const struct nncl_tensor *v);
+/**
+ * Gradient clipping and the newer optimizers (NNCL_OP_LIST has the maths). `sumsq` (1 x 1) holds the squared
+ * global norm of g (nncl_op_sumsq); with max_norm > 0 the update scales g by min(1, max_norm / sqrt(sumsq))
+ * itself, so clipping costs one reduction and no host round trip. With max_norm 0 sumsq is not read.
+ */
+NNCL_API enum nncl_status nncl_op_sumsq(struct nncl_backend *be, const struct nncl_tensor *x,
+                                        const struct nncl_tensor *out);
+NNCL_API enum nncl_status nncl_op_clip_grad(struct nncl_backend *be, float max_norm, const struct nncl_tensor *g,
+                                            const struct nncl_tensor *sumsq);
+NNCL_API enum nncl_status nncl_op_nesterov_update(struct nncl_backend *be, float lr, float momentum,
+                                                  float weight_decay, float max_norm, const struct nncl_tensor *w,
+                                                  const struct nncl_tensor *g, const struct nncl_tensor *v,
+                                                  const struct nncl_tensor *sumsq);
+NNCL_API enum nncl_status nncl_op_rmsprop_update(struct nncl_backend *be, float lr, float alpha, float eps,
+                                                 float weight_decay, float momentum, float max_norm,
+                                                 const struct nncl_tensor *w, const struct nncl_tensor *g,
+                                                 const struct nncl_tensor *sq, const struct nncl_tensor *buf,
+                                                 const struct nncl_tensor *sumsq);
+/** AdamW at step `step` (1-based); weight decay is decoupled: w -= lr wd w before the Adam step. */
+NNCL_API enum nncl_status nncl_op_adamw_update(struct nncl_backend *be, float lr, float beta1, float beta2, float eps,
+                                               float weight_decay, long step, float max_norm,
+                                               const struct nncl_tensor *w, const struct nncl_tensor *g,
+                                               const struct nncl_tensor *m, const struct nncl_tensor *v,
+                                               const struct nncl_tensor *sumsq);
+/** iRPROP-: gprev starts at 0 and delta at the initial step size (FANN's delta_zero, 0.1). */
+NNCL_API enum nncl_status nncl_op_irprop_update(struct nncl_backend *be, float increase, float decrease,
+                                                float delta_min, float delta_max, float weight_decay, float max_norm,
+                                                const struct nncl_tensor *w, const struct nncl_tensor *g,
+                                                const struct nncl_tensor *gprev, const struct nncl_tensor *delta,
+                                                const struct nncl_tensor *sumsq);
 NNCL_API enum nncl_status nncl_op_fill(struct nncl_backend *be, float value, const struct nncl_tensor *x);
 NNCL_API enum nncl_status nncl_op_copy(struct nncl_backend *be, const struct nncl_tensor *src,
                               const struct nncl_tensor *dst);

@@ -11,16 +11,21 @@
 
 #include "nncl_data.h"
 #include "nncl_model.h"
+#include "nncl_optlist.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-enum nncl_optimizer { NNCL_OPT_SGD, NNCL_OPT_MOMENTUM, NNCL_OPT_ADAM, NNCL_OPT_COUNT };
+#define NNCL_OPT_ENUM_(ID, ...) NNCL_OPT_##ID,
+enum nncl_optimizer { NNCL_OPTIMIZER_LIST(NNCL_OPT_ENUM_) NNCL_OPT_COUNT };
+#undef NNCL_OPT_ENUM_
 
-/** "sgd", "momentum", "adam". */
+/** "sgd", "momentum", "adam", "nesterov", "rmsprop", "adamw", "irprop" (NNCL_OPTIMIZER_LIST). */
 NNCL_API const char *nncl_optimizer_name(enum nncl_optimizer opt);
 NNCL_API enum nncl_status nncl_optimizer_from_name(const char *name, enum nncl_optimizer *out);
+/** State vectors (each of the model's parameter count) the optimizer keeps; 0 for an unknown value. */
+NNCL_API size_t nncl_optimizer_state_slots(enum nncl_optimizer opt);
 
 /** What one report (by default one epoch) measured. Losses are means over examples. */
 struct nncl_epoch_report {
@@ -121,6 +126,14 @@ struct nncl_train_options {
                                 be the checkpoint's (nncl_checkpoint_read_options); `epochs` may differ */
     const char *const *checkpoint_meta; /* optional: NULL-terminated key, value, key, value, ... strings stored
                                            in every checkpoint (read back with nncl_checkpoint_read_meta) */
+    /* --- more optimizers and gradient clipping (docs/cli.md, "Optimizers") --- */
+    float rmsprop_alpha;    /* NNCL_OPT_RMSPROP: the square average's decay (default 0.99); eps is `eps` */
+    float rmsprop_momentum; /* NNCL_OPT_RMSPROP: momentum on the scaled step (default 0: none) */
+    float rprop_increase, rprop_decrease;  /* NNCL_OPT_IRPROP: step-size factors (defaults 1.2, 0.5) */
+    float rprop_delta_min, rprop_delta_max; /* NNCL_OPT_IRPROP: step-size range (defaults 0, 50) */
+    float rprop_delta_zero; /* NNCL_OPT_IRPROP: every step size at the start (default 0.1) */
+    float clip_norm;        /* > 0: scale the gradient by min(1, clip_norm / ||g||) (global L2 norm over all
+                               parameters, computed on the device) before the update; 0: no clipping */
 };
 
 /** Defaults: batch 128, 10 epochs, Adam lr 1e-3 (0.9, 0.999, 1e-8), shuffle, seed 1, no validation, no stop rule,

@@ -116,6 +116,31 @@ const struct op_case op_cases[] = {
     {NNCL_OP_GATHER_ROWS, 1, 1, 1, {0}, {0}, 1.0f, 0, "1x1"},
     {NNCL_OP_GATHER_ROWS, 13, 7, 11, {0}, {0}, 1.0f, 0, "primes, some indices invalid"},
     {NNCL_OP_GATHER_ROWS, 1000, 784, 128, {0}, {0}, 1.0f, 0, "a Fashion-MNIST batch"},
+    /* gradient clipping and the newer optimizers; sumsq (the last tensor, 1x1) is filled in [0, 4 r^2 n) by
+     * op_case_fill, so max_norm 0.5 clips and max_norm 0 does not read it */
+    {NNCL_OP_SUMSQ, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1"},
+    {NNCL_OP_SUMSQ, 13, 7, 0, {0}, {0}, 1.0f, 0, "primes"},
+    {NNCL_OP_SUMSQ, 1, 300007, 0, {0}, {0}, 1.0f, 0, "large prime: partials first"},
+    {NNCL_OP_CLIP_GRAD, 1, 1, 0, {0}, {0.5f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_CLIP_GRAD, 13, 7, 0, {0}, {0.0f}, 1.0f, 0, "primes, no clipping"},
+    {NNCL_OP_CLIP_GRAD, 1, 300007, 0, {0}, {0.5f}, 1.0f, 0, "large prime"},
+    {NNCL_OP_NESTEROV_UPDATE, 1, 1, 0, {0}, {0.1f, 0.9f, 0.0f, 0.0f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_NESTEROV_UPDATE, 13, 7, 0, {0}, {0.05f, 0.9f, 0.01f, 0.5f}, 1.0f, 0, "primes, weight decay, clipped"},
+    {NNCL_OP_NESTEROV_UPDATE, 1, 300007, 0, {0}, {0.01f, 0.5f, 0.0f, 0.0f}, 1.0f, 0, "large prime arena"},
+    {NNCL_OP_RMSPROP_UPDATE, 1, 1, 0, {0}, {0.01f, 0.99f, 1e-8f, 0.0f, 0.0f, 0.0f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_RMSPROP_UPDATE, 13, 7, 0, {0}, {0.01f, 0.9f, 1e-6f, 0.01f, 0.9f, 0.5f}, 1.0f, 0,
+     "primes, momentum, weight decay, clipped"},
+    {NNCL_OP_RMSPROP_UPDATE, 1, 300007, 0, {0}, {0.001f, 0.99f, 1e-8f, 0.0f, 0.0f, 0.0f}, 1.0f, 0, "large"},
+    {NNCL_OP_ADAMW_UPDATE, 1, 1, 0, {0}, {0.001f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.1f, 0.001f, 0.0f}, 1.0f, 0,
+     "1x1 step 1"},
+    {NNCL_OP_ADAMW_UPDATE, 13, 7, 0, {0}, {0.01f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.65f, 0.01f, 0.5f}, 1.0f, 0,
+     "primes, clipped"},
+    {NNCL_OP_ADAMW_UPDATE, 1, 300007, 0, {0}, {0.001f, 0.8f, 0.99f, 1e-6f, 0.01f, 1.0f, 1.0f, 0.0f}, 1.0f, 0,
+     "large"},
+    {NNCL_OP_IRPROP_UPDATE, 1, 1, 0, {0}, {1.2f, 0.5f, 0.0f, 50.0f, 0.0f, 0.0f}, 1.0f, 0, "1x1"},
+    {NNCL_OP_IRPROP_UPDATE, 13, 7, 0, {0}, {1.2f, 0.5f, 1e-6f, 0.3f, 0.01f, 0.5f}, 1.0f, 0,
+     "primes, narrow range, weight decay, clipped"},
+    {NNCL_OP_IRPROP_UPDATE, 1, 300007, 0, {0}, {1.2f, 0.5f, 0.0f, 50.0f, 0.0f, 0.0f}, 1.0f, 0, "large"},
 };
 
 const size_t op_case_count = sizeof op_cases / sizeof op_cases[0];
@@ -140,6 +165,12 @@ void op_case_shapes(const struct op_case *c, size_t rows[NNCL_OP_MAX_TENSORS], s
     case NNCL_OP_CLASS_ERROR: cols[2] = 1; break;
     case NNCL_OP_SUM: rows[1] = cols[1] = 1; break;
     case NNCL_OP_GATHER_ROWS: rows[1] = rows[2] = c->k, cols[1] = 1; break;
+    case NNCL_OP_SUMSQ:
+    case NNCL_OP_CLIP_GRAD: rows[1] = cols[1] = 1; break;
+    case NNCL_OP_NESTEROV_UPDATE: rows[3] = cols[3] = 1; break;
+    case NNCL_OP_RMSPROP_UPDATE:
+    case NNCL_OP_ADAMW_UPDATE:
+    case NNCL_OP_IRPROP_UPDATE: rows[4] = cols[4] = 1; break;
     case NNCL_OP_ACT_FWD:
     case NNCL_OP_ACT_BWD:
     case NNCL_OP_SOFTMAX_FWD:
@@ -176,6 +207,11 @@ static const char *tensor_name(const struct op_case *c, int index) {
     return nncl_op_get_info(c->op)->tensor_names[index];
 }
 
+/* The 1x1 squared-norm input of the clipping ops (not the output of sumsq). */
+static int op_case_is_sumsq_input(const struct op_case *c, int index) {
+    return c->op != NNCL_OP_SUMSQ && strcmp(tensor_name(c, index), "sumsq") == 0;
+}
+
 void op_case_fill(const struct op_case *c, int index, float *data, size_t rows, size_t cols, uint64_t *rng) {
     const size_t n = rows * cols;
     const int is_target = strcmp(tensor_name(c, index), "t") == 0;
@@ -201,6 +237,15 @@ void op_case_fill(const struct op_case *c, int index, float *data, size_t rows, 
         return;
     }
     if (c->op == NNCL_OP_ADAM_UPDATE && index == 3) { /* second moments are non-negative */
+        for (size_t i = 0; i < n; i++) data[i] = next_uniform(rng, 0.0f, c->range);
+        return;
+    }
+    if (op_case_is_sumsq_input(c, index)) { /* a squared norm: around that of g, so max_norm 0.5 clips */
+        for (size_t i = 0; i < n; i++) data[i] = next_uniform(rng, 0.0f, 4.0f * c->range * c->range);
+        return;
+    }
+    if ((c->op == NNCL_OP_RMSPROP_UPDATE && index == 2) || (c->op == NNCL_OP_ADAMW_UPDATE && index == 3) ||
+        (c->op == NNCL_OP_IRPROP_UPDATE && index == 3)) { /* square averages and step sizes are non-negative */
         for (size_t i = 0; i < n; i++) data[i] = next_uniform(rng, 0.0f, c->range);
         return;
     }
@@ -249,13 +294,19 @@ void op_case_describe(const struct op_case *c, char *out, size_t cap) {
 }
 
 /* The tolerance families of the ops; a case per op and no default, so -Wall names a new op here. */
-enum tolerance_kind { TOL_GEMM, TOL_COLUMN_SUM, TOL_SUM, TOL_ROW_SUM, TOL_ELEMENTWISE };
+enum tolerance_kind { TOL_GEMM, TOL_COLUMN_SUM, TOL_SUM, TOL_ROW_SUM, TOL_ELEMENTWISE, TOL_SUMSQ };
 
 static enum tolerance_kind tolerance_kind(enum nncl_op op) {
     switch (op) {
     case NNCL_OP_GEMM: return TOL_GEMM;
     case NNCL_OP_BIAS_GRAD: return TOL_COLUMN_SUM;
     case NNCL_OP_SUM: return TOL_SUM;
+    case NNCL_OP_SUMSQ: return TOL_SUMSQ;
+    case NNCL_OP_CLIP_GRAD:
+    case NNCL_OP_NESTEROV_UPDATE:
+    case NNCL_OP_RMSPROP_UPDATE:
+    case NNCL_OP_ADAMW_UPDATE:
+    case NNCL_OP_IRPROP_UPDATE: return TOL_ELEMENTWISE;
     case NNCL_OP_SOFTMAX_FWD:
     case NNCL_OP_SOFTMAX_BWD:
     case NNCL_OP_SOFTMAX_XENT_FWD:
@@ -298,6 +349,10 @@ struct op_tolerance op_case_tolerance(const struct op_case *c) {
     case TOL_ELEMENTWISE:
         /* element-wise: a few ulp of the device's exp/tanh/expm1/sqrt (OpenCL allows 3-5 ulp) */
         return (struct op_tolerance){1e-6, 2e-5};
+    case TOL_SUMSQ:
+        /* a sum of non-negative terms has no cancellation: its float rounding stays a relative error (about
+         * sqrt(n) eps for random terms over the device's strided partial sums), so no bound that grows with n */
+        return (struct op_tolerance){1e-6, 2e-5};
     }
     NNCL_ASSERT(!"op_case_tolerance: unknown tolerance kind");
     return (struct op_tolerance){0, 0};
@@ -310,6 +365,7 @@ const char *op_case_tolerance_source(const struct op_case *c) {
     case TOL_SUM: return "4 u n r |alpha|: float sum of n values";
     case TOL_ROW_SUM: return "4 u C + rel 2e-5: row sums over C columns";
     case TOL_ELEMENTWISE: return "rel 2e-5: a few ulp of exp/tanh/sqrt (OpenCL allows 3-5)";
+    case TOL_SUMSQ: return "rel 2e-5: a float sum of non-negative squares, no cancellation";
     }
     NNCL_ASSERT(!"op_case_tolerance_source: unknown tolerance kind");
     return "";

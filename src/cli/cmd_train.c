@@ -34,10 +34,18 @@ static void help(void) {
            "  --init I               uniform (default, scaled by fan-in)|xavier|he|zero\n"
            "  --init-from MODEL      continue from a model file (same architecture)\n"
            "training:\n"
-           "  --optimizer O          sgd|momentum|adam (default adam)\n"
-           "  --lr X                 learning rate (default 0.001 for adam, 0.01 otherwise)\n"
-           "  --momentum X           momentum (default 0.9)\n"
-           "  --weight-decay X       L2 weight decay (default 0)\n"
+           "  --optimizer O          one of" NNCL_OPTIMIZER_NAMES_SPACED " (default adam)\n"
+           "  --lr X                 learning rate (default 0.001 for adam and adamw, 0.01 otherwise; irprop\n"
+           "                         has per-weight step sizes instead)\n"
+           "  --momentum X           momentum and nesterov: the momentum (default 0.9)\n"
+           "  --weight-decay X       weight decay (default 0): L2 (added to the gradient), except adamw's,\n"
+           "                         which is decoupled (w -= lr X w each step)\n"
+           "  --rmsprop-alpha X      rmsprop: the square average's decay (default 0.99)\n"
+           "  --rmsprop-momentum X   rmsprop: momentum (default 0)\n"
+           "  --rprop-increase X --rprop-decrease X  irprop: step-size factors (default 1.2, 0.5)\n"
+           "  --rprop-delta-min X --rprop-delta-max X --rprop-delta-zero X  irprop: step-size range and start\n"
+           "                         (default 0, 50, 0.1); irprop is full-batch: --batch-size defaults to 0\n"
+           "  --clip-norm X          scale the gradient to global L2 norm X when it is larger (default 0: off)\n"
            "  --batch-size N         examples per step; 0 = the whole set (batch gradient descent), 1 = stochastic\n"
            "                         (default 128)\n"
            "  --epochs N             maximum epochs (default 10, 15 for fashion-mnist; 0 writes the initialised\n"
@@ -86,6 +94,7 @@ struct train_args {
     const char *resume, *checkpoint, *lr_schedule; /* long runs */
     char *args_json;                                /* the command line, stored in checkpoints */
     int gamma_given;
+    int batch_given;
 };
 enum { O_RAW_TARGETS = 512 }; /* train's options added after the first table (codes apart from it) */
 
@@ -132,7 +141,8 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     enum { O_VAL = 256, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM, O_WD, O_BATCH, O_EPOCHS,
            O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_QUIET, O_HELP, O_CHECKPOINT,
            O_DRYRUN, O_NOVERIFY, O_MANIFEST, O_RESUME, O_CKPT_FILE, O_KEEP_LAST, O_SCHEDULE, O_LR_STEP, O_LR_GAMMA,
-           O_LR_MIN, O_WARMUP, O_THREADS };
+           O_LR_MIN, O_WARMUP, O_THREADS, O_RMS_ALPHA, O_RMS_MOM, O_RP_INC, O_RP_DEC, O_RP_DMIN, O_RP_DMAX,
+           O_RP_D0, O_CLIP };
     static const struct option own_opts[] = {
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
         {"no-verify", no_argument, 0, O_NOVERIFY}, {"manifest", required_argument, 0, O_MANIFEST},
@@ -152,6 +162,10 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         {"lr-schedule", required_argument, 0, O_SCHEDULE}, {"lr-step", required_argument, 0, O_LR_STEP},
         {"lr-gamma", required_argument, 0, O_LR_GAMMA}, {"lr-min", required_argument, 0, O_LR_MIN},
         {"warmup", required_argument, 0, O_WARMUP}, {"no-standardize-targets", no_argument, 0, O_RAW_TARGETS},
+        {"rmsprop-alpha", required_argument, 0, O_RMS_ALPHA}, {"rmsprop-momentum", required_argument, 0, O_RMS_MOM},
+        {"rprop-increase", required_argument, 0, O_RP_INC}, {"rprop-decrease", required_argument, 0, O_RP_DEC},
+        {"rprop-delta-min", required_argument, 0, O_RP_DMIN}, {"rprop-delta-max", required_argument, 0, O_RP_DMAX},
+        {"rprop-delta-zero", required_argument, 0, O_RP_D0}, {"clip-norm", required_argument, 0, O_CLIP},
         {0, 0, 0, 0},
     };
     a->opts = nncl_train_defaults();
@@ -182,7 +196,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_LR: rc = cli_parse_float(CMD, "--lr", optarg, &a->opts.lr), a->lr_given = 1; break;
         case O_MOM: rc = cli_parse_float(CMD, "--momentum", optarg, &a->opts.momentum); break;
         case O_WD: rc = cli_parse_float(CMD, "--weight-decay", optarg, &a->opts.weight_decay); break;
-        case O_BATCH: rc = cli_parse_size(CMD, "--batch-size", optarg, &a->opts.batch_size); break;
+        case O_BATCH: rc = cli_parse_size(CMD, "--batch-size", optarg, &a->opts.batch_size), a->batch_given = 1; break;
         case O_EPOCHS: rc = cli_parse_size(CMD, "--epochs", optarg, &a->opts.epochs), a->epochs_given = 1; break;
         case O_PATIENCE: rc = cli_parse_size(CMD, "--patience", optarg, &a->opts.patience); break;
         case O_TOL: rc = cli_parse_float(CMD, "--tol", optarg, &tol), a->opts.tol = tol; break;
@@ -203,6 +217,14 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_LR_GAMMA: rc = cli_parse_float(CMD, "--lr-gamma", optarg, &a->opts.schedule.gamma), a->gamma_given = 1; break;
         case O_LR_MIN: rc = cli_parse_float(CMD, "--lr-min", optarg, &a->opts.schedule.min_lr); break;
         case O_WARMUP: rc = cli_parse_size(CMD, "--warmup", optarg, &a->opts.schedule.warmup_epochs); break;
+        case O_RMS_ALPHA: rc = cli_parse_float(CMD, "--rmsprop-alpha", optarg, &a->opts.rmsprop_alpha); break;
+        case O_RMS_MOM: rc = cli_parse_float(CMD, "--rmsprop-momentum", optarg, &a->opts.rmsprop_momentum); break;
+        case O_RP_INC: rc = cli_parse_float(CMD, "--rprop-increase", optarg, &a->opts.rprop_increase); break;
+        case O_RP_DEC: rc = cli_parse_float(CMD, "--rprop-decrease", optarg, &a->opts.rprop_decrease); break;
+        case O_RP_DMIN: rc = cli_parse_float(CMD, "--rprop-delta-min", optarg, &a->opts.rprop_delta_min); break;
+        case O_RP_DMAX: rc = cli_parse_float(CMD, "--rprop-delta-max", optarg, &a->opts.rprop_delta_max); break;
+        case O_RP_D0: rc = cli_parse_float(CMD, "--rprop-delta-zero", optarg, &a->opts.rprop_delta_zero); break;
+        case O_CLIP: rc = cli_parse_float(CMD, "--clip-norm", optarg, &a->opts.clip_norm); break;
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
         if (rc) return rc;
@@ -461,7 +483,8 @@ static int run(struct train_args *a, struct nncl_backend *be) {
     }
     if (!rc && nncl_model_set_data_info(model, &ds)) rc = cli_fail(CMD, "model");
     if (!rc && a->optimizer && nncl_optimizer_from_name(a->optimizer, &a->opts.optimizer)) rc = cli_fail(CMD, "--optimizer");
-    if (!rc && !a->lr_given && a->opts.optimizer != NNCL_OPT_ADAM) a->opts.lr = 0.01f;
+    if (!rc && !a->lr_given && a->opts.optimizer != NNCL_OPT_ADAM && a->opts.optimizer != NNCL_OPT_ADAMW) a->opts.lr = 0.01f;
+    if (!rc && !a->batch_given && a->opts.optimizer == NNCL_OPT_IRPROP) a->opts.batch_size = 0; /* full-batch */
     size_t epochs_done = 0;
     if (!rc && a->resume && nncl_checkpoint_read_options(a->resume, &a->opts, &epochs_done)) rc = cli_fail(CMD, "--resume");
 

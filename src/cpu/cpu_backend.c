@@ -36,6 +36,12 @@ static const nncl_op_fn cpu_ops[NNCL_OP_COUNT] = {
     [NNCL_OP_COPY] = cpu_copy,
     [NNCL_OP_SCALE] = cpu_scale,
     [NNCL_OP_GATHER_ROWS] = cpu_gather_rows,
+    [NNCL_OP_SUMSQ] = cpu_sumsq,
+    [NNCL_OP_CLIP_GRAD] = cpu_clip_grad,
+    [NNCL_OP_NESTEROV_UPDATE] = cpu_nesterov_update,
+    [NNCL_OP_RMSPROP_UPDATE] = cpu_rmsprop_update,
+    [NNCL_OP_ADAMW_UPDATE] = cpu_adamw_update,
+    [NNCL_OP_IRPROP_UPDATE] = cpu_irprop_update,
 };
 
 static void cpu_free(struct nncl_backend *be) { free(be); }

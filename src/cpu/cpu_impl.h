@@ -70,6 +70,13 @@ enum nncl_status cpu_sum(struct nncl_backend *be, const struct nncl_op_call *cal
 enum nncl_status cpu_sgd_update(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_momentum_update(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_adam_update(struct nncl_backend *be, const struct nncl_op_call *call);
+/* cpu_optim2.c */
+enum nncl_status cpu_sumsq(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status cpu_clip_grad(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status cpu_nesterov_update(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status cpu_rmsprop_update(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status cpu_adamw_update(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status cpu_irprop_update(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_fill(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_copy(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_scale(struct nncl_backend *be, const struct nncl_op_call *call);

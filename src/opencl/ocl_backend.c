@@ -34,6 +34,12 @@ static const nncl_op_fn ocl_ops[NNCL_OP_COUNT] = {
     [NNCL_OP_COPY] = ocl_copy,
     [NNCL_OP_SCALE] = ocl_scale,
     [NNCL_OP_GATHER_ROWS] = ocl_gather_rows,
+    [NNCL_OP_SUMSQ] = ocl_sumsq,
+    [NNCL_OP_CLIP_GRAD] = ocl_clip_grad,
+    [NNCL_OP_NESTEROV_UPDATE] = ocl_nesterov_update,
+    [NNCL_OP_RMSPROP_UPDATE] = ocl_rmsprop_update,
+    [NNCL_OP_ADAMW_UPDATE] = ocl_adamw_update,
+    [NNCL_OP_IRPROP_UPDATE] = ocl_irprop_update,
 };
 
 /* Launches: work-groups of LAUNCH_GROUP items (along the columns in a 2D launch) covering all the work-items
@@ -58,10 +64,10 @@ static enum nncl_status launch(struct nncl_backend *be, const char *op, enum ocl
     }
     size_t local[2] = {LAUNCH_GROUP < st->max_group_size ? LAUNCH_GROUP : st->max_group_size, 1};
     size_t items[2] = {work_items[0], dims > 1 ? work_items[1] : 1};
-    if (id == OCL_KERNEL_SUM) {
+    if (id == OCL_KERNEL_SUM || id == OCL_KERNEL_SUMSQ) {
         local[0] = OCL_SUM_GROUP; /* one group; the kernel requires exactly this size */
         items[0] = OCL_SUM_GROUP;
-    } else if (id == OCL_KERNEL_SUM_PARTIAL) {
+    } else if (id == OCL_KERNEL_SUM_PARTIAL || id == OCL_KERNEL_SUMSQ_PARTIAL) {
         local[0] = OCL_SUM_GROUP; /* OCL_SUM_PARTS groups of exactly this size */
         items[0] = OCL_SUM_GROUP * OCL_SUM_PARTS;
     }

@@ -48,6 +48,13 @@ enum ocl_kernel_id {
     OCL_KERNEL_SGD_UPDATE,
     OCL_KERNEL_MOMENTUM_UPDATE,
     OCL_KERNEL_ADAM_UPDATE,
+    OCL_KERNEL_SUMSQ,
+    OCL_KERNEL_SUMSQ_PARTIAL,
+    OCL_KERNEL_CLIP_GRAD,
+    OCL_KERNEL_NESTEROV_UPDATE,
+    OCL_KERNEL_RMSPROP_UPDATE,
+    OCL_KERNEL_ADAMW_UPDATE,
+    OCL_KERNEL_IRPROP_UPDATE,
     OCL_KERNEL_COUNT
 };
 
@@ -180,6 +187,13 @@ enum nncl_status ocl_gather_rows(struct nncl_backend *be, const struct nncl_op_c
 enum nncl_status ocl_sgd_update(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status ocl_momentum_update(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status ocl_adam_update(struct nncl_backend *be, const struct nncl_op_call *call);
+/* ocl_ops_optim2.c */
+enum nncl_status ocl_sumsq(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status ocl_clip_grad(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status ocl_nesterov_update(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status ocl_rmsprop_update(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status ocl_adamw_update(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status ocl_irprop_update(struct nncl_backend *be, const struct nncl_op_call *call);
 
 /* Buffer functions of the vtable (ocl_buffer.c). */
 enum nncl_status ocl_buffer_alloc(struct nncl_backend *be, struct nncl_buffer *buf);

@@ -50,6 +50,8 @@ static void build_options(char *out, size_t cap) {
         used += snprintf(out + used, cap - (size_t)used, " -DNNCL_PERTURB=%d -DNNCL_PERTURB_FACTOR=%.9gf", kind,
                          colon ? atof(colon + 1) : 1.0);
     }
+    /* the reduction group size of nncl_sum and nncl_sumsq (ocl_impl.h): one value, from the C side */
+    if (used > 0 && (size_t)used < cap) used += snprintf(out + used, cap - (size_t)used, " -DNNCL_SUM_GROUP=%d", OCL_SUM_GROUP);
     NNCL_ASSERT(used > 0 && (size_t)used < cap);
 }
 
@@ -97,6 +99,13 @@ static const struct kernel_entry kernel_entries[OCL_KERNEL_COUNT] = {
     [OCL_KERNEL_SGD_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_sgd_update"},
     [OCL_KERNEL_MOMENTUM_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_momentum_update"},
     [OCL_KERNEL_ADAM_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_adam_update"},
+    [OCL_KERNEL_SUMSQ] = {OCL_PROGRAM_OPTIM, "nncl_sumsq"},
+    [OCL_KERNEL_SUMSQ_PARTIAL] = {OCL_PROGRAM_OPTIM, "nncl_sumsq_partial"},
+    [OCL_KERNEL_CLIP_GRAD] = {OCL_PROGRAM_OPTIM, "nncl_clip_grad"},
+    [OCL_KERNEL_NESTEROV_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_nesterov_update"},
+    [OCL_KERNEL_RMSPROP_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_rmsprop_update"},
+    [OCL_KERNEL_ADAMW_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_adamw_update"},
+    [OCL_KERNEL_IRPROP_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_irprop_update"},
 };
 
 /* The text of one source: the embedded copy, or the file read from NNCL_KERNEL_DIR (caller frees). */

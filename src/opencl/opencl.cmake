@@ -13,6 +13,7 @@ target_sources(nncl_obj PRIVATE
     opencl/ocl_ops_losses.c
     opencl/ocl_ops_elementwise.c
     opencl/ocl_ops_optim.c
+    opencl/ocl_ops_optim2.c
     opencl/ocl_profile.c
     opencl/ocl_tuning.c
 )

@@ -17,6 +17,9 @@ awk 'BEGIN { srand(7); print "a,b,c,d,e,f,y";
 epochs=6
 args=(--data data.csv --hidden 32:tanh,16:relu --batch-size 1 --epochs "$epochs" --val-split 0.1 --patience 3
       --lr-schedule cosine --warmup 1 --backend cpu --quiet)
+# NNCL_RESUME_EXTRA: more options for every run (another optimizer, clipping), e.g. "--optimizer adamw"
+read -r -a extra <<< "${NNCL_RESUME_EXTRA:-}"
+args+=("${extra[@]}")
 start=$(date +%s.%N)
 "$nncl" train "${args[@]}" --out ref.safetensors 2>/dev/null || { echo "reference run failed" >&2; exit 1; }
 run_s=$(echo "$(date +%s.%N) - $start" | bc)
