@@ -26,6 +26,8 @@ packages=(
     clang                  # libFuzzer targets for the parsers (tests/fuzz), run by CI
     libclang-rt-14-dev     # clang's sanitizer and fuzzer runtimes
     valgrind               # CI runs the CPU-path tests under memcheck
+    openmpi-bin            # mpirun: data-parallel training and the `mpi` tests
+    libopenmpi-dev         # mpi.h and libmpi (NNCL_MPI)
 )
 if [ "${1:-}" = "--bench" ]; then
     packages+=(

@@ -54,6 +54,11 @@ static void help(void) {
            "  --no-shuffle           keep the file's order (default: reshuffle every epoch)\n"
            "  --seed N               initialisation, shuffling and split (default 1)\n"
            "  --backend B            cpu|opencl|auto (default auto: an OpenCL GPU, else cpu)\n"
+           "  --accumulate N         sum the gradients of N micro-batches per step (the global batch stays\n"
+           "                         --batch-size; the device holds one micro-batch)\n"
+           "data-parallel (mpirun -n N nncl train ...; docs/distributed.md):\n"
+           "  --reduction R          exact (default: N ranks give the bits of --accumulate N) | fast (MPI_Allreduce)\n"
+           "  --device N             the OpenCL device of this rank (default: the rank on its machine)\n"
            );
     printf("output:\n"
            "  --out FILE             save the model (safetensors, written atomically)\n"
@@ -84,13 +89,15 @@ struct train_args {
     const char *resume, *checkpoint, *lr_schedule; /* long runs */
     char *args_json;                                /* the command line, stored in checkpoints */
     int gamma_given;
+    const char *reduction, *device; /* data-parallel */
+    int rank, ranks;
 };
 
 static int parse_args(int argc, char **argv, struct train_args *a) {
     enum { O_VAL = 256, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM, O_WD, O_BATCH, O_EPOCHS,
            O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_QUIET, O_HELP, O_CHECKPOINT,
            O_DRYRUN, O_NOVERIFY, O_MANIFEST, O_RESUME, O_CKPT_FILE, O_KEEP_LAST, O_SCHEDULE, O_LR_STEP, O_LR_GAMMA,
-           O_LR_MIN, O_WARMUP };
+           O_LR_MIN, O_WARMUP, O_ACCUMULATE, O_REDUCTION, O_DEVICE };
     static const struct option own_opts[] = {
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
         {"no-verify", no_argument, 0, O_NOVERIFY}, {"manifest", required_argument, 0, O_MANIFEST},
@@ -108,7 +115,8 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         {"checkpoint", required_argument, 0, O_CKPT_FILE}, {"keep-last", no_argument, 0, O_KEEP_LAST},
         {"lr-schedule", required_argument, 0, O_SCHEDULE}, {"lr-step", required_argument, 0, O_LR_STEP},
         {"lr-gamma", required_argument, 0, O_LR_GAMMA}, {"lr-min", required_argument, 0, O_LR_MIN},
-        {"warmup", required_argument, 0, O_WARMUP}, {0, 0, 0, 0},
+        {"warmup", required_argument, 0, O_WARMUP}, {"accumulate", required_argument, 0, O_ACCUMULATE},
+        {"reduction", required_argument, 0, O_REDUCTION}, {"device", required_argument, 0, O_DEVICE}, {0, 0, 0, 0},
     };
     a->opts = nncl_train_defaults();
     a->backend = "auto";
@@ -155,6 +163,9 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_LR_GAMMA: rc = cli_parse_float(CMD, "--lr-gamma", optarg, &a->opts.schedule.gamma), a->gamma_given = 1; break;
         case O_LR_MIN: rc = cli_parse_float(CMD, "--lr-min", optarg, &a->opts.schedule.min_lr); break;
         case O_WARMUP: rc = cli_parse_size(CMD, "--warmup", optarg, &a->opts.schedule.warmup_epochs); break;
+        case O_ACCUMULATE: rc = cli_parse_size(CMD, "--accumulate", optarg, &a->opts.accumulate); break;
+        case O_REDUCTION: a->reduction = optarg; break;
+        case O_DEVICE: a->device = optarg; break;
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
         if (rc) return rc;
@@ -169,6 +180,9 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         if (!a->gamma_given) a->opts.schedule.gamma = a->opts.schedule.decay == NNCL_LR_STEP ? 0.1f : 0.95f;
     }
     if (nncl_lr_schedule_check(&a->opts.schedule)) return cli_usage_error(CMD, "%s", nncl_last_error());
+    if (a->reduction && nncl_reduction_from_name(a->reduction, &a->opts.reduction)) {
+        return cli_usage_error(CMD, "--reduction: %s", nncl_last_error());
+    }
     /* the main job's defaults: 15 epochs take the 784-256-128-10 net past 89% test accuracy */
     if (a->data.dataset && !a->epochs_given) a->opts.epochs = 15;
     return CLI_OK;
@@ -178,9 +192,12 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
  * the current step; the checkpoint and the model are written; exit 128 + the number); a second exits at once. */
 static volatile sig_atomic_t interrupted;
 
+static int several_ranks; /* under mpirun: a rank blocked in a sum whose peer died never reaches the next step */
+
 static void on_sigint(int sig) {
     if (interrupted) _exit(128 + sig);
     interrupted = sig;
+    if (several_ranks) alarm(20); /* the ranks stop together within a step; if not, SIGALRM ends this one */
 }
 
 /* The net the options describe, with the head chosen by the data's task unless overridden. */
@@ -300,6 +317,12 @@ static int write_manifest(const struct train_args *a, const struct nncl_model *m
                "\"weight_decay\": %g, \"shuffle\": %s}\n}\n", nncl_optimizer_name(a->opts.optimizer), (double)a->opts.lr,
             g->batch_rows, a->opts.epochs,
             (double)a->opts.weight_decay, a->opts.shuffle ? "true" : "false");
+    if (g->parts > 1) { /* the object above is the last without it: a plain run's manifest is as it was */
+        fseek(f, -3, SEEK_CUR);
+        fprintf(f, ",\n  \"distributed\": {\"ranks\": %zu, \"accumulate\": %zu, \"reduction\": \"%s\", "
+                   "\"communicator\": \"%s\"}\n}\n", g->ranks, g->accumulate, nncl_reduction_name(a->opts.reduction),
+                nncl_comm_name(a->opts.comm));
+    }
     if (fclose(f) != 0) {
         fprintf(stderr, "nncl train: --manifest %s: write failed\n", a->manifest);
         return CLI_FAIL;
@@ -433,8 +456,13 @@ static int run(struct train_args *a, struct nncl_backend *be) {
             fprintf(prog.metrics, "epoch,steps,train_loss,train_error,val_loss,val_error,seconds,lr\n");
         }
     }
-    if (!rc) {
+    if (!rc && a->rank == 0) {
         const struct nncl_model_spec *s = nncl_model_get_spec(model);
+        if (a->ranks > 1 || plan.geometry.accumulate > 1) {
+            fprintf(stderr, "nncl train: data-parallel: %d rank%s x %zu micro-batch%s per step, reduction %s\n",
+                    a->ranks, a->ranks > 1 ? "s" : "", plan.geometry.accumulate,
+                    plan.geometry.accumulate > 1 ? "es" : "", nncl_reduction_name(a->opts.reduction));
+        }
         fprintf(stderr, "nncl train: %zu examples, %zu inputs, %zu outputs; %zu layers, %zu parameters, loss %s; "
                         "%s lr %g, batch %zu; backend %s\n", ds.n, ds.n_inputs, ds.n_outputs, s->n_layers,
                 nncl_model_param_count(model), nncl_loss_name(s->loss), nncl_optimizer_name(a->opts.optimizer),
@@ -464,7 +492,7 @@ static int run(struct train_args *a, struct nncl_backend *be) {
             if (a->out) fprintf(stderr, "nncl train: no model written; %s keeps its previous contents, if any\n", a->out);
         } else if (prog.checkpoint_failed) {
             rc = CLI_FAIL;
-        } else if (a->opts.epochs > 0) {
+        } else if (a->opts.epochs > 0 && a->rank == 0) {
             cli_progress_clear(&prog.line);
             const double total = nncl_now_seconds() - t0, steady = total - res.setup_seconds - res.first_step_seconds;
             fprintf(stderr, "nncl train: %zu epochs, %zu steps in %.2f s%s%s\n", res.epochs, res.steps, total,
@@ -494,12 +522,12 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         if (nncl_model_save(model, a->out)) {
             rc = cli_fail(CMD, "cannot save the model");
         } else {
-            fprintf(stderr, "nncl train: model saved to %s\n", a->out);
+            if (a->rank == 0) fprintf(stderr, "nncl train: model saved to %s\n", a->out);
         }
     }
     if (rc > 128) fprintf(stderr, "nncl train: interrupted\n");
-    if (!rc && a->metrics) fprintf(stderr, "nncl train: plot the curves with: nncl plot %s --out %s.png\n", a->metrics, a->metrics);
-    if (!rc && a->data.dataset) {
+    if (!rc && a->metrics && a->rank == 0) fprintf(stderr, "nncl train: plot the curves with: nncl plot %s --out %s.png\n", a->metrics, a->metrics);
+    if (!rc && a->data.dataset && a->rank == 0) {
         /* the main job: report accuracy on the held-out test split */
         struct cli_data_opts test = a->data;
         test.split = "test";
@@ -552,9 +580,30 @@ int cmd_train(int argc, char **argv) {
         free(a.args_json);
         return rc;
     }
+    /* under mpirun the ranks train together; a plain run opens the single-process communicator (no MPI) */
+    struct nncl_comm *comm = NULL;
+    if (nncl_comm_open("auto", &comm)) {
+        cli_args_free(stored, n_stored);
+        free(a.args_json);
+        return cli_fail(CMD, "started by mpirun");
+    }
+    a.rank = nncl_comm_rank(comm), a.ranks = nncl_comm_size(comm);
+    several_ranks = a.ranks > 1;
+    a.opts.comm = a.ranks > 1 ? comm : NULL;
+    if (a.rank != 0) { /* rank 0 alone prints and writes; the others train */
+        a.quiet = 1, a.out = NULL, a.metrics = NULL, a.manifest = NULL, a.checkpoint = NULL, a.checkpoint_every = 0;
+    }
+    if (nncl_comm_launched()) { /* each rank its own OpenCL device: --device, else its rank on the machine */
+        char dev[32];
+        snprintf(dev, sizeof dev, "%d", nncl_comm_local_rank(comm));
+        if (a.device || !getenv("NNCL_OPENCL_DEVICE")) setenv("NNCL_OPENCL_DEVICE", a.device ? a.device : dev, 1);
+    } else if (a.device) {
+        setenv("NNCL_OPENCL_DEVICE", a.device, 1);
+    }
     struct nncl_backend *be = NULL;
     if (!(rc = cli_open_backend(CMD, a.backend, &be))) rc = run(&a, be);
     nncl_backend_free(be);
+    nncl_comm_free(comm);
     cli_args_free(stored, n_stored);
     free(a.args_json);
     return rc;
