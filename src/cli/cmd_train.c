@@ -197,7 +197,7 @@ static int several_ranks; /* under mpirun: a rank blocked in a sum whose peer di
 static void on_sigint(int sig) {
     if (interrupted) _exit(128 + sig);
     interrupted = sig;
-    if (several_ranks) alarm(20); /* the ranks stop together within a step; if not, SIGALRM ends this one */
+    if (several_ranks) alarm(10); /* the ranks stop together within a step; if not, SIGALRM ends this one */
 }
 
 /* The net the options describe, with the head chosen by the data's task unless overridden. */

@@ -76,37 +76,38 @@ kill)
         [ -n "$victim" ] && break
     done
     [ -n "$victim" ] || { echo "FAIL: no rank found to kill" >&2; kill "$pid"; exit 1; }
+    sleep 3 # past MPI_Init and the data load: training
     ranks=$(pgrep -P "$(pgrep -P "$pid" -x mpirun)" -x nncl | tr '\n' ' ')
     sleep 2
     kill -KILL "$victim"
     wait "$pid"
     rc=$? took=$(($(date +%s) - start))
-    if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-        echo "FAIL: the job gave exit $rc after a rank was killed (0: it went on; 124/137: it hung)" >&2; fail=1
+    # mpirun exits with the killed rank's status (137); 124 is the test's timeout: the job hung
+    if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ] || [ "$took" -ge 85 ]; then
+        echo "FAIL: the job gave exit $rc after ${took} s once a rank was killed (0: it went on; 124: it hung)" >&2; fail=1
     elif ! grep -q "signal 9" kill.out; then
         echo "FAIL: no message names the killed rank" >&2; cat kill.out >&2; fail=1
     else
         echo "ok: killing rank pid $victim ended the job (exit $rc, ${took} s): $(grep -m1 'signal 9' kill.out)"
     fi
-    for p in $ranks; do
+    for p in $ranks; do # a rank blocked in a sum with the dead one ends at the latest 10 s after mpirun's SIGTERM
+        for ((i = 0; i < 30 && $(kill -0 "$p" 2>/dev/null && echo 1 || echo 0); i++)); do sleep 1; done
         if kill -0 "$p" 2>/dev/null; then echo "FAIL: rank pid $p left running" >&2; fail=1; fi
     done
     ;;
 resume)
-    res=(--data data.csv --hidden 64:tanh,64:relu --batch-size 1 --epochs 8 --backend cpu --quiet --checkpoint-every 1)
+    res=(--data data.csv --hidden 64:tanh,64:relu --batch-size 1 --epochs 12 --backend cpu --quiet --checkpoint-every 1)
+    start=$(date +%s.%N)
     mpi 2 "${res[@]}" --out ref.safetensors 2>ref.err || { cat ref.err; exit 1; }
+    ref_s=$(echo "$(date +%s.%N) - $start" | bc)
+    echo "uninterrupted 2-rank run: $ref_s s"
     stops=0
     for ((attempt = 0; attempt < 10; attempt++)); do
         if [ -e run.safetensors.ckpt ]; then cmd=(--resume run.safetensors.ckpt); else cmd=("${res[@]}" --out run.safetensors); fi
         timeout -k 5 120 mpirun -n 2 --oversubscribe "$nncl" train "${cmd[@]}" > run.out 2>&1 &
         pid=$!
-        if [ "$attempt" -lt 3 ]; then # kill a rank after a checkpoint was written (or after a while)
-            for ((i = 0; i < 100; i++)); do
-                sleep 0.1
-                [ -e run.safetensors.ckpt ] && [ "$(stat -c %Y run.safetensors.ckpt)" -gt "${last_ckpt:-0}" ] && break
-            done
-            last_ckpt=$(stat -c %Y run.safetensors.ckpt 2>/dev/null || echo 0)
-            sleep 0.3
+        if [ "$attempt" -lt 3 ]; then # kill a rank somewhere in the middle of a whole run's time
+            sleep "$(echo "scale=3; $ref_s * (300 + $RANDOM % 400) / 1000" | bc)"
             victim=$(rank_pid "$pid" 2)
             [ -n "$victim" ] && kill -KILL "$victim"
         fi
