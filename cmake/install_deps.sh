@@ -28,6 +28,8 @@ packages=(
     valgrind               # CI runs the CPU-path tests under memcheck
     oclgrind               # a simulated OpenCL device: CI runs our kernels under its race and
                            # uninitialised-memory checks (tests/check/oclgrind_kernels.sh)
+    openmpi-bin            # mpirun: data-parallel training and the `mpi` tests
+    libopenmpi-dev         # mpi.h and libmpi (NNCL_MPI)
 )
 if [ "${1:-}" = "--bench" ]; then
     packages+=(

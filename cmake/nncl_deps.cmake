@@ -39,6 +39,20 @@ if(NNCL_OPENMP)
     endif()
 endif()
 
+# Open MPI for data-parallel training (src/comm/comm_mpi.c, docs/distributed.md). NNCL_MPI is ON by default
+# when MPI is found; without it the library, the command and every test but the `mpi` ones build and run.
+find_package(MPI QUIET COMPONENTS C)
+option(NNCL_MPI "Data-parallel training over MPI (needs Open MPI: openmpi-bin libopenmpi-dev)" ${MPI_C_FOUND})
+set(NNCL_HAVE_MPI NO)
+if(NNCL_MPI)
+    if(MPI_C_FOUND)
+        set(NNCL_HAVE_MPI YES)
+    else()
+        message(WARNING "NNCL_MPI is ON but MPI was not found: building without it "
+                        "(install openmpi-bin libopenmpi-dev for data-parallel training)")
+    endif()
+endif()
+
 set(NNCL_HAVE_CRITERION NO)
 if(NNCL_BUILD_TESTS)
     pkg_check_modules(CRITERION IMPORTED_TARGET QUIET criterion)

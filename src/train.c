@@ -223,6 +223,9 @@ struct trainer {
     float resume_err, err_sum;
     size_t steps_done;               /* steps of the last epoch (fewer than steps_per_epoch when stopped) */
     double t_start, t_first_step;
+    /* accumulation and ranks (train_step_parts): the gradient of a part, the step's sum (and a stop flag) */
+    float *grad_part, *grad_sum;
+    int parts_mode, stop_agreed;
 };
 
 static void trainer_free(struct trainer *tr) {
@@ -238,6 +241,8 @@ static void trainer_free(struct trainer *tr) {
     free(tr->health_host);
     free(tr->host_x);
     free(tr->host_t);
+    free(tr->grad_part);
+    free(tr->grad_sum);
 }
 
 /* The rows listed at order[first .. first + rows) into the batch tensors: gathered on the device, or,
@@ -268,9 +273,84 @@ static size_t val_batch_rows(const struct nncl_train_geometry *g, size_t batch) 
     return batch + 1 < g->val_batches ? g->val_batch_rows : g->val_last_batch_rows;
 }
 
+/* Scales a part's gradient to its share of the step's: the same multiplication on every rank and in
+ * --accumulate, so the exact reduction of N ranks and --accumulate N sum the same bits. */
+static void scale_part(float *g, size_t n, size_t rows, size_t total) {
+    const float s = (float)rows / (float)total;
+    for (size_t i = 0; i < n; i++) g[i] = g[i] * s;
+}
+
+/*
+ * A step of several parts (docs/distributed.md): this rank's parts of the global batch in order, each forward
+ * and backward on its rows (the gradient of its mean loss), scaled by rows / the step's rows and folded into
+ * grad_sum on the host; the ranks' sums summed by the communicator (exact: in rank order), with a stop flag
+ * after the gradient so every rank stops at the same step; the sum back into the gradient, the update.
+ * The step's loss slot gets this rank's loss sum (the ranks' are summed at the end of the epoch).
+ */
+static enum nncl_status train_step_parts(struct trainer *tr, size_t step) {
+    struct nncl_model *m = tr->m;
+    const struct nncl_train_geometry *g = tr->g;
+    const size_t p = m->n_params, total = step_rows(g, step);
+    struct nncl_tensor grads = nncl_model_grads(m), loss_slot = nncl_tensor_view(tr->health, step, 1, 1);
+    float loss_sum = 0.0f;
+    for (size_t a = 0; a < g->accumulate; a++) {
+        size_t first, rows;
+        train_part_rows(g, step, g->rank * g->accumulate + a, &first, &rows);
+        float *dst = a == 0 ? tr->grad_sum : tr->grad_part, loss = 0.0f;
+        if (rows == 0) { /* a batch of fewer rows than parts */
+            memset(dst, 0, p * sizeof(float));
+        } else {
+            TRY(gather(tr, first, rows));
+            struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
+            struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows), out;
+            TRY(nncl_model_forward(m, &x, &t, &loss_rows, &out));
+            TRY(nncl_op_sum(m->be, 1.0f, &loss_rows, 0.0f, &loss_slot));
+            if (measures_error(m)) {
+                struct nncl_tensor err_rows = head(&tr->batch.err_rows, rows);
+                TRY(nncl_op_class_error(m->be, &out, &t, &err_rows));
+                TRY(nncl_op_sum(m->be, 1.0f, &err_rows, 1.0f, &tr->batch.acc[ACC_TRAIN_ERR]));
+            }
+            TRY(nncl_model_backward(m, &x, &t));
+            TRY(nncl_tensor_get(&grads, dst, p));
+            TRY(nncl_tensor_get(&loss_slot, &loss, 1));
+            if (rows != total) scale_part(dst, p, rows, total);
+        }
+        if (a == 0) {
+            loss_sum = loss;
+        } else {
+            nncl_comm_fold(tr->grad_sum, tr->grad_part, p);
+            nncl_comm_fold(&loss_sum, &loss, 1);
+        }
+    }
+    tr->grad_sum[p] = tr->o->stop && *tr->o->stop ? 1.0f : 0.0f;
+    TRY(nncl_comm_sum(tr->o->comm, tr->grad_sum, p + 1, tr->o->reduction));
+    tr->stop_agreed = tr->grad_sum[p] > 0.0f;
+    TRY(nncl_tensor_set(&grads, tr->grad_sum, p));
+    TRY(nncl_tensor_set(&loss_slot, &loss_sum, 1));
+    return optimizer_step(m, tr->o, &tr->opt);
+}
+
+/*
+ * With several parts, the end of an epoch: every rank's per-step losses (steps first .. steps - 1) and training
+ * error, summed over the ranks (the same reduction as the gradients), so every rank reports, stops and
+ * checkpoints on the same numbers.
+ */
+static enum nncl_status reduce_epoch_counts(struct trainer *tr, size_t first, size_t steps, float *acc) {
+    if (nncl_comm_size(tr->o->comm) == 1) return NNCL_OK;
+    const size_t n = steps - first;
+    float *buf = tr->grad_part; /* free between steps; max(n_params, steps_per_epoch) + 1 floats */
+    memcpy(buf, tr->health_host + first, n * sizeof(float));
+    buf[n] = acc[ACC_TRAIN_ERR];
+    TRY(nncl_comm_sum(tr->o->comm, buf, n + 1, tr->o->reduction));
+    memcpy(tr->health_host + first, buf, n * sizeof(float));
+    acc[ACC_TRAIN_ERR] = buf[n];
+    return NNCL_OK;
+}
+
 /* Optimizer step `step` of the epoch (its batch starts at order[step * batch_rows]); records its loss. */
 static enum nncl_status train_step(struct trainer *tr, size_t step) {
     struct nncl_model *m = tr->m;
+    if (tr->parts_mode) return train_step_parts(tr, step);
     const size_t first = step * tr->g->batch_rows, rows = step_rows(tr->g, step);
     TRY(gather(tr, first, rows));
     struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
@@ -370,10 +450,10 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
     const long step_at_start = tr->opt.step;
     TRY(snapshot_copy(tr, 1));
     TRY(nncl_op_fill(m->be, 0.0f, &tr->batch.acc_all));
-    if (resumed) TRY(nncl_tensor_set(&tr->batch.acc[ACC_TRAIN_ERR], &tr->resume_err, 1));
+    if (resumed && g->rank == 0) TRY(nncl_tensor_set(&tr->batch.acc[ACC_TRAIN_ERR], &tr->resume_err, 1)); /* once over ranks */
     size_t steps = tr->first_step;
     for (; steps < g->steps_per_epoch; steps++) {
-        if (tr->o->stop && *tr->o->stop) { /* a host flag: no device round trip */
+        if (tr->parts_mode ? tr->stop_agreed : tr->o->stop && *tr->o->stop) { /* a host flag: no device round trip */
             *interrupted = 1;
             break;
         }
@@ -401,8 +481,16 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
     float acc[ACC_COUNT];
     TRY(nncl_tensor_get(&(struct nncl_tensor){tr->health, 0, 1, steps + 1}, tr->health_host, steps + 1));
     TRY(nncl_tensor_get(&tr->batch.acc_all, acc, ACC_COUNT));
+    if (tr->parts_mode) TRY(reduce_epoch_counts(tr, tr->first_step, steps, acc));
     double loss_sum = resumed ? tr->resume_loss_sum : 0.0;
     for (size_t s = tr->first_step; s <= steps; s++) {
+        if (!isfinite(tr->health_host[s]) && tr->parts_mode) {
+            TRY(snapshot_copy(tr, 0)); /* the replay runs whole batches on one process: not with parts */
+            tr->opt.step = step_at_start;
+            return nncl_set_error(NNCL_ERR_NUMERIC, "training diverged in epoch %zu; the model holds the parameters "
+                                  "from the start of the epoch, the last good state; use a smaller learning rate (now "
+                                  "%g)", r->epoch, (double)tr->o->lr);
+        }
         if (!isfinite(tr->health_host[s])) return report_divergence(tr, r->epoch, steps, step_at_start);
         if (s < steps) loss_sum += tr->health_host[s];
     }
@@ -477,15 +565,22 @@ static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_data
     if (tr->plan.streaming) {
         nncl_log(NNCL_LOG_INFO, "the data set (%zu MiB) does not fit next to the net on %s: streaming batches from "
                  "host memory", train_mib(tr->plan.dataset), nncl_backend_device(m->be));
-        tr->host_x = malloc(g->batch_rows * data->n_inputs * sizeof(float));
-        tr->host_t = malloc(g->batch_rows * data->n_outputs * sizeof(float));
+        tr->host_x = malloc(g->device_rows * data->n_inputs * sizeof(float));
+        tr->host_t = malloc(g->device_rows * data->n_outputs * sizeof(float));
         if (!tr->host_x || !tr->host_t) return nncl_set_error(NNCL_ERR_OOM, "trainer: out of host memory");
     } else {
         TRY(upload(m->be, data, data->n, &tr->data));
     }
-    TRY(batch_space_init(m->be, g->batch_rows, data->n_inputs, data->n_outputs, &tr->batch));
+    TRY(batch_space_init(m->be, g->device_rows, data->n_inputs, data->n_outputs, &tr->batch));
     TRY(optimizer_init(m, o, g->optimizer_slots, &tr->opt));
-    TRY(nncl_model_reserve(m, g->batch_rows));
+    TRY(nncl_model_reserve(m, g->device_rows));
+    tr->parts_mode = g->parts > 1;
+    if (tr->parts_mode) {
+        const size_t cap = (m->n_params > g->steps_per_epoch ? m->n_params : g->steps_per_epoch) + 1;
+        tr->grad_part = malloc(cap * sizeof(float));
+        tr->grad_sum = malloc(cap * sizeof(float));
+        if (!tr->grad_part || !tr->grad_sum) return nncl_set_error(NNCL_ERR_OOM, "trainer: out of host memory");
+    }
     TRY(nncl_buffer_alloc(m->be, (g->steps_per_epoch + 1) * sizeof(float), &tr->health));
     TRY(nncl_buffer_alloc(m->be, tr->plan.snapshot, &tr->snapshot));
     if (o->patience && !o->keep_last) TRY(nncl_buffer_alloc(m->be, m->n_params * sizeof(float), &tr->best));
@@ -519,6 +614,7 @@ struct stop_rule {
 static enum nncl_status trainer_checkpoint(struct trainer *tr, uint64_t rng, const struct stop_rule *sr,
                                            size_t epochs_done, int in_epoch) {
     struct nncl_model *m = tr->m;
+    if (tr->g->rank != 0) return NNCL_OK; /* one writer: every rank holds the same state */
     struct nncl_trainer_state s = {
         .epochs_done = epochs_done, .in_epoch = in_epoch, .step = in_epoch ? tr->steps_done : 0,
         .opt_step = tr->opt.step, .rng = rng, .best = sr->best, .since_best = sr->since_best,

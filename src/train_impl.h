@@ -22,8 +22,11 @@ enum nncl_status train_check_targets(const struct nncl_model *m, const struct nn
 /* The options are in range (learning rate, validation fraction, optimizer, weight decay). */
 enum nncl_status train_check_options(const struct nncl_train_options *o);
 
-/* The most matrix products a run executes: three per layer at each of at most four row counts. */
-#define TRAIN_MAX_GEMM_CASES (4 * 3 * NNCL_MAX_LAYERS)
+/* The most matrix products a run executes: three per layer at each of at most six row counts. */
+#define TRAIN_MAX_GEMM_CASES (6 * 3 * NNCL_MAX_LAYERS)
+
+/* Part `part` (0 .. g->parts - 1) of training step `step`: order[*first .. *first + *rows) (train_plan.c). */
+void train_part_rows(const struct nncl_train_geometry *g, size_t step, size_t part, size_t *first, size_t *rows);
 
 /*
  * Every matrix product shape a run with geometry `g` executes, without duplicates (train.c): each layer's

@@ -39,6 +39,7 @@ enum nncl_status train_check_options(const struct nncl_train_options *o) {
                               (double)o->val_fraction);
     }
     if ((unsigned)o->optimizer >= NNCL_OPT_COUNT) return nncl_set_error(NNCL_ERR_INVALID_ARG, "invalid optimizer");
+    if ((unsigned)o->reduction >= NNCL_REDUCE_COUNT) return nncl_set_error(NNCL_ERR_INVALID_ARG, "invalid reduction");
     if (!(o->weight_decay >= 0.0f) || !isfinite(o->weight_decay)) {
         return nncl_set_error(NNCL_ERR_INVALID_ARG, "weight decay %g: it must be 0 or more", (double)o->weight_decay);
     }
@@ -60,6 +61,13 @@ static void add_rows(size_t *list, size_t *n, size_t rows, const size_t *other, 
     if (rows) list[(*n)++] = rows;
 }
 
+void train_part_rows(const struct nncl_train_geometry *g, size_t step, size_t part, size_t *first, size_t *rows) {
+    const size_t start = step * g->batch_rows, total = step + 1 < g->steps_per_epoch ? g->batch_rows : g->last_batch_rows;
+    const size_t base = total / g->parts, extra = total % g->parts;
+    *first = start + part * base + (part < extra ? part : extra);
+    *rows = base + (part < extra ? 1 : 0);
+}
+
 /* The geometry of a run on n examples; the options are checked. */
 static void plan_geometry(size_t n, const struct nncl_train_options *o, struct nncl_train_geometry *g) {
     memset(g, 0, sizeof *g);
@@ -70,14 +78,25 @@ static void plan_geometry(size_t n, const struct nncl_train_options *o, struct n
         g->steps_per_epoch = (g->n_train + g->batch_rows - 1) / g->batch_rows;
         g->last_batch_rows = g->n_train - (g->steps_per_epoch - 1) * g->batch_rows;
     }
+    g->ranks = (size_t)nncl_comm_size(o->comm);
+    g->rank = (size_t)nncl_comm_rank(o->comm);
+    g->accumulate = o->accumulate ? o->accumulate : 1;
+    g->parts = g->ranks * g->accumulate;
+    g->device_rows = (g->batch_rows + g->parts - 1) / g->parts;
     if (g->n_val && g->batch_rows) {
-        g->val_batch_rows = g->batch_rows < g->n_val ? g->batch_rows : g->n_val;
+        /* every rank runs the whole validation, in batches no larger than a part (the device holds no more) */
+        g->val_batch_rows = g->device_rows < g->n_val ? g->device_rows : g->n_val;
         g->val_batches = (g->n_val + g->val_batch_rows - 1) / g->val_batch_rows;
         g->val_last_batch_rows = g->n_val - (g->val_batches - 1) * g->val_batch_rows;
     }
     g->optimizer_slots = nncl_optimizer_state_slots(o->optimizer);
-    add_rows(g->step_rows, &g->n_step_rows, g->batch_rows, NULL, 0);
-    add_rows(g->step_rows, &g->n_step_rows, g->last_batch_rows, NULL, 0);
+    for (size_t last = 0; last < 2; last++) { /* this rank's parts of a full step and of the last one */
+        for (size_t a = 0; g->steps_per_epoch && a < g->accumulate; a++) {
+            size_t first, rows;
+            train_part_rows(g, last ? g->steps_per_epoch - 1 : 0, g->rank * g->accumulate + a, &first, &rows);
+            add_rows(g->step_rows, &g->n_step_rows, rows, NULL, 0);
+        }
+    }
     add_rows(g->forward_rows, &g->n_forward_rows, g->val_batch_rows, g->step_rows, g->n_step_rows);
     add_rows(g->forward_rows, &g->n_forward_rows, g->val_last_batch_rows, g->step_rows, g->n_step_rows);
 }
@@ -99,7 +118,7 @@ enum nncl_status nncl_train_plan(struct nncl_model *m, const struct nncl_dataset
                               "%zu steps; use --batch-size 0 (nncl_train_options.batch_size = 0), or another optimizer for "
                               "mini-batches", o->batch_size, g->n_train, g->steps_per_epoch);
     }
-    const size_t rows = g->batch_rows, steps = g->steps_per_epoch, f = sizeof(float), p = m->n_params;
+    const size_t rows = g->device_rows, steps = g->steps_per_epoch, f = sizeof(float), p = m->n_params;
     plan->parameters = p * f;
     plan->gradients = p * f;
     plan->optimizer_state = g->optimizer_slots * p * f;

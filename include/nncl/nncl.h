@@ -16,5 +16,6 @@
 #include "nncl_model.h"
 #include "nncl_train.h"
 #include "nncl_opencl.h"
+#include "nncl_comm.h"
 
 #endif /* NNCL_H */

@@ -9,6 +9,7 @@
 
 #include <signal.h>
 
+#include "nncl_comm.h"
 #include "nncl_data.h"
 #include "nncl_model.h"
 #include "nncl_optlist.h"
@@ -134,6 +135,13 @@ struct nncl_train_options {
     float rprop_delta_zero; /* NNCL_OPT_IRPROP: every step size at the start (default 0.1) */
     float clip_norm;        /* > 0: scale the gradient by min(1, clip_norm / ||g||) (global L2 norm over all
                                parameters, computed on the device) before the update; 0: no clipping */
+    /* --- accumulation and data parallelism (docs/distributed.md) --- */
+    size_t accumulate;      /* 0 or 1: one backward per step. A: every rank cuts its share of the global batch
+                               (batch_size rows) into A micro-batches, one backward each, their gradients summed in
+                               order: the device holds only a micro-batch's activations */
+    struct nncl_comm *comm; /* optional (NULL: one process): the ranks that train this model together; each takes
+                               its contiguous share of every global batch; only rank 0 writes checkpoints */
+    enum nncl_reduction reduction; /* how gradients are summed over ranks; NNCL_REDUCE_EXACT (0) by default */
 };
 
 /** Defaults: batch 128, 10 epochs, Adam lr 1e-3 (0.9, 0.999, 1e-8), shuffle, seed 1, no validation, no stop rule,
@@ -188,8 +196,13 @@ struct nncl_train_geometry {
     /* The distinct row counts of the run's matrix products, in the order the run first executes them: those of
      * training steps (forward and backward products) and those of validation batches that no training step has
      * (forward products only). */
-    size_t step_rows[2], n_step_rows;
+    size_t step_rows[4], n_step_rows;
     size_t forward_rows[2], n_forward_rows;
+    /* Accumulation and ranks: each global batch is cut into parts = ranks x accumulate contiguous parts whose
+     * rows differ by at most one (part j: floor(rows / parts) rows, one more for j < rows % parts); rank r
+     * runs parts r * accumulate .. r * accumulate + accumulate - 1, in order. 1, 0, 1, 1 for a plain run. */
+    size_t ranks, rank, accumulate, parts;
+    size_t device_rows;         /* the most rows one forward or backward runs: ceil(batch_rows / parts) */
 };
 
 /** What training will allocate on the device, in bytes (nncl train --dry-run prints it), and the run's geometry. */

@@ -64,6 +64,11 @@ static void help(void) {
            "  --backend B            cpu|opencl|auto (default auto: an OpenCL GPU, else cpu)\n"
            "  --threads N            host threads for the CPU backend (default: the cores OpenMP sees, or\n"
            "                         NNCL_THREADS); results are bit-identical for any N\n"
+           "  --accumulate N         sum the gradients of N micro-batches per step (the global batch stays\n"
+           "                         --batch-size; the device holds one micro-batch)\n"
+           "data-parallel (mpirun -n N nncl train ...; docs/distributed.md):\n"
+           "  --reduction R          exact (default: N ranks give the bits of --accumulate N) | fast (MPI_Allreduce)\n"
+           "  --device N             the OpenCL device of this rank (default: the rank on its machine)\n"
            );
     printf("output:\n"
            "  --out FILE             save the model (safetensors, written atomically)\n"
@@ -95,6 +100,8 @@ struct train_args {
     char *args_json;                                /* the command line, stored in checkpoints */
     int gamma_given;
     int batch_given;
+    const char *reduction, *device; /* data-parallel */
+    int rank, ranks;
 };
 enum { O_RAW_TARGETS = 512 }; /* train's options added after the first table (codes apart from it) */
 
@@ -142,7 +149,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
            O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_QUIET, O_HELP, O_CHECKPOINT,
            O_DRYRUN, O_NOVERIFY, O_MANIFEST, O_RESUME, O_CKPT_FILE, O_KEEP_LAST, O_SCHEDULE, O_LR_STEP, O_LR_GAMMA,
            O_LR_MIN, O_WARMUP, O_THREADS, O_RMS_ALPHA, O_RMS_MOM, O_RP_INC, O_RP_DEC, O_RP_DMIN, O_RP_DMAX,
-           O_RP_D0, O_CLIP };
+           O_RP_D0, O_CLIP, O_ACCUMULATE, O_REDUCTION, O_DEVICE };
     static const struct option own_opts[] = {
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
         {"no-verify", no_argument, 0, O_NOVERIFY}, {"manifest", required_argument, 0, O_MANIFEST},
@@ -166,7 +173,8 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         {"rprop-increase", required_argument, 0, O_RP_INC}, {"rprop-decrease", required_argument, 0, O_RP_DEC},
         {"rprop-delta-min", required_argument, 0, O_RP_DMIN}, {"rprop-delta-max", required_argument, 0, O_RP_DMAX},
         {"rprop-delta-zero", required_argument, 0, O_RP_D0}, {"clip-norm", required_argument, 0, O_CLIP},
-        {0, 0, 0, 0},
+        {"accumulate", required_argument, 0, O_ACCUMULATE}, {"reduction", required_argument, 0, O_REDUCTION},
+        {"device", required_argument, 0, O_DEVICE}, {0, 0, 0, 0},
     };
     a->opts = nncl_train_defaults();
     a->backend = "auto";
@@ -225,6 +233,9 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_RP_DMAX: rc = cli_parse_float(CMD, "--rprop-delta-max", optarg, &a->opts.rprop_delta_max); break;
         case O_RP_D0: rc = cli_parse_float(CMD, "--rprop-delta-zero", optarg, &a->opts.rprop_delta_zero); break;
         case O_CLIP: rc = cli_parse_float(CMD, "--clip-norm", optarg, &a->opts.clip_norm); break;
+        case O_ACCUMULATE: rc = cli_parse_size(CMD, "--accumulate", optarg, &a->opts.accumulate); break;
+        case O_REDUCTION: a->reduction = optarg; break;
+        case O_DEVICE: a->device = optarg; break;
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
         if (rc) return rc;
@@ -239,6 +250,9 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         if (!a->gamma_given) a->opts.schedule.gamma = a->opts.schedule.decay == NNCL_LR_STEP ? 0.1f : 0.95f;
     }
     if (nncl_lr_schedule_check(&a->opts.schedule)) return cli_usage_error(CMD, "%s", nncl_last_error());
+    if (a->reduction && nncl_reduction_from_name(a->reduction, &a->opts.reduction)) {
+        return cli_usage_error(CMD, "--reduction: %s", nncl_last_error());
+    }
     /* the main job's defaults: 15 epochs take the 784-256-128-10 net past 89% test accuracy */
     if (a->data.dataset && !a->epochs_given) a->opts.epochs = 15;
     /* standardised regression targets by default; as given with an output activation (it bounds the outputs:
@@ -251,9 +265,12 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
  * the current step; the checkpoint and the model are written; exit 128 + the number); a second exits at once. */
 static volatile sig_atomic_t interrupted;
 
+static int several_ranks; /* under mpirun: a rank blocked in a sum whose peer died never reaches the next step */
+
 static void on_sigint(int sig) {
     if (interrupted) _exit(128 + sig);
     interrupted = sig;
+    if (several_ranks) alarm(10); /* the ranks stop together within a step; if not, SIGALRM ends this one */
 }
 
 /* The net the options describe, with the head chosen by the data's task unless overridden. */
@@ -378,6 +395,12 @@ static int write_manifest(const struct train_args *a, const struct nncl_model *m
                "\"weight_decay\": %g, \"shuffle\": %s}\n}\n", nncl_optimizer_name(a->opts.optimizer), (double)a->opts.lr,
             g->batch_rows, a->opts.epochs,
             (double)a->opts.weight_decay, a->opts.shuffle ? "true" : "false");
+    if (g->parts > 1) { /* the object above is the last without it: a plain run's manifest is as it was */
+        fseek(f, -3, SEEK_CUR);
+        fprintf(f, ",\n  \"distributed\": {\"ranks\": %zu, \"accumulate\": %zu, \"reduction\": \"%s\", "
+                   "\"communicator\": \"%s\"}\n}\n", g->ranks, g->accumulate, nncl_reduction_name(a->opts.reduction),
+                nncl_comm_name(a->opts.comm));
+    }
     if (fclose(f) != 0) {
         fprintf(stderr, "nncl train: --manifest %s: write failed\n", a->manifest);
         return CLI_FAIL;
@@ -524,8 +547,13 @@ static int run(struct train_args *a, struct nncl_backend *be) {
             fprintf(prog.metrics, "epoch,steps,train_loss,train_error,val_loss,val_error,seconds,lr\n");
         }
     }
-    if (!rc) {
+    if (!rc && a->rank == 0) {
         const struct nncl_model_spec *s = nncl_model_get_spec(model);
+        if (a->ranks > 1 || plan.geometry.accumulate > 1) {
+            fprintf(stderr, "nncl train: data-parallel: %d rank%s x %zu micro-batch%s per step, reduction %s\n",
+                    a->ranks, a->ranks > 1 ? "s" : "", plan.geometry.accumulate,
+                    plan.geometry.accumulate > 1 ? "es" : "", nncl_reduction_name(a->opts.reduction));
+        }
         fprintf(stderr, "nncl train: %zu examples, %zu inputs, %zu outputs; %zu layers, %zu parameters, loss %s; "
                         "%s lr %g, batch %zu; backend %s\n", ds.n, ds.n_inputs, ds.n_outputs, s->n_layers,
                 nncl_model_param_count(model), nncl_loss_name(s->loss), nncl_optimizer_name(a->opts.optimizer),
@@ -555,7 +583,7 @@ static int run(struct train_args *a, struct nncl_backend *be) {
             if (a->out) fprintf(stderr, "nncl train: no model written; %s keeps its previous contents, if any\n", a->out);
         } else if (prog.checkpoint_failed) {
             rc = CLI_FAIL;
-        } else if (a->opts.epochs > 0) {
+        } else if (a->opts.epochs > 0 && a->rank == 0) {
             cli_progress_clear(&prog.line);
             const double total = nncl_now_seconds() - t0, steady = total - res.setup_seconds - res.first_step_seconds;
             fprintf(stderr, "nncl train: %zu epochs, %zu steps in %.2f s%s%s\n", res.epochs, res.steps, total,
@@ -585,12 +613,12 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         if (nncl_model_save(model, a->out)) {
             rc = cli_fail(CMD, "cannot save the model");
         } else {
-            fprintf(stderr, "nncl train: model saved to %s\n", a->out);
+            if (a->rank == 0) fprintf(stderr, "nncl train: model saved to %s\n", a->out);
         }
     }
     if (rc > 128) fprintf(stderr, "nncl train: interrupted\n");
-    if (!rc && a->metrics) fprintf(stderr, "nncl train: plot the curves with: nncl plot %s --out %s.png\n", a->metrics, a->metrics);
-    if (!rc && a->data.dataset && a->data.split && strcmp(a->data.split, "test") == 0) {
+    if (!rc && a->metrics && a->rank == 0) fprintf(stderr, "nncl train: plot the curves with: nncl plot %s --out %s.png\n", a->metrics, a->metrics);
+    if (!rc && a->rank == 0 && a->data.dataset && a->data.split && strcmp(a->data.split, "test") == 0) {
         /* trained on the test split: its figure is a training figure, not a test of anything */
         double loss = 0, err = 0;
         if (nncl_evaluate(model, &ds, 1024, &loss, &err)) rc = cli_fail(CMD, "evaluating the training data");
@@ -598,7 +626,7 @@ static int run(struct train_args *a, struct nncl_backend *be) {
             printf("training accuracy %.2f%% (loss %.4f) on %zu examples of %s's test split, the data it was trained "
                    "on (no held-out test)\n", 100.0 * (1.0 - err), loss, ds.n, a->data.dataset);
         }
-    } else if (!rc && a->data.dataset) {
+    } else if (!rc && a->data.dataset && a->rank == 0) {
         /* the main job: report accuracy on the held-out test split */
         struct cli_data_opts test = a->data;
         test.split = "test";
@@ -651,6 +679,26 @@ int cmd_train(int argc, char **argv) {
         free(a.args_json);
         return rc;
     }
+    /* under mpirun the ranks train together; a plain run opens the single-process communicator (no MPI) */
+    struct nncl_comm *comm = NULL;
+    if (nncl_comm_open("auto", &comm)) {
+        cli_args_free(stored, n_stored);
+        free(a.args_json);
+        return cli_fail(CMD, "started by mpirun");
+    }
+    a.rank = nncl_comm_rank(comm), a.ranks = nncl_comm_size(comm);
+    several_ranks = a.ranks > 1;
+    a.opts.comm = a.ranks > 1 ? comm : NULL;
+    if (a.rank != 0) { /* rank 0 alone prints and writes; the others train */
+        a.quiet = 1, a.out = NULL, a.metrics = NULL, a.manifest = NULL, a.checkpoint = NULL, a.checkpoint_every = 0;
+    }
+    if (nncl_comm_launched()) { /* each rank its own OpenCL device: --device, else its rank on the machine */
+        char dev[32];
+        snprintf(dev, sizeof dev, "%d", nncl_comm_local_rank(comm));
+        if (a.device || !getenv("NNCL_OPENCL_DEVICE")) setenv("NNCL_OPENCL_DEVICE", a.device ? a.device : dev, 1);
+    } else if (a.device) {
+        setenv("NNCL_OPENCL_DEVICE", a.device, 1);
+    }
     struct nncl_backend *be = NULL;
     if ((rc = cli_open_backend(CMD, a.backend, &be))) return rc;
     if (a.threads > 4096 || nncl_backend_set_threads(be, (int)a.threads)) {
@@ -659,6 +707,7 @@ int cmd_train(int argc, char **argv) {
     }
     rc = run(&a, be);
     nncl_backend_free(be);
+    nncl_comm_free(comm);
     cli_args_free(stored, n_stored);
     free(a.args_json);
     return rc;
