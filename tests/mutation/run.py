@@ -99,6 +99,44 @@ def generate(scratch, rel):
     return mutants
 
 
+class SyntaxFilter:
+    """Drops C mutants that cannot compile before they cost a build: each is written into a scratch copy of
+    the tree and checked with `cc -fsyntax-only` (a file whose original does not pass that check, or an
+    OpenCL kernel, is not filtered: its non-compiling mutants are then found by the build, or by the
+    runtime kernel build failing the tests)."""
+
+    def __init__(self, scratch):
+        self.tree = os.path.join(scratch, "syntax-tree")
+        if os.path.isdir(self.tree):
+            shutil.rmtree(self.tree)
+        shutil.copytree(REPO, self.tree, ignore=COPY_IGNORE)
+        self.usable = {}
+
+    def _check(self, rel):
+        cmd = ["cc", "-std=c11", "-fsyntax-only", "-fopenmp", "-DNNCL_USE_OPENCL=1", "-DCL_TARGET_OPENCL_VERSION=120",
+               "-DNNCL_CLBLAST_VERSION=\"x\"", "-I", os.path.join(self.tree, "include"), "-I",
+               os.path.join(self.tree, "src"), os.path.join(self.tree, rel)]
+        return subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+    def compiles(self, m):
+        rel = m["file"]
+        if not rel.endswith(".c"):
+            return True
+        if rel not in self.usable:
+            self.usable[rel] = self._check(rel)
+        if not self.usable[rel]:
+            return True
+        path = os.path.join(self.tree, rel)
+        text = open(path).read().split("\n")
+        mutated = list(text)
+        mutated[m["line"] - 1] = m["mutant"]
+        open(path, "w").write("\n".join(mutated))
+        try:
+            return self._check(rel)
+        finally:
+            open(path, "w").write("\n".join(text))
+
+
 def mutant_id(m):
     return hashlib.sha1(f"{m['file']}\0{m['original'].strip()}\0{m['mutant'].strip()}".encode()).hexdigest()[:10]
 
@@ -198,11 +236,15 @@ def main():
                 pool += generate(scratch, rel)
             rng.shuffle(pool)
             per_area[area] = pool
+        syntax = SyntaxFilter(scratch)
         chosen, i = [], 0
         while len(chosen) < a.mutants and any(per_area.values()):  # round-robin over the areas
             area = a.areas[i % len(a.areas)]
-            if per_area[area]:
-                chosen.append(per_area[area].pop())
+            while per_area[area]:
+                m = per_area[area].pop()
+                if syntax.compiles(m):
+                    chosen.append(m)
+                    break
             i += 1
 
     tree, build, base_secs = prepare(scratch)
