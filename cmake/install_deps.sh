@@ -26,6 +26,7 @@ packages=(
     clang                  # libFuzzer targets for the parsers (tests/fuzz), run by CI
     libclang-rt-14-dev     # clang's sanitizer and fuzzer runtimes
     valgrind               # CI runs the CPU-path tests under memcheck
+    python3                # CI's mutation smoke (tests/mutation/run.py --smoke) and the GPU-run scripts
     oclgrind               # a simulated OpenCL device: CI runs our kernels under its race and
                            # uninitialised-memory checks (tests/check/oclgrind_kernels.sh)
     openmpi-bin            # mpirun: data-parallel training and the `mpi` tests
