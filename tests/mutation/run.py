@@ -118,21 +118,45 @@ class SyntaxFilter:
                os.path.join(self.tree, "src"), os.path.join(self.tree, rel)]
         return subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
 
+    def _check_cl(self, rel):
+        """An OpenCL kernel file after the prelude, with the host's build options, through clang's OpenCL C."""
+        src = os.path.join(self.tree, rel)
+        both = os.path.join(self.tree, "syntax-check.cl")
+        with open(both, "w") as f:
+            f.write(open(os.path.join(self.tree, "kernels", "common.cl")).read() + "\n" + open(src).read())
+        acts = ["IDENTITY", "SIGMOID", "TANH", "RELU", "LEAKY_RELU", "ELU"]
+        defs = [f"-DNNCL_ACT_{a}={i}" for i, a in enumerate(acts)] + ["-DNNCL_SUM_GROUP=256"]
+        cmd = ["clang", "-x", "cl", "-cl-std=CL1.2", "-Xclang", "-finclude-default-header", "-fsyntax-only"] + defs
+        try:
+            return subprocess.run(cmd + [both], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+        except FileNotFoundError:
+            return True  # no clang: the runtime build decides
+
     def compiles(self, m):
         rel = m["file"]
-        if not rel.endswith(".c"):
+        if rel.endswith(".cl"):
+            check = self._check_cl
+        elif rel.endswith(".c"):
+            check = self._check
+        else:
             return True
         if rel not in self.usable:
-            self.usable[rel] = self._check(rel)
+            self.usable[rel] = check(rel)
         if not self.usable[rel]:
             return True
         path = os.path.join(self.tree, rel)
         text = open(path).read().split("\n")
+        line = m["line"] - 1
+        if line >= len(text) or text[line] != m["original"]:  # a report from an older tree: find the line
+            hits = [i for i, t in enumerate(text) if t == m["original"]]
+            if len(hits) != 1:
+                return True
+            line = hits[0]
         mutated = list(text)
-        mutated[m["line"] - 1] = m["mutant"]
+        mutated[line] = m["mutant"]
         open(path, "w").write("\n".join(mutated))
         try:
-            return self._check(rel)
+            return check(rel)
         finally:
             open(path, "w").write("\n".join(text))
 
@@ -217,7 +241,12 @@ def main():
     ap.add_argument("--budget-minutes", type=float, default=120)
     ap.add_argument("--out")
     ap.add_argument("--smoke", action="store_true", help="run smoke.txt's fixed mutants; fail unless all die")
+    ap.add_argument("--merge", nargs="+", metavar="REPORT",
+                    help="combine report.json files of earlier runs into one report (--out); every mutant is checked "
+                         "again with the compile filter, so one that cannot compile counts as invalid, not killed")
     a = ap.parse_args()
+    if a.merge:
+        return merge(a)
     if not a.smoke and not shutil.which("mutate"):
         sys.exit("universalmutator is not installed: pip install universalmutator")
     scratch = os.environ.get("NNCL_MUTATION_DIR", "/tmp/nncl-mutation")
@@ -265,11 +294,37 @@ def main():
         print(f"[{n}/{len(chosen)}] {verdict:10s} {m['id']} {m['file']}:{m['line']}: {m['mutant'].strip()[:90]}"
               f"  {detail}", flush=True)
 
+    write_report(results, out, {"seed": a.seed, "areas": a.areas, "smoke": a.smoke})
+    if a.smoke:
+        survivors = [r for r in results if r["verdict"] != "killed"]
+        for r in survivors:
+            print(f"smoke mutant not killed ({r['verdict']}): {r['file']}:{r['line']}: {r['mutant'].strip()}")
+        sys.exit(1 if survivors else 0)
+
+
+def merge(a):
+    scratch = os.environ.get("NNCL_MUTATION_DIR", "/tmp/nncl-mutation")
+    os.makedirs(scratch, exist_ok=True)
+    syntax, equivalent, results, seen = SyntaxFilter(scratch), load_equivalent(), [], set()
+    for path in a.merge:
+        for r in json.load(open(path))["results"]:
+            if r["id"] in seen:
+                continue
+            seen.add(r["id"])
+            if r["verdict"] != "invalid" and not syntax.compiles(r):
+                r["verdict"], r["detail"] = "invalid", "does not compile (compile filter)"
+            if r["verdict"] == "survived" and r["id"] in equivalent:
+                r["verdict"], r["detail"] = "equivalent", equivalent[r["id"]]
+            results.append(r)
+    write_report(results, a.out or scratch, {"merged": a.merge})
+
+
+def write_report(results, out, meta):
+    os.makedirs(out, exist_ok=True)
     count = {v: sum(r["verdict"] == v for r in results) for v in ("killed", "survived", "equivalent", "invalid")}
     scored = count["killed"] + count["survived"]
     score = count["killed"] / scored if scored else 0.0
-    summary = {"score": score, "counts": count, "seed": a.seed, "areas": a.areas, "smoke": a.smoke,
-               "results": results}
+    summary = dict(meta, score=score, counts=count, results=results)
     json.dump(summary, open(os.path.join(out, "report.json"), "w"), indent=1)
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write(f"# Mutation report\n\nscore {100 * score:.1f}% = {count['killed']} killed / "
@@ -280,11 +335,6 @@ def main():
                 f.write(f"- {r['verdict']} `{r['id']}` {r['file']}:{r['line']}\n  - `{r['original'].strip()}`\n"
                         f"  - `{r['mutant'].strip()}`\n" + (f"  - {r['detail']}\n" if r["detail"] else ""))
     print(f"score {100 * score:.1f}%: {count}; report in {out}/report.md")
-    if a.smoke:
-        survivors = [r for r in results if r["verdict"] != "killed"]
-        for r in survivors:
-            print(f"smoke mutant not killed ({r['verdict']}): {r['file']}:{r['line']}: {r['mutant'].strip()}")
-        sys.exit(1 if survivors else 0)
 
 
 if __name__ == "__main__":
