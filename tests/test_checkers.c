@@ -199,6 +199,29 @@ Test(random_cases, shapes_cover_the_edges) {
               offset_seen);
 }
 
+/* --coverage must see a hole: the table without its gemm cases leaves gemm uncovered, without relu's act_bwd
+ * cases leaves relu uncovered; the full table covers everything. */
+Test(coverage, a_table_with_a_hole_is_reported_uncovered) {
+    char families[256];
+    for (int op = 0; op < NNCL_OP_COUNT; op++) {
+        cr_assert(check_op_coverage((enum nncl_op)op, op_cases, op_case_count, families, sizeof families),
+                  "%s uncovered", nncl_op_name((enum nncl_op)op));
+    }
+    for (int act = 0; act < NNCL_ACT_COUNT; act++) {
+        cr_assert(check_act_coverage((enum nncl_act)act, op_cases, op_case_count, families, sizeof families), "%s: %s",
+                  nncl_act_name((enum nncl_act)act), families);
+    }
+    static struct op_case holed[512];
+    size_t n = 0;
+    for (size_t i = 0; i < op_case_count && n < 512; i++) {
+        const int relu_bwd = op_cases[i].op == NNCL_OP_ACT_BWD && op_cases[i].ip[0] == NNCL_ACT_RELU;
+        if (op_cases[i].op != NNCL_OP_GEMM && !relu_bwd) holed[n++] = op_cases[i];
+    }
+    cr_assert(!check_op_coverage(NNCL_OP_GEMM, holed, n, families, sizeof families), "gemm without cases is uncovered");
+    cr_assert(!check_act_coverage(NNCL_ACT_RELU, holed, n, families, sizeof families), "relu without act_bwd cases");
+    cr_assert(strstr(families, "act_bwd 0"), "names the missing family: %s", families);
+}
+
 Test(names, cases_print_activations_and_ops_by_name) {
     for (size_t i = 0; i < op_case_count; i++) {
         char what[384];

@@ -49,6 +49,12 @@ const char *check_verdict(const struct check_result *r);
 enum nncl_status check_op_case_at(struct nncl_backend *cpu, struct nncl_backend *dev, const struct op_case *c,
                                   size_t offset, int repeats, struct check_result *out);
 
+/* Coverage (check_coverage.c): whether the `n` cases cover `op` (at least one case; then random shapes and the
+ * self-test reach it too), writing the families that do ("table 9, random, self-test") to `families`. */
+int check_op_coverage(enum nncl_op op, const struct op_case *cases, size_t n, char *families, size_t cap);
+/* Whether every op that takes an activation (act_fwd, act_bwd, bias_act_fwd) has a case with `act`. */
+int check_act_coverage(enum nncl_act act, const struct op_case *cases, size_t n, char *families, size_t cap);
+
 /* Simulated-device mode (nncl check --simulate): outputs a correct op never reads are left unwritten on
  * the device instead of NaN-filled, so Oclgrind's --uninitialized reports a kernel that reads them. */
 void check_set_simulated(int on);

@@ -44,6 +44,8 @@ static void help(void) {
            "  --random N       instead of the op table: N random shapes per op (sizes 1, primes, around work-group\n"
            "                   and tile sizes, offsets into buffers) from --seed; each failure prints the command\n"
            "                   that reproduces it\n"
+           "  --coverage       list every op and activation against every compiled backend and its device, with\n"
+           "                   the case families covering it; exit 1 if one is uncovered\n"
            "  --case TEXT      only this case, as --random prints it (\"op=gemm rows=7 cols=11 k=13 ...\")\n\n");
     cli_data_help();
 }
@@ -56,6 +58,7 @@ struct check_args {
     int simulate; /* --simulate: only the small cases, untimed, for a simulated device (Oclgrind) */
     size_t random;        /* --random N: N random shapes per op instead of the table */
     const char *one_case; /* --case TEXT: one case, as a --random failure prints it */
+    int coverage;         /* --coverage: which families cover each op and activation, per backend */
     float lr;
     uint64_t seed;
 };
@@ -130,7 +133,7 @@ static void print_lockstep(const struct lockstep_row *r, void *user) {
 
 static int parse(int argc, char **argv, struct check_args *a) {
     enum { O_BACKEND = 256, O_HIDDEN, O_MODEL, O_BATCH, O_ORACLE, O_LOCK, O_METRICS, O_JSON, O_LR, O_REPEAT, O_SEED,
-           O_INPUTS, O_OUTPUTS, O_SIMULATE, O_SELF_TEST, O_RANDOM, O_CASE, O_HELP };
+           O_INPUTS, O_OUTPUTS, O_SIMULATE, O_SELF_TEST, O_RANDOM, O_CASE, O_COVERAGE, O_HELP };
     static const struct option own_opts[] = {
         {"backend", required_argument, 0, O_BACKEND}, {"hidden", required_argument, 0, O_HIDDEN},
         {"model", required_argument, 0, O_MODEL},
@@ -141,6 +144,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
         {"inputs", required_argument, 0, O_INPUTS},   {"outputs", required_argument, 0, O_OUTPUTS},
         {"simulate", no_argument, 0, O_SIMULATE},     {"self-test", no_argument, 0, O_SELF_TEST},
         {"random", required_argument, 0, O_RANDOM},   {"case", required_argument, 0, O_CASE},
+        {"coverage", no_argument, 0, O_COVERAGE},
         {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
@@ -173,6 +177,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
         case O_SELF_TEST: a->self_test = 1; break;
         case O_RANDOM: rc = cli_parse_size(CMD, "--random", optarg, &a->random); break;
         case O_CASE: a->one_case = optarg; break;
+        case O_COVERAGE: a->coverage = 1; break;
         case O_HELP: help(); exit(CLI_OK);
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
@@ -379,10 +384,62 @@ static int random_cases(const struct check_args *a, struct nncl_backend *cpu, st
     return CLI_OK;
 }
 
+/*
+ * --coverage: every op and activation against every compiled backend (on the device it opens; NNCL_OPENCL_PLATFORM
+ * and NNCL_OPENCL_DEVICE choose another), with the case families covering it. Uncovered: an op without a table
+ * case, or an activation missing from act_fwd, act_bwd or bias_act_fwd cases. A backend without a device is
+ * listed as unavailable, one without an op as "no" (ggml's "not supported"): neither is a hole in the cases.
+ */
+#define COVERAGE_MAX_BACKENDS 4
+static int coverage(void) {
+    const char *const *names = nncl_backend_list();
+    struct nncl_backend *be[COVERAGE_MAX_BACKENDS] = {0};
+    size_t nb = 0;
+    printf("coverage: every op and activation against every compiled backend\n");
+    for (; names[nb] && nb < COVERAGE_MAX_BACKENDS; nb++) {
+        if (nncl_backend_init(names[nb], &be[nb])) {
+            printf("  backend %-8s unavailable: %s\n", names[nb], nncl_last_error());
+            nncl_clear_error();
+            be[nb] = NULL;
+        } else {
+            printf("  backend %-8s %s\n", names[nb], nncl_backend_device(be[nb]));
+        }
+    }
+    printf("\n%-22s", "op");
+    for (size_t b = 0; b < nb; b++) printf(" %-8s", names[b]);
+    printf(" covered by\n");
+    size_t holes = 0;
+    char families[256];
+    for (int op = 0; op < NNCL_OP_COUNT; op++) {
+        const int ok = check_op_coverage((enum nncl_op)op, op_cases, op_case_count, families, sizeof families);
+        holes += !ok;
+        printf("%-22s", nncl_op_name((enum nncl_op)op));
+        for (size_t b = 0; b < nb; b++) {
+            printf(" %-8s", !be[b] ? "-" : nncl_backend_supports_op(be[b], (enum nncl_op)op) ? "yes" : "no");
+        }
+        printf(" %s\n", ok ? families : "UNCOVERED: no case in src/check/op_cases.c");
+    }
+    for (int act = 0; act < NNCL_ACT_COUNT; act++) {
+        const int ok = check_act_coverage((enum nncl_act)act, op_cases, op_case_count, families, sizeof families);
+        holes += !ok;
+        char label[64];
+        snprintf(label, sizeof label, "activation %s", nncl_act_name((enum nncl_act)act));
+        printf("%-22s", label);
+        for (size_t b = 0; b < nb; b++) {
+            printf(" %-8s", !be[b] ? "-" : nncl_backend_supports_op(be[b], NNCL_OP_ACT_FWD) ? "yes" : "no");
+        }
+        printf(" %s%s\n", ok ? "" : "UNCOVERED: ", families);
+    }
+    for (size_t b = 0; b < nb; b++) nncl_backend_free(be[b]);
+    printf("\n%s\n", holes ? "some ops or activations are UNCOVERED (above)" : "every op and activation is covered");
+    return holes ? CLI_FAIL : CLI_OK;
+}
+
 int cmd_check(int argc, char **argv) {
     struct check_args a;
     int rc = parse(argc, argv, &a);
     if (rc) return rc;
+    if (a.coverage) return coverage();
     if (a.self_test) {
         struct nncl_backend *ref = NULL;
         if (nncl_backend_init("cpu", &ref)) return cli_fail(CMD, "the CPU reference");
