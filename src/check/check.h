@@ -16,6 +16,8 @@
 /* The outcome of one comparison: an op case, or one tensor of a network step. */
 struct check_result {
     char what[384];          /* op and shapes, or layer and tensor */
+    char op[32];             /* the op's name (op cases), or "training step" */
+    char shape[160];         /* the tensors' shapes ("a 7x13 b 13x11 c 7x11"), or the layer and tensor */
     double max_abs_err;      /* worst |got - ref| */
     double max_rel_err;      /* worst |got - ref| / |ref| over elements with |ref| > 1e-30 */
     double worst_excess;     /* worst |got - ref| / bound: above 1 fails */

@@ -182,6 +182,11 @@ enum nncl_status check_op_case_at(struct nncl_backend *cpu, struct nncl_backend 
     op_case_describe(c, out->what, sizeof out->what);
     size_t rows[NNCL_OP_MAX_TENSORS], cols[NNCL_OP_MAX_TENSORS];
     op_case_shapes(c, rows, cols);
+    snprintf(out->op, sizeof out->op, "%s", info->name);
+    for (int i = 0, used = 0; i < info->n_tensors && used >= 0 && (size_t)used < sizeof out->shape; i++) {
+        used += snprintf(out->shape + used, sizeof out->shape - (size_t)used, "%s%s %zux%zu", i ? " " : "",
+                         info->tensor_names[i], rows[i], cols[i]);
+    }
     float *inputs[NNCL_OP_MAX_TENSORS] = {0}, *ref[NNCL_OP_MAX_TENSORS] = {0}, *got[NNCL_OP_MAX_TENSORS] = {0};
     enum nncl_status st = NNCL_OK;
     /* seeded from the case's contents: every run of a case sees the same numbers (FNV-1a) */

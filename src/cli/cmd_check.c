@@ -38,6 +38,8 @@ static void help(void) {
            "  --repeat R       timing runs per op (default 5)\n"
            "  --seed S         initial weights for --hidden, and the lockstep batches (default 1)\n"
            "  --json FILE      the same report as JSON, with the device and library versions\n"
+           "  --csv FILE       every comparison as a CSV row (op, shape, device, errors, bound, verdict;\n"
+           "                   docs/validation.md)\n"
            "  --simulate       only the small cases, untimed, discarded outputs left unwritten: for a simulated\n"
            "                   device (run under oclgrind; tests/check/oclgrind_kernels.sh, docs/validation.md)\n"
            "  --self-test      plant each perturbation in every kernel and show the check fails for every op\n"
@@ -52,7 +54,7 @@ static void help(void) {
 
 struct check_args {
     struct cli_data_opts data;
-    const char *backend, *hidden, *model, *oracle, *json, *metrics;
+    const char *backend, *hidden, *model, *oracle, *json, *metrics, *csv;
     size_t batch, inputs, outputs, lockstep, repeat;
     int self_test; /* --self-test: prove the check fails on perturbed kernels (fault injection) */
     int simulate; /* --simulate: only the small cases, untimed, for a simulated device (Oclgrind) */
@@ -65,15 +67,41 @@ struct check_args {
 
 struct report {
     cJSON *rows;
+    FILE *csv;          /* --csv: one row per comparison */
+    const char *device; /* the checked device, for the CSV rows */
     size_t failures, count, mistrusted;
     int verbose;
 };
+
+/* One CSV field: quoted, with quotes doubled (RFC 4180), so descriptions with commas stay one field. */
+static void csv_field(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_row(FILE *f, const char *device, const struct check_result *r) {
+    csv_field(f, r->op[0] ? r->op : r->what);
+    fputc(',', f);
+    csv_field(f, r->shape[0] ? r->shape : r->what);
+    fputc(',', f);
+    csv_field(f, device);
+    fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,", r->max_abs_err, r->max_rel_err, r->worst_excess, r->tol_abs, r->tol_rel);
+    csv_field(f, r->tol_source);
+    fprintf(f, ",%s,%.6g,", check_verdict(r), r->device_ms);
+    csv_field(f, r->what);
+    fputc('\n', f);
+}
 
 static void print_result(const struct check_result *r, void *user) {
     struct report *rep = user;
     rep->count++;
     rep->failures += !r->pass;
     rep->mistrusted += r->pass && !r->trusted;
+    if (rep->csv) csv_row(rep->csv, rep->device, r);
     /* a long description gets a line of its own, so the numbers stay in their columns */
     if (strlen(r->what) > 70) printf("           %s\n", r->what);
     printf("%-10s %-70.70s %10.3g %10.3g %10.3g %9.3f", check_verdict(r), strlen(r->what) > 70 ? "" : r->what,
@@ -133,7 +161,7 @@ static void print_lockstep(const struct lockstep_row *r, void *user) {
 
 static int parse(int argc, char **argv, struct check_args *a) {
     enum { O_BACKEND = 256, O_HIDDEN, O_MODEL, O_BATCH, O_ORACLE, O_LOCK, O_METRICS, O_JSON, O_LR, O_REPEAT, O_SEED,
-           O_INPUTS, O_OUTPUTS, O_SIMULATE, O_SELF_TEST, O_RANDOM, O_CASE, O_COVERAGE, O_HELP };
+           O_INPUTS, O_OUTPUTS, O_SIMULATE, O_SELF_TEST, O_RANDOM, O_CASE, O_COVERAGE, O_CSV, O_HELP };
     static const struct option own_opts[] = {
         {"backend", required_argument, 0, O_BACKEND}, {"hidden", required_argument, 0, O_HIDDEN},
         {"model", required_argument, 0, O_MODEL},
@@ -144,7 +172,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
         {"inputs", required_argument, 0, O_INPUTS},   {"outputs", required_argument, 0, O_OUTPUTS},
         {"simulate", no_argument, 0, O_SIMULATE},     {"self-test", no_argument, 0, O_SELF_TEST},
         {"random", required_argument, 0, O_RANDOM},   {"case", required_argument, 0, O_CASE},
-        {"coverage", no_argument, 0, O_COVERAGE},
+        {"coverage", no_argument, 0, O_COVERAGE},     {"csv", required_argument, 0, O_CSV},
         {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
@@ -178,6 +206,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
         case O_RANDOM: rc = cli_parse_size(CMD, "--random", optarg, &a->random); break;
         case O_CASE: a->one_case = optarg; break;
         case O_COVERAGE: a->coverage = 1; break;
+        case O_CSV: a->csv = optarg; break;
         case O_HELP: help(); exit(CLI_OK);
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
@@ -435,6 +464,18 @@ static int coverage(void) {
     return holes ? CLI_FAIL : CLI_OK;
 }
 
+/* --csv FILE: the header, then print_result writes a row per comparison. */
+static int open_csv(const struct check_args *a, struct nncl_backend *dev, struct report *rep) {
+    if (!(rep->csv = fopen(a->csv, "w"))) {
+        fprintf(stderr, "nncl check: --csv %s: cannot open for writing\n", a->csv);
+        return CLI_FAIL;
+    }
+    rep->device = nncl_backend_device(dev);
+    fprintf(rep->csv, "op,shape,device,max_abs_err,max_rel_err,fraction_of_bound,tol_abs,tol_rel,bound,verdict,"
+                      "device_ms,what\n");
+    return CLI_OK;
+}
+
 int cmd_check(int argc, char **argv) {
     struct check_args a;
     int rc = parse(argc, argv, &a);
@@ -460,6 +501,7 @@ int cmd_check(int argc, char **argv) {
 
     cJSON *root = a.json ? cJSON_CreateObject() : NULL;
     struct report rep = {.rows = root ? cJSON_AddArrayToObject(root, "comparisons") : NULL};
+    if (!rc && a.csv) rc = open_csv(&a, dev, &rep);
     if (root) {
         cJSON_AddStringToObject(root, "device", nncl_backend_device(dev));
         cJSON_AddStringToObject(root, "versions", nncl_backend_versions(dev));
@@ -528,6 +570,10 @@ int cmd_check(int argc, char **argv) {
         cJSON_AddNumberToObject(root, "mistrusted", (double)rep.mistrusted);
         if (write_json(a.json, root) && !rc) rc = CLI_FAIL;
         cJSON_Delete(root);
+    }
+    if (rep.csv && fclose(rep.csv) != 0 && !rc) {
+        fprintf(stderr, "nncl check: --csv %s: cannot write\n", a.csv);
+        rc = CLI_FAIL;
     }
     nncl_model_free(model);
     nncl_dataset_free(&ds);
