@@ -83,6 +83,11 @@ static struct op_tolerance documented(const struct op_case *c) {
     case NNCL_OP_SOFTMAX_XENT_FWD:
     case NNCL_OP_SIGMOID_BCE_FWD:
     case NNCL_OP_MSE_FWD: return (struct op_tolerance){4 * u * (double)c->cols + 1e-6, 2e-5};
+    case NNCL_OP_BIAS_ADD:
+    case NNCL_OP_FILL:
+    case NNCL_OP_COPY:
+    case NNCL_OP_SCALE:
+    case NNCL_OP_GATHER_ROWS: return (struct op_tolerance){0.0, 0.0}; /* exact */
     default: return (struct op_tolerance){1e-6, 2e-5};
     }
 }
@@ -94,11 +99,141 @@ Test(tolerances, every_case_has_its_documented_bound) {
         const struct op_tolerance got = op_case_tolerance(c), want = documented(c);
         char what[256];
         op_case_describe(c, what, sizeof what);
-        cr_assert(fabs(got.abs - want.abs) <= 1e-12 * want.abs && fabs(got.rel - want.rel) <= 1e-12 * want.rel,
+        cr_assert(got.abs == want.abs || (fabs(got.abs - want.abs) <= 1e-12 * want.abs && fabs(got.rel - want.rel) <= 1e-12 * want.rel),
                   "%s: tolerance abs %.3e rel %.3e, docs/testing.md derives abs %.3e rel %.3e", what, got.abs, got.rel,
                   want.abs, want.rel);
-        cr_assert(got.abs > 0 && got.abs < 1e-2 && got.rel > 0 && got.rel <= 2e-5, "%s: bound out of any sane range",
-                  what);
+        const int exact = got.abs == 0 && got.rel == 0;
+        cr_assert(exact || (got.abs > 0 && got.abs < 1e-2 && got.rel > 0 && got.rel <= 2e-5),
+                  "%s: bound out of any sane range", what);
+    }
+}
+
+/* ---- verdicts that say how far to trust them ------------------------------------------------------ */
+
+static struct check_result compared(const float *ref, const float *got, size_t n, int expect_constant) {
+    struct check_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.what, sizeof r.what, "trust");
+    r.expect_constant = expect_constant;
+    check_compare(ref, got, n, n, 1e-6, 1e-5, &r);
+    return r;
+}
+
+Test(trust, mostly_zero_or_constant_references_are_mistrusted) {
+    float ref[100], got[100];
+    for (int i = 0; i < 100; i++) ref[i] = got[i] = i < 91 ? 0.0f : (float)i; /* 91% zeros */
+    struct check_result r = compared(ref, got, 100, 0);
+    cr_assert(r.pass && !r.trusted, "91 zeros of 100 must pass but be mistrusted");
+    cr_assert_str_eq(check_verdict(&r), "MISTRUSTED");
+    cr_assert(strstr(r.trust_note, "91 of 100"), "the note counts the zeros: %s", r.trust_note);
+    ref[1] = got[1] = 1.0f; /* 90% zeros exactly: trusted */
+    r = compared(ref, got, 100, 0);
+    cr_assert(r.trusted, "90 zeros of 100 is within the rule: %s", r.trust_note);
+    cr_assert_str_eq(check_verdict(&r), "ok");
+    for (int i = 0; i < 100; i++) ref[i] = got[i] = 0.25f;
+    r = compared(ref, got, 100, 0);
+    cr_assert(!r.trusted && strstr(r.trust_note, "equal"), "a constant reference is mistrusted: %s", r.trust_note);
+    r = compared(ref, got, 100, 1);
+    cr_assert(r.trusted, "an op whose output is constant by definition (fill) is exempt");
+    got[5] = 0.5f;
+    r = compared(ref, got, 100, 0);
+    cr_assert_str_eq(check_verdict(&r), "FAIL", "a failure stays a failure, trusted or not");
+    const float one = 3.0f, zero = 0.0f;
+    cr_assert(compared(&one, &one, 1, 0).trusted, "one non-zero value is not 'all equal'");
+    cr_assert(!compared(&zero, &zero, 1, 0).trusted, "one zero is 100%% zeros");
+}
+
+/* Every case of the table must give a verdict worth something: a case whose reference is mostly zero or
+ * constant has its inputs fixed, not its verdict waved through. */
+Test(trust, no_case_of_the_table_is_mistrusted) {
+    struct nncl_backend *cpu = tu_backend("cpu");
+    for (size_t i = 0; i < op_case_count; i++) {
+        struct check_result r;
+        tu_ok(check_op_case(cpu, cpu, &op_cases[i], 0, &r), op_cases[i].note);
+        cr_expect(r.pass, "%s: the CPU against itself fails: %s", r.what, r.message);
+        cr_expect(r.trusted, "%s: MISTRUSTED: %s", r.what, r.trust_note);
+    }
+    tu_free_all();
+}
+
+/* A --random failure prints its case as text; --case must rebuild the identical case, bytes included (they seed
+ * its inputs), or the printed command would reproduce some other case. */
+Test(random_cases, the_printed_case_parses_back_to_the_same_bytes) {
+    uint64_t rng = 42;
+    for (int op = 0; op < NNCL_OP_COUNT; op++) {
+        for (int i = 0; i < 40; i++) {
+            struct op_case c, back;
+            size_t offset, offset_back;
+            op_case_random((enum nncl_op)op, &rng, &c, &offset);
+            char text[512];
+            op_case_format(&c, offset, text, sizeof text);
+            tu_ok(op_case_parse(text, &back, &offset_back), text);
+            cr_assert(memcmp(&c, &back, sizeof c) == 0 && offset == offset_back, "%s does not parse back", text);
+            size_t rows[NNCL_OP_MAX_TENSORS], cols[NNCL_OP_MAX_TENSORS];
+            op_case_shapes(&c, rows, cols);
+            for (int t = 0; t < NNCL_OP_MAX_TENSORS; t++) cr_assert_leq(rows[t] * cols[t], (size_t)1 << 16, "%s", text);
+        }
+    }
+    struct op_case c;
+    size_t offset;
+    cr_assert_neq(op_case_parse("op=gemm rows=2 cols=2 k=2 bogus=1", &c, &offset), NNCL_OK);
+    cr_assert(strstr(nncl_last_error(), "bogus"), "names the field: %s", nncl_last_error());
+    cr_assert_neq(op_case_parse("op=nope rows=2", &c, &offset), NNCL_OK);
+    cr_assert_neq(op_case_parse("op=act_fwd rows=2 cols=2 act=nope", &c, &offset), NNCL_OK);
+    nncl_clear_error();
+}
+
+/* The random shapes reach the edges: 1, primes, one past a work-group, and non-zero offsets. */
+Test(random_cases, shapes_cover_the_edges) {
+    uint64_t rng = 7;
+    int one = 0, past_group = 0, offset_seen = 0;
+    for (int i = 0; i < 500; i++) {
+        struct op_case c;
+        size_t offset;
+        op_case_random(NNCL_OP_GEMM, &rng, &c, &offset);
+        one |= c.rows == 1 || c.cols == 1 || c.k == 1;
+        past_group |= c.rows == 65 || c.cols == 65 || c.k == 257 || c.rows == 257;
+        offset_seen |= offset % 2 == 1;
+    }
+    cr_assert(one && past_group && offset_seen, "edges: size 1 %d, past a group %d, odd offset %d", one, past_group,
+              offset_seen);
+}
+
+/* --coverage must see a hole: the table without its gemm cases leaves gemm uncovered, without relu's act_bwd
+ * cases leaves relu uncovered; the full table covers everything. */
+Test(coverage, a_table_with_a_hole_is_reported_uncovered) {
+    char families[256];
+    for (int op = 0; op < NNCL_OP_COUNT; op++) {
+        cr_assert(check_op_coverage((enum nncl_op)op, op_cases, op_case_count, families, sizeof families),
+                  "%s uncovered", nncl_op_name((enum nncl_op)op));
+    }
+    for (int act = 0; act < NNCL_ACT_COUNT; act++) {
+        cr_assert(check_act_coverage((enum nncl_act)act, op_cases, op_case_count, families, sizeof families), "%s: %s",
+                  nncl_act_name((enum nncl_act)act), families);
+    }
+    static struct op_case holed[512];
+    size_t n = 0;
+    for (size_t i = 0; i < op_case_count && n < 512; i++) {
+        const int relu_bwd = op_cases[i].op == NNCL_OP_ACT_BWD && op_cases[i].ip[0] == NNCL_ACT_RELU;
+        if (op_cases[i].op != NNCL_OP_GEMM && !relu_bwd) holed[n++] = op_cases[i];
+    }
+    cr_assert(!check_op_coverage(NNCL_OP_GEMM, holed, n, families, sizeof families), "gemm without cases is uncovered");
+    cr_assert(!check_act_coverage(NNCL_ACT_RELU, holed, n, families, sizeof families), "relu without act_bwd cases");
+    cr_assert(strstr(families, "act_bwd 0"), "names the missing family: %s", families);
+}
+
+Test(names, cases_print_activations_and_ops_by_name) {
+    for (size_t i = 0; i < op_case_count; i++) {
+        char what[384];
+        op_case_describe(&op_cases[i], what, sizeof what);
+        cr_assert(strncmp(what, nncl_op_name(op_cases[i].op), strlen(nncl_op_name(op_cases[i].op))) == 0,
+                  "%s: starts with the op's name", what);
+        const char *act = strstr(what, "act=");
+        if (act) {
+            const char *name = nncl_act_name((enum nncl_act)op_cases[i].ip[0]);
+            cr_assert(strncmp(act + 4, name, strlen(name)) == 0, "%s: the activation by name (%s), not its number",
+                      what, name);
+        }
     }
 }
 

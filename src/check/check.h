@@ -16,12 +16,20 @@
 /* The outcome of one comparison: an op case, or one tensor of a network step. */
 struct check_result {
     char what[384];          /* op and shapes, or layer and tensor */
+    char op[32];             /* the op's name (op cases), or "training step" */
+    char shape[160];         /* the tensors' shapes ("a 7x13 b 13x11 c 7x11"), or the layer and tensor */
     double max_abs_err;      /* worst |got - ref| */
     double max_rel_err;      /* worst |got - ref| / |ref| over elements with |ref| > 1e-30 */
     double worst_excess;     /* worst |got - ref| / bound: above 1 fails */
     double tol_abs, tol_rel; /* the bound: abs + rel |ref| */
     char tol_source[96];     /* where the bound comes from */
-    int pass;
+    int pass;                /* every element within its bound */
+    /* How far the verdict can be trusted (docs/validation.md, "Verdicts"): 0 when the reference is mostly
+     * exactly zero (more than 90% of its elements) or all equal, where agreeing proves little (oneDNN
+     * benchdnn's MISTRUSTED). A passing comparison that is not trusted is reported MISTRUSTED, not ok. */
+    int trusted;
+    int expect_constant;     /* input: the op's output is constant by definition (fill); skip the rule */
+    char trust_note[160];    /* why not trusted: the tensor and the rule */
     double device_ms;        /* mean time of the op on the device (op checks), 0 otherwise */
     char message[1024];      /* empty when it passes; else the tensor, the worst index and both values */
 };
@@ -34,6 +42,20 @@ struct check_result {
  */
 enum nncl_status check_op_case(struct nncl_backend *cpu, struct nncl_backend *dev, const struct op_case *c,
                                int repeats, struct check_result *out);
+
+/* The verdict's name: "ok", "FAIL" or "MISTRUSTED" (passes, but the reference is mostly zero or constant). */
+const char *check_verdict(const struct check_result *r);
+
+/* check_op_case with every tensor `offset` floats further into its buffer (past its guard): the random
+ * cases' offsets, which exercise the kernels' and CLBlast's offset arguments at odd values. */
+enum nncl_status check_op_case_at(struct nncl_backend *cpu, struct nncl_backend *dev, const struct op_case *c,
+                                  size_t offset, int repeats, struct check_result *out);
+
+/* Coverage (check_coverage.c): whether the `n` cases cover `op` (at least one case; then random shapes and the
+ * self-test reach it too), writing the families that do ("table 9, random, self-test") to `families`. */
+int check_op_coverage(enum nncl_op op, const struct op_case *cases, size_t n, char *families, size_t cap);
+/* Whether every op that takes an activation (act_fwd, act_bwd, bias_act_fwd) has a case with `act`. */
+int check_act_coverage(enum nncl_act act, const struct op_case *cases, size_t n, char *families, size_t cap);
 
 /* Simulated-device mode (nncl check --simulate): outputs a correct op never reads are left unwritten on
  * the device instead of NaN-filled, so Oclgrind's --uninitialized reports a kernel that reads them. */
@@ -51,7 +73,8 @@ size_t check_net_gemm_cases(const struct nncl_model_spec *spec, size_t batch, st
 /* Only the forward products (X W^T) of every layer at `batch` rows: what an evaluation batch runs. */
 size_t check_net_forward_gemm_cases(const struct nncl_model_spec *spec, size_t batch, struct op_case *out, size_t cap);
 
-/* Compares n floats; fills the error fields of `r` and its message (naming `what`). Returns r->pass. */
+/* Compares n floats; fills the error fields of `r` and its message (naming `what`), and r->trusted from the
+ * reference (unless r->expect_constant). Returns r->pass. */
 int check_compare(const float *ref, const float *got, size_t n, size_t cols, double tol_abs, double tol_rel,
                   struct check_result *r);
 

@@ -279,6 +279,8 @@ enum nncl_status check_network(struct nncl_model *model, struct nncl_backend *de
             memset(&r, 0, sizeof r);
             float a = pass == 0 ? ref.loss : (float)oracle_loss, b = pass == 1 ? ref.loss : got.loss;
             snprintf(r.what, sizeof r.what, "%s: mean loss", who);
+            snprintf(r.op, sizeof r.op, "training step");
+            snprintf(r.shape, sizeof r.shape, "%s: mean loss", who);
             snprintf(r.tol_source, sizeof r.tol_source, "4 u L, L = %.0f", chain);
             check_compare(&a, &b, 1, 1, 4 * unit_roundoff * chain * fabs((double)a) + 1e-7, 2e-5, &r);
             *failures += !r.pass;
@@ -307,6 +309,10 @@ enum nncl_status check_network(struct nncl_model *model, struct nncl_backend *de
                     struct check_result r;
                     memset(&r, 0, sizeof r);
                     snprintf(r.what, sizeof r.what, "%s: layer %zu %s", who, l + 1, tensor_names[which]);
+                    snprintf(r.op, sizeof r.op, "training step");
+                    snprintf(r.shape, sizeof r.shape, "%s: layer %zu %s %zux%zu", who, l + 1, tensor_names[which],
+                             which == 3 || which == 5 ? out : which == 4 ? (size_t)1 : rows,
+                             which == 3 || which == 5 ? in : out);
                     snprintf(r.tol_source, sizeof r.tol_source, "4 u L max|t|, L = %.0f", chain);
                     const double scale = max_abs(a, n);
                     check_compare(a, b, n, which == 3 || which == 5 ? in : out, 4 * unit_roundoff * chain * scale + 1e-30,

@@ -19,10 +19,10 @@
  * forward and backward (beta 0 and 1) on three shapes, plus in-place variants ...
  */
 #define ACT_CASES_(ID, name, takes_param, a, lo, hi)                                                      \
-    {NNCL_OP_ACT_FWD, 1, 1, 0, {NNCL_ACT_##ID}, {a}, 3.0f, 0, "1x1"},                                       \
+    {NNCL_OP_ACT_FWD, 1, 1, 0, {NNCL_ACT_##ID}, {a}, 3.0f, 0, "1x1 " name},                                  \
     {NNCL_OP_ACT_FWD, 7, 13, 0, {NNCL_ACT_##ID}, {a}, 3.0f, 0, "primes"},                                   \
     {NNCL_OP_ACT_FWD, 300, 129, 0, {NNCL_ACT_##ID}, {a}, 20.0f, 1, "in place, large inputs"},               \
-    {NNCL_OP_ACT_BWD, 1, 1, 0, {NNCL_ACT_##ID}, {a, 0.0f}, 3.0f, 0, "1x1 overwrite"},                       \
+    {NNCL_OP_ACT_BWD, 1, 1, 0, {NNCL_ACT_##ID}, {a, 0.0f}, 3.0f, 0, "1x1 overwrite (" name ")"},                \
     {NNCL_OP_ACT_BWD, 7, 13, 0, {NNCL_ACT_##ID}, {a, 1.0f}, 3.0f, 0, "primes accumulate"},                  \
     {NNCL_OP_ACT_BWD, 300, 129, 0, {NNCL_ACT_##ID}, {a, 0.0f}, 3.0f, 1, "dx = dy in place"},
 /* ... and the fused bias + activation on a 1x1, a prime-sized and a larger-than-a-work-group shape. */
@@ -66,7 +66,8 @@ const struct op_case op_cases[] = {
     {NNCL_OP_SOFTMAX_BWD, 13, 7, 0, {0}, {1.0f}, 1.0f, 0, "primes accumulate"},
     {NNCL_OP_SOFTMAX_BWD, 300, 10, 0, {0}, {0.0f}, 1.0f, 0, "more rows than a work-group"},
     /* fused losses */
-    {NNCL_OP_SOFTMAX_XENT_FWD, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1"},
+    /* one row of two classes, not 1x1: with one class the loss is -log 1 = 0 whatever the kernel, a MISTRUSTED verdict */
+    {NNCL_OP_SOFTMAX_XENT_FWD, 1, 2, 0, {0}, {0}, 1.0f, 0, "one row, two classes"},
     {NNCL_OP_SOFTMAX_XENT_FWD, 13, 7, 0, {0}, {0}, 5.0f, 0, "primes"},
     {NNCL_OP_SOFTMAX_XENT_FWD, 300, 10, 0, {0}, {0}, 100.0f, 0, "logits +-100"},
     {NNCL_OP_SOFTMAX_XENT_BWD, 1, 1, 0, {0}, {1.0f, 0.0f}, 1.0f, 0, "1x1"},
@@ -84,7 +85,7 @@ const struct op_case op_cases[] = {
     {NNCL_OP_MSE_BWD, 1, 1, 0, {0}, {1.0f, 0.0f}, 1.0f, 0, "1x1"},
     {NNCL_OP_MSE_BWD, 13, 7, 0, {0}, {0.5f, 1.0f}, 1.0f, 0, "primes accumulate"},
     {NNCL_OP_MSE_BWD, 300, 3, 0, {0}, {1.0f / 300, 0.0f}, 1.0f, 0, "larger than a work-group"},
-    {NNCL_OP_CLASS_ERROR, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1 threshold"},
+    {NNCL_OP_CLASS_ERROR, 1, 1, 0, {0}, {0}, 1.0f, 0, "1x1 threshold: misclassified"},
     {NNCL_OP_CLASS_ERROR, 13, 7, 0, {0}, {0}, 1.0f, 0, "primes"},
     {NNCL_OP_CLASS_ERROR, 300, 10, 0, {0}, {0}, 1.0f, 0, "more rows than a work-group"},
     {NNCL_OP_CLASS_ERROR, 300, 1, 0, {0}, {0}, 1.0f, 0, "one column: threshold 0.5"},
@@ -285,7 +286,11 @@ void op_case_describe(const struct op_case *c, char *out, size_t cap) {
                          rows[i], cols[i]);
     }
     for (int i = 0; i < info->n_iparams && used > 0 && (size_t)used < cap; i++) {
-        used += snprintf(out + used, cap - (size_t)used, "; %s=%d", info->iparam_names[i], c->ip[i]);
+        if (strcmp(info->iparam_names[i], "act") == 0 && c->ip[i] >= 0 && c->ip[i] < NNCL_ACT_COUNT) {
+            used += snprintf(out + used, cap - (size_t)used, "; act=%s", nncl_act_name((enum nncl_act)c->ip[i]));
+        } else {
+            used += snprintf(out + used, cap - (size_t)used, "; %s=%d", info->iparam_names[i], c->ip[i]);
+        }
     }
     for (int i = 0; i < info->n_params && used > 0 && (size_t)used < cap; i++) {
         used += snprintf(out + used, cap - (size_t)used, "; %s=%g", info->param_names[i], (double)c->p[i]);
@@ -294,7 +299,7 @@ void op_case_describe(const struct op_case *c, char *out, size_t cap) {
 }
 
 /* The tolerance families of the ops; a case per op and no default, so -Wall names a new op here. */
-enum tolerance_kind { TOL_GEMM, TOL_COLUMN_SUM, TOL_SUM, TOL_ROW_SUM, TOL_ELEMENTWISE, TOL_SUMSQ };
+enum tolerance_kind { TOL_GEMM, TOL_COLUMN_SUM, TOL_SUM, TOL_ROW_SUM, TOL_ELEMENTWISE, TOL_SUMSQ, TOL_EXACT };
 
 static enum tolerance_kind tolerance_kind(enum nncl_op op) {
     switch (op) {
@@ -312,7 +317,13 @@ static enum tolerance_kind tolerance_kind(enum nncl_op op) {
     case NNCL_OP_SOFTMAX_XENT_FWD:
     case NNCL_OP_SIGMOID_BCE_FWD:
     case NNCL_OP_MSE_FWD: return TOL_ROW_SUM;
+    /* exact: data movement, or one IEEE operation that OpenCL, like C, rounds correctly (bias_add's x + b,
+     * scale's x * alpha): the device must give the CPU's bits */
     case NNCL_OP_BIAS_ADD:
+    case NNCL_OP_FILL:
+    case NNCL_OP_COPY:
+    case NNCL_OP_SCALE:
+    case NNCL_OP_GATHER_ROWS: return TOL_EXACT;
     case NNCL_OP_ACT_FWD:
     case NNCL_OP_ACT_BWD:
     case NNCL_OP_SOFTMAX_XENT_BWD:
@@ -322,10 +333,6 @@ static enum tolerance_kind tolerance_kind(enum nncl_op op) {
     case NNCL_OP_SGD_UPDATE:
     case NNCL_OP_MOMENTUM_UPDATE:
     case NNCL_OP_ADAM_UPDATE:
-    case NNCL_OP_FILL:
-    case NNCL_OP_COPY:
-    case NNCL_OP_SCALE:
-    case NNCL_OP_GATHER_ROWS:
     case NNCL_OP_BIAS_ACT_FWD: return TOL_ELEMENTWISE;
     case NNCL_OP_COUNT: break;
     }
@@ -353,6 +360,7 @@ struct op_tolerance op_case_tolerance(const struct op_case *c) {
         /* a sum of non-negative terms has no cancellation: its float rounding stays a relative error (about
          * sqrt(n) eps for random terms over the device's strided partial sums), so no bound that grows with n */
         return (struct op_tolerance){1e-6, 2e-5};
+    case TOL_EXACT: return (struct op_tolerance){0.0, 0.0};
     }
     NNCL_ASSERT(!"op_case_tolerance: unknown tolerance kind");
     return (struct op_tolerance){0, 0};
@@ -366,6 +374,7 @@ const char *op_case_tolerance_source(const struct op_case *c) {
     case TOL_ROW_SUM: return "4 u C + rel 2e-5: row sums over C columns";
     case TOL_ELEMENTWISE: return "rel 2e-5: a few ulp of exp/tanh/sqrt (OpenCL allows 3-5)";
     case TOL_SUMSQ: return "rel 2e-5: a float sum of non-negative squares, no cancellation";
+    case TOL_EXACT: return "exact: a copy, or one correctly rounded + or *";
     }
     NNCL_ASSERT(!"op_case_tolerance_source: unknown tolerance kind");
     return "";

@@ -57,4 +57,14 @@ struct op_tolerance op_case_tolerance(const struct op_case *c);
 /* Where the case's tolerance comes from, in a few words (for reports). */
 const char *op_case_tolerance_source(const struct op_case *c);
 
+/* Random cases (op_case_random.c): a case of `op` drawn from `rng`: a table case's parameters, a shape from edge
+ * sizes (1, primes, around work-group and tile sizes), a random activation, beta 0 or 1, and an offset into
+ * the tensors' buffers (*offset floats). */
+void op_case_random(enum nncl_op op, uint64_t *rng, struct op_case *c, size_t *offset);
+/* The case as one line, "op=gemm rows=7 cols=11 k=13 trans_a=0 trans_b=1 alpha=1 beta=0 range=1 inplace=0
+ * offset=3 note=random": every field, so op_case_parse gives back the identical case (and inputs). */
+void op_case_format(const struct op_case *c, size_t offset, char *out, size_t cap);
+/* Parses op_case_format's text; NNCL_ERR_INVALID_ARG naming the bad field. */
+enum nncl_status op_case_parse(const char *text, struct op_case *c, size_t *offset);
+
 #endif /* NNCL_OP_CASES_H */

@@ -38,43 +38,84 @@ static void help(void) {
            "  --repeat R       timing runs per op (default 5)\n"
            "  --seed S         initial weights for --hidden, and the lockstep batches (default 1)\n"
            "  --json FILE      the same report as JSON, with the device and library versions\n"
+           "  --csv FILE       every comparison as a CSV row (op, shape, device, errors, bound, verdict;\n"
+           "                   docs/validation.md)\n"
            "  --simulate       only the small cases, untimed, discarded outputs left unwritten: for a simulated\n"
            "                   device (run under oclgrind; tests/check/oclgrind_kernels.sh, docs/validation.md)\n"
-           "  --self-test      plant each perturbation in every kernel and show the check fails for every op\n\n");
+           "  --self-test      plant each perturbation in every kernel and show the check fails for every op\n"
+           "  --random N       instead of the op table: N random shapes per op (sizes 1, primes, around work-group\n"
+           "                   and tile sizes, offsets into buffers) from --seed; each failure prints the command\n"
+           "                   that reproduces it\n"
+           "  --coverage       list every op and activation against every compiled backend and its device, with\n"
+           "                   the case families covering it; exit 1 if one is uncovered\n"
+           "  --case TEXT      only this case, as --random prints it (\"op=gemm rows=7 cols=11 k=13 ...\")\n\n");
     cli_data_help();
 }
 
 struct check_args {
     struct cli_data_opts data;
-    const char *backend, *hidden, *model, *oracle, *json, *metrics;
+    const char *backend, *hidden, *model, *oracle, *json, *metrics, *csv;
     size_t batch, inputs, outputs, lockstep, repeat;
     int self_test; /* --self-test: prove the check fails on perturbed kernels (fault injection) */
     int simulate; /* --simulate: only the small cases, untimed, for a simulated device (Oclgrind) */
+    size_t random;        /* --random N: N random shapes per op instead of the table */
+    const char *one_case; /* --case TEXT: one case, as a --random failure prints it */
+    int coverage;         /* --coverage: which families cover each op and activation, per backend */
     float lr;
     uint64_t seed;
 };
 
 struct report {
     cJSON *rows;
-    size_t failures, count;
+    FILE *csv;          /* --csv: one row per comparison */
+    const char *device; /* the checked device, for the CSV rows */
+    size_t failures, count, mistrusted;
     int verbose;
 };
+
+/* One CSV field: quoted, with quotes doubled (RFC 4180), so descriptions with commas stay one field. */
+static void csv_field(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_row(FILE *f, const char *device, const struct check_result *r) {
+    csv_field(f, r->op[0] ? r->op : r->what);
+    fputc(',', f);
+    csv_field(f, r->shape[0] ? r->shape : r->what);
+    fputc(',', f);
+    csv_field(f, device);
+    fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,", r->max_abs_err, r->max_rel_err, r->worst_excess, r->tol_abs, r->tol_rel);
+    csv_field(f, r->tol_source);
+    fprintf(f, ",%s,%.6g,", check_verdict(r), r->device_ms);
+    csv_field(f, r->what);
+    fputc('\n', f);
+}
 
 static void print_result(const struct check_result *r, void *user) {
     struct report *rep = user;
     rep->count++;
     rep->failures += !r->pass;
+    rep->mistrusted += r->pass && !r->trusted;
+    if (rep->csv) csv_row(rep->csv, rep->device, r);
     /* a long description gets a line of its own, so the numbers stay in their columns */
-    if (strlen(r->what) > 70) printf("     %s\n", r->what);
-    printf("%-4s %-70.70s %10.3g %10.3g %10.3g %9.3f", r->pass ? "ok" : "FAIL", strlen(r->what) > 70 ? "" : r->what,
+    if (strlen(r->what) > 70) printf("           %s\n", r->what);
+    printf("%-10s %-70.70s %10.3g %10.3g %10.3g %9.3f", check_verdict(r), strlen(r->what) > 70 ? "" : r->what,
            r->max_abs_err,
            r->max_rel_err, r->worst_excess, r->device_ms);
     printf("  (bound: %s)\n", r->tol_source);
     if (!r->pass) printf("     %s\n", r->message);
+    else if (!r->trusted) printf("     MISTRUSTED: %s: %s, so agreeing proves little\n", r->what, r->trust_note);
     if (rep->rows) {
         cJSON *row = cJSON_CreateObject();
         cJSON_AddStringToObject(row, "what", r->what);
         cJSON_AddBoolToObject(row, "pass", r->pass);
+        cJSON_AddStringToObject(row, "verdict", check_verdict(r));
+        cJSON_AddBoolToObject(row, "trusted", r->trusted);
         cJSON_AddNumberToObject(row, "max_abs_err", r->max_abs_err);
         cJSON_AddNumberToObject(row, "max_rel_err", r->max_rel_err);
         cJSON_AddNumberToObject(row, "fraction_of_bound", r->worst_excess);
@@ -120,7 +161,7 @@ static void print_lockstep(const struct lockstep_row *r, void *user) {
 
 static int parse(int argc, char **argv, struct check_args *a) {
     enum { O_BACKEND = 256, O_HIDDEN, O_MODEL, O_BATCH, O_ORACLE, O_LOCK, O_METRICS, O_JSON, O_LR, O_REPEAT, O_SEED,
-           O_INPUTS, O_OUTPUTS, O_SIMULATE, O_SELF_TEST, O_HELP };
+           O_INPUTS, O_OUTPUTS, O_SIMULATE, O_SELF_TEST, O_RANDOM, O_CASE, O_COVERAGE, O_CSV, O_HELP };
     static const struct option own_opts[] = {
         {"backend", required_argument, 0, O_BACKEND}, {"hidden", required_argument, 0, O_HIDDEN},
         {"model", required_argument, 0, O_MODEL},
@@ -130,6 +171,8 @@ static int parse(int argc, char **argv, struct check_args *a) {
         {"repeat", required_argument, 0, O_REPEAT},   {"seed", required_argument, 0, O_SEED},
         {"inputs", required_argument, 0, O_INPUTS},   {"outputs", required_argument, 0, O_OUTPUTS},
         {"simulate", no_argument, 0, O_SIMULATE},     {"self-test", no_argument, 0, O_SELF_TEST},
+        {"random", required_argument, 0, O_RANDOM},   {"case", required_argument, 0, O_CASE},
+        {"coverage", no_argument, 0, O_COVERAGE},     {"csv", required_argument, 0, O_CSV},
         {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
@@ -160,6 +203,10 @@ static int parse(int argc, char **argv, struct check_args *a) {
         case O_OUTPUTS: rc = cli_parse_size(CMD, "--outputs", optarg, &a->outputs); break;
         case O_SIMULATE: a->simulate = 1; break;
         case O_SELF_TEST: a->self_test = 1; break;
+        case O_RANDOM: rc = cli_parse_size(CMD, "--random", optarg, &a->random); break;
+        case O_CASE: a->one_case = optarg; break;
+        case O_COVERAGE: a->coverage = 1; break;
+        case O_CSV: a->csv = optarg; break;
         case O_HELP: help(); exit(CLI_OK);
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
@@ -172,6 +219,16 @@ static int parse(int argc, char **argv, struct check_args *a) {
     if ((a->oracle || a->lockstep) && !(have_data && (a->hidden || a->model))) {
         return cli_usage_error(CMD, "--oracle and --lockstep check training steps: give data (--data or --dataset) and "
                                     "a net (--hidden or --model)");
+    }
+    if (a->random && a->one_case) return cli_usage_error(CMD, "give --random or --case, not both");
+    if (a->one_case) {
+        struct op_case oc;
+        size_t offset;
+        if (op_case_parse(a->one_case, &oc, &offset)) {
+            const int r = cli_usage_error(CMD, "%s", nncl_last_error());
+            nncl_clear_error();
+            return r;
+        }
     }
     if (a->metrics && !a->lockstep) return cli_usage_error(CMD, "--metrics writes the --lockstep report; add --lockstep N");
     return CLI_OK;
@@ -299,10 +356,131 @@ static int self_test(const struct check_args *a, struct nncl_backend *cpu) {
     return holes ? CLI_FAIL : CLI_OK;
 }
 
+/*
+ * --random N / --case TEXT: random shapes per op instead of the table (op_case_random.c). Every failure prints
+ * the one command that reproduces exactly that case; a summary line per op gives the count and the worst
+ * fraction of a bound.
+ */
+static void print_repro(const struct check_args *a, const struct op_case *c, size_t offset) {
+    char text[512];
+    op_case_format(c, offset, text, sizeof text);
+    printf("     reproduce: nncl check --backend %s --case \"%s\"\n", a->backend, text);
+}
+
+static int random_cases(const struct check_args *a, struct nncl_backend *cpu, struct nncl_backend *dev,
+                        struct report *rep) {
+    if (a->one_case) {
+        struct op_case c;
+        size_t offset;
+        struct check_result r;
+        if (op_case_parse(a->one_case, &c, &offset)) return cli_fail(CMD, "--case");
+        if (check_op_case_at(cpu, dev, &c, offset, 0, &r)) return cli_fail(CMD, "--case");
+        print_result(&r, rep);
+        if (!r.pass) print_repro(a, &c, offset);
+        return CLI_OK;
+    }
+    uint64_t rng = a->seed;
+    printf("%zu random shapes per op, seed %llu (only failures are listed in full)\n", a->random,
+           (unsigned long long)a->seed);
+    for (int op = 0; op < NNCL_OP_COUNT; op++) {
+        size_t failed = 0, mistrusted = 0;
+        double worst = 0;
+        for (size_t i = 0; i < a->random; i++) {
+            struct op_case c;
+            size_t offset;
+            struct check_result r;
+            op_case_random((enum nncl_op)op, &rng, &c, &offset);
+            if (check_op_case_at(cpu, dev, &c, offset, 0, &r)) {
+                char text[512];
+                op_case_format(&c, offset, text, sizeof text);
+                return cli_fail(CMD, text);
+            }
+            rep->count++;
+            rep->failures += !r.pass;
+            failed += !r.pass;
+            mistrusted += r.pass && !r.trusted;
+            rep->mistrusted += r.pass && !r.trusted;
+            if (r.worst_excess > worst) worst = r.worst_excess;
+            if (!r.pass) {
+                rep->count--, rep->failures--; /* print_result counts it */
+                print_result(&r, rep);
+                print_repro(a, &c, offset);
+            }
+        }
+        printf("%-10s %-20s %zu shapes, %zu failed, %zu mistrusted, worst %.3g of its bound\n", failed ? "FAIL" : "ok",
+               nncl_op_name((enum nncl_op)op), a->random, failed, mistrusted, worst);
+    }
+    return CLI_OK;
+}
+
+/*
+ * --coverage: every op and activation against every compiled backend (on the device it opens; NNCL_OPENCL_PLATFORM
+ * and NNCL_OPENCL_DEVICE choose another), with the case families covering it. Uncovered: an op without a table
+ * case, or an activation missing from act_fwd, act_bwd or bias_act_fwd cases. A backend without a device is
+ * listed as unavailable, one without an op as "no" (ggml's "not supported"): neither is a hole in the cases.
+ */
+#define COVERAGE_MAX_BACKENDS 4
+static int coverage(void) {
+    const char *const *names = nncl_backend_list();
+    struct nncl_backend *be[COVERAGE_MAX_BACKENDS] = {0};
+    size_t nb = 0;
+    printf("coverage: every op and activation against every compiled backend\n");
+    for (; names[nb] && nb < COVERAGE_MAX_BACKENDS; nb++) {
+        if (nncl_backend_init(names[nb], &be[nb])) {
+            printf("  backend %-8s unavailable: %s\n", names[nb], nncl_last_error());
+            nncl_clear_error();
+            be[nb] = NULL;
+        } else {
+            printf("  backend %-8s %s\n", names[nb], nncl_backend_device(be[nb]));
+        }
+    }
+    printf("\n%-22s", "op");
+    for (size_t b = 0; b < nb; b++) printf(" %-8s", names[b]);
+    printf(" covered by\n");
+    size_t holes = 0;
+    char families[256];
+    for (int op = 0; op < NNCL_OP_COUNT; op++) {
+        const int ok = check_op_coverage((enum nncl_op)op, op_cases, op_case_count, families, sizeof families);
+        holes += !ok;
+        printf("%-22s", nncl_op_name((enum nncl_op)op));
+        for (size_t b = 0; b < nb; b++) {
+            printf(" %-8s", !be[b] ? "-" : nncl_backend_supports_op(be[b], (enum nncl_op)op) ? "yes" : "no");
+        }
+        printf(" %s\n", ok ? families : "UNCOVERED: no case in src/check/op_cases.c");
+    }
+    for (int act = 0; act < NNCL_ACT_COUNT; act++) {
+        const int ok = check_act_coverage((enum nncl_act)act, op_cases, op_case_count, families, sizeof families);
+        holes += !ok;
+        char label[64];
+        snprintf(label, sizeof label, "activation %s", nncl_act_name((enum nncl_act)act));
+        printf("%-22s", label);
+        for (size_t b = 0; b < nb; b++) {
+            printf(" %-8s", !be[b] ? "-" : nncl_backend_supports_op(be[b], NNCL_OP_ACT_FWD) ? "yes" : "no");
+        }
+        printf(" %s%s\n", ok ? "" : "UNCOVERED: ", families);
+    }
+    for (size_t b = 0; b < nb; b++) nncl_backend_free(be[b]);
+    printf("\n%s\n", holes ? "some ops or activations are UNCOVERED (above)" : "every op and activation is covered");
+    return holes ? CLI_FAIL : CLI_OK;
+}
+
+/* --csv FILE: the header, then print_result writes a row per comparison. */
+static int open_csv(const struct check_args *a, struct nncl_backend *dev, struct report *rep) {
+    if (!(rep->csv = fopen(a->csv, "w"))) {
+        fprintf(stderr, "nncl check: --csv %s: cannot open for writing\n", a->csv);
+        return CLI_FAIL;
+    }
+    rep->device = nncl_backend_device(dev);
+    fprintf(rep->csv, "op,shape,device,max_abs_err,max_rel_err,fraction_of_bound,tol_abs,tol_rel,bound,verdict,"
+                      "device_ms,what\n");
+    return CLI_OK;
+}
+
 int cmd_check(int argc, char **argv) {
     struct check_args a;
     int rc = parse(argc, argv, &a);
     if (rc) return rc;
+    if (a.coverage) return coverage();
     if (a.self_test) {
         struct nncl_backend *ref = NULL;
         if (nncl_backend_init("cpu", &ref)) return cli_fail(CMD, "the CPU reference");
@@ -323,15 +501,20 @@ int cmd_check(int argc, char **argv) {
 
     cJSON *root = a.json ? cJSON_CreateObject() : NULL;
     struct report rep = {.rows = root ? cJSON_AddArrayToObject(root, "comparisons") : NULL};
+    if (!rc && a.csv) rc = open_csv(&a, dev, &rep);
     if (root) {
         cJSON_AddStringToObject(root, "device", nncl_backend_device(dev));
         cJSON_AddStringToObject(root, "versions", nncl_backend_versions(dev));
         cJSON_AddStringToObject(root, "reference", nncl_backend_versions(cpu));
     }
-    if (!rc) {
+    if (!rc && (a.random || a.one_case)) {
         printf("checking %s\n  %s\nagainst %s\n\n", nncl_backend_device(dev), nncl_backend_versions(dev),
                nncl_backend_versions(cpu));
-        printf("%-4s %-70s %10s %10s %10s %9s\n", "", "comparison", "max abs", "max rel", "of bound", "ms");
+        rc = random_cases(&a, cpu, dev, &rep);
+    } else if (!rc) {
+        printf("checking %s\n  %s\nagainst %s\n\n", nncl_backend_device(dev), nncl_backend_versions(dev),
+               nncl_backend_versions(cpu));
+        printf("%-10s %-70s %10s %10s %10s %9s\n", "verdict", "comparison", "max abs", "max rel", "of bound", "ms");
         for (size_t i = 0; !rc && i < op_case_count; i++) {
             struct check_result r;
             if (a.simulate && !op_case_is_small(&op_cases[i])) continue;
@@ -374,14 +557,23 @@ int cmd_check(int argc, char **argv) {
         rep.failures += lr.failures;
     }
     if (!rc) {
-        printf("\n%zu comparisons, %zu failed: %s\n", rep.count, rep.failures,
+        printf("\n%zu comparisons, %zu failed, %zu mistrusted: %s\n", rep.count, rep.failures, rep.mistrusted,
                rep.failures ? "the device disagrees with the CPU reference beyond the bounds" : "the device agrees");
+        if (rep.mistrusted) {
+            printf("(%zu passing comparisons are MISTRUSTED: their reference is over 90%% zeros or all equal, so they "
+                   "prove little; docs/validation.md, \"Verdicts\")\n", rep.mistrusted);
+        }
         if (rep.failures) rc = CLI_FAIL;
     }
     if (root) {
         cJSON_AddNumberToObject(root, "failures", (double)rep.failures);
+        cJSON_AddNumberToObject(root, "mistrusted", (double)rep.mistrusted);
         if (write_json(a.json, root) && !rc) rc = CLI_FAIL;
         cJSON_Delete(root);
+    }
+    if (rep.csv && fclose(rep.csv) != 0 && !rc) {
+        fprintf(stderr, "nncl check: --csv %s: cannot write\n", a.csv);
+        rc = CLI_FAIL;
     }
     nncl_model_free(model);
     nncl_dataset_free(&ds);

@@ -1,6 +1,6 @@
 # planted_bug.cmake: `nncl check` must catch a wrong kernel. Builds nncl with kernels read at run time
 # from a copy of kernels/ (NNCL_OPENCL_EMBED_KERNELS=OFF, NNCL_KERNEL_DIR) in which ReLU's backward lets
-# negative inputs through, then expects `nncl check` to fail and name act_bwd with act=3 (ReLU).
+# negative inputs through, then expects `nncl check` to fail and name act_bwd with act=relu (activations print by name).
 #   cmake -DSOURCE_DIR=... -DWORK_DIR=... -P planted_bug.cmake
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(COPY "${SOURCE_DIR}/kernels" DESTINATION "${WORK_DIR}")
@@ -34,9 +34,9 @@ if(err MATCHES "no OpenCL|cannot open backend" AND NOT "$ENV{CI}" STREQUAL "true
     message("SKIPPED: no OpenCL device: ${err}")
     return()
 endif()
-# the failure line under the row names the op, its parameters (act=3 is ReLU), the tensor and the element
-if(NOT out MATCHES "act_bwd [^\n]*act=3[^\n]*tensor dx: worst index")
-    message(FATAL_ERROR "nncl check failed but did not name act_bwd with act=3 (ReLU):\n${out}\n${err}")
+# the failure line under the row names the op, its parameters (the activation by name), the tensor and the element
+if(NOT out MATCHES "act_bwd [^\n]*act=relu[^\n]*tensor dx: worst index")
+    message(FATAL_ERROR "nncl check failed but did not name act_bwd with act=relu:\n${out}\n${err}")
 endif()
-string(REGEX MATCH "act_bwd [^\n]*act=3[^\n]*tensor dx: worst index[^\n]*" first "${out}")
+string(REGEX MATCH "act_bwd [^\n]*act=relu[^\n]*tensor dx: worst index[^\n]*" first "${out}")
 message(STATUS "nncl check caught the planted bug: ${first}")
