@@ -20,9 +20,11 @@ enum { N_DATA_OPTIONS = sizeof data_options / sizeof data_options[0] };
 _Static_assert(N_DATA_OPTIONS == CLI_OPT_DATA_END - CLI_OPT_DATA, "one table entry per data option code");
 
 const struct option *cli_options_with_data(const struct option *own, struct option *out, size_t cap) {
+    struct option with_backend[CLI_MAX_OPTIONS];
+    cli_options_with_backend(own, 1, with_backend, CLI_MAX_OPTIONS);
     size_t n = 0;
     for (size_t i = 0; i < N_DATA_OPTIONS && n + 1 < cap; i++) out[n++] = data_options[i];
-    for (size_t i = 0; own[i].name && n + 1 < cap; i++) out[n++] = own[i];
+    for (size_t i = 0; with_backend[i].name && n + 1 < cap; i++) out[n++] = with_backend[i];
     out[n] = (struct option){0, 0, 0, 0};
     return out;
 }

@@ -42,10 +42,12 @@ static void help(void) {
            "                   device (run under oclgrind; tests/check/oclgrind_kernels.sh, docs/validation.md)\n"
            "  --self-test      plant each perturbation in every kernel and show the check fails for every op\n\n");
     cli_data_help();
+    cli_backend_help(1);
 }
 
 struct check_args {
     struct cli_data_opts data;
+    struct cli_backend_opts bopts;
     const char *backend, *hidden, *model, *oracle, *json, *metrics;
     size_t batch, inputs, outputs, lockstep, repeat;
     int self_test; /* --self-test: prove the check fails on perturbed kernels (fault injection) */
@@ -141,9 +143,13 @@ static int parse(int argc, char **argv, struct check_args *a) {
     struct option opts[CLI_MAX_OPTIONS];
     cli_options_with_data(own_opts, opts, CLI_MAX_OPTIONS);
     if (cli_refuse_abbreviations(CMD, argc, argv, opts)) return CLI_USAGE;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = CLI_OK;
         if (cli_data_option(c, optarg, &a->data)) continue;
+        if (cli_backend_option(CMD, c, optarg, &a->bopts, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
         switch (c) {
         case O_BACKEND: a->backend = optarg; break;
         case O_HIDDEN: a->hidden = optarg; break;
@@ -160,6 +166,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
         case O_OUTPUTS: rc = cli_parse_size(CMD, "--outputs", optarg, &a->outputs); break;
         case O_SIMULATE: a->simulate = 1; break;
         case O_SELF_TEST: a->self_test = 1; break;
+        case 'h':
         case O_HELP: help(); exit(CLI_OK);
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
@@ -316,10 +323,14 @@ int cmd_check(int argc, char **argv) {
     memset(&ds, 0, sizeof ds);
     const int have_data = a.data.data || a.data.dataset;
     check_set_simulated(a.simulate);
-    if ((rc = cli_open_backend(CMD, a.backend, &dev))) return rc;
+    if ((rc = cli_open_backend(CMD, a.backend, &a.bopts, &dev))) return rc;
     if (nncl_backend_init("cpu", &cpu)) rc = cli_fail(CMD, "the CPU reference");
-    if (!rc && have_data) rc = cli_load_data(CMD, &a.data, NULL, 1, &ds);
-    if (!rc) rc = build_model(&a, cpu, have_data ? &ds : NULL, &model);
+    else if (nncl_backend_set_threads(cpu, (int)a.bopts.threads)) rc = cli_fail(CMD, "--threads");
+    /* a model file first: CSV data is then prepared with its stored transform (target, ignored columns,
+     * standardisation, class names), as eval and grad prepare it */
+    if (!rc && a.model) rc = build_model(&a, cpu, NULL, &model);
+    if (!rc && have_data) rc = cli_load_data(CMD, &a.data, model, 1, &ds);
+    if (!rc && !a.model) rc = build_model(&a, cpu, have_data ? &ds : NULL, &model);
 
     cJSON *root = a.json ? cJSON_CreateObject() : NULL;
     struct report rep = {.rows = root ? cJSON_AddArrayToObject(root, "comparisons") : NULL};

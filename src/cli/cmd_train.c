@@ -53,10 +53,8 @@ static void help(void) {
            "  --warmup N             a linear warm-up over the first N epochs, before the schedule\n"
            "  --no-shuffle           keep the file's order (default: reshuffle every epoch)\n"
            "  --seed N               initialisation, shuffling and split (default 1)\n"
-           "  --backend B            cpu|opencl|auto (default auto: an OpenCL GPU, else cpu)\n"
-           "  --threads N            host threads for the CPU backend (default: the cores OpenMP sees, or\n"
-           "                         NNCL_THREADS); results are bit-identical for any N\n"
-           );
+           "  --backend B            cpu|opencl|auto (default auto: an OpenCL GPU, else cpu)\n");
+    cli_backend_help(1);
     printf("output:\n"
            "  --out FILE             save the model (safetensors, written atomically)\n"
            "  --metrics FILE         one CSV row per epoch\n"
@@ -80,7 +78,8 @@ struct train_args {
     struct cli_data_opts data;
     const char *hidden, *loss, *output_act, *init, *init_from, *optimizer, *backend, *out, *metrics;
     struct nncl_train_options opts;
-    size_t checkpoint_every, threads; /* threads 0: the backend's default */
+    size_t checkpoint_every;
+    struct cli_backend_opts bopts; /* --device, --threads (threads 0: the backend's default) */
     const char *manifest;
     int lr_given, epochs_given, quiet, dry_run, no_verify;
     const char *resume, *checkpoint, *lr_schedule; /* long runs */
@@ -132,11 +131,10 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     enum { O_VAL = 256, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM, O_WD, O_BATCH, O_EPOCHS,
            O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_QUIET, O_HELP, O_CHECKPOINT,
            O_DRYRUN, O_NOVERIFY, O_MANIFEST, O_RESUME, O_CKPT_FILE, O_KEEP_LAST, O_SCHEDULE, O_LR_STEP, O_LR_GAMMA,
-           O_LR_MIN, O_WARMUP, O_THREADS };
+           O_LR_MIN, O_WARMUP };
     static const struct option own_opts[] = {
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
         {"no-verify", no_argument, 0, O_NOVERIFY}, {"manifest", required_argument, 0, O_MANIFEST},
-        {"threads", required_argument, 0, O_THREADS},
         {"val-split", required_argument, 0, O_VAL}, {"hidden", required_argument, 0, O_HIDDEN},
         {"loss", required_argument, 0, O_LOSS}, {"output-act", required_argument, 0, O_OUTACT},
         {"init", required_argument, 0, O_INIT}, {"init-from", required_argument, 0, O_INITFROM},
@@ -164,9 +162,13 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     struct option long_opts[CLI_MAX_OPTIONS];
     cli_options_with_data(own_opts, long_opts, CLI_MAX_OPTIONS);
     if (cli_refuse_abbreviations(CMD, argc, argv, long_opts)) return CLI_USAGE;
-    while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         int rc = CLI_OK;
         if (cli_data_option(c, optarg, &a->data)) continue;
+        if (cli_backend_option(CMD, c, optarg, &a->bopts, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
         switch (c) {
         case O_CHECKPOINT: rc = cli_parse_size(CMD, "--checkpoint-every", optarg, &a->checkpoint_every); break;
         case O_DRYRUN: a->dry_run = 1; break;
@@ -190,10 +192,10 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_SEED: rc = cli_parse_u64(CMD, "--seed", optarg, &a->opts.seed); break;
         case O_BACKEND: a->backend = optarg; break;
         case O_OUT: a->out = optarg; break;
-        case O_THREADS: rc = cli_parse_size(CMD, "--threads", optarg, &a->threads); break;
         case O_METRICS: a->metrics = optarg; break;
         case O_QUIET: a->quiet = 1; break;
         case O_RAW_TARGETS: raw_targets = 1; break;
+        case 'h':
         case O_HELP: help(); exit(CLI_OK);
         case O_RESUME: a->resume = optarg; break;
         case O_CKPT_FILE: a->checkpoint = optarg; break;
@@ -629,11 +631,7 @@ int cmd_train(int argc, char **argv) {
         return rc;
     }
     struct nncl_backend *be = NULL;
-    if ((rc = cli_open_backend(CMD, a.backend, &be))) return rc;
-    if (a.threads > 4096 || nncl_backend_set_threads(be, (int)a.threads)) {
-        nncl_backend_free(be);
-        return cli_usage_error(CMD, "--threads %zu: give 1 to 4096, or 0 for the default", a.threads);
-    }
+    if ((rc = cli_open_backend(CMD, a.backend, &a.bopts, &be))) return rc;
     rc = run(&a, be);
     nncl_backend_free(be);
     cli_args_free(stored, n_stored);
