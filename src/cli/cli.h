@@ -23,16 +23,18 @@ struct cli_data_opts {
     const char *target;  /* --target COLUMN (CSV) */
     const char *task;    /* --task auto|regression|binary|classification */
     const char *ignore;  /* --ignore COL[,COL...] (CSV training data) */
+    const char *delimiter; /* --delimiter C (CSV; default: detected from the header line) */
+    const char *format;  /* --format csv|idx|safetensors (default: from the extension, case-insensitively) */
     int standardize_targets; /* train: CSV regression targets standardised (off: --no-standardize-targets) */
 };
 
 /*
  * The data options (cli_data_opts.c), one block that train, eval, predict, grad and check accept the same
- * way: --data, --labels, --dataset, --split, --target, --ignore, --task. Their getopt codes lie above every
+ * way: --data, --labels, --dataset, --split, --target, --ignore, --task, --delimiter, --format. Their getopt codes lie above every
  * subcommand's own (which start at 256).
  */
 enum { CLI_OPT_DATA = 1024, CLI_OPT_LABELS, CLI_OPT_DATASET, CLI_OPT_SPLIT, CLI_OPT_TARGET, CLI_OPT_IGNORE,
-       CLI_OPT_TASK, CLI_OPT_DATA_END };
+       CLI_OPT_TASK, CLI_OPT_DELIMITER, CLI_OPT_FORMAT, CLI_OPT_DATA_END };
 /* Room for a subcommand's getopt table: the data options, its own and the zero entry. */
 #define CLI_MAX_OPTIONS 64
 struct option;
@@ -40,6 +42,8 @@ struct option;
 const struct option *cli_options_with_data(const struct option *own, struct option *out, size_t cap);
 /* Stores the argument of data option `code` in `o` and returns 1; 0 when `code` is not a data option. */
 int cli_data_option(int code, const char *arg, struct cli_data_opts *o);
+/* The data options' values (--task, --delimiter, --format) checked before anything is read: a usage error. */
+int cli_check_data_opts(const char *cmd, const struct cli_data_opts *o);
 /* Prints the data options' help lines (standard output). */
 void cli_data_help(void);
 

@@ -175,6 +175,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
     if (a->oracle && strcmp(a->oracle, "fp64") != 0) return cli_usage_error(CMD, "--oracle: the only oracle is fp64");
     if (a->hidden && a->model) return cli_usage_error(CMD, "give --hidden or --model, not both");
+    if (cli_check_data_opts(CMD, &a->data)) return CLI_USAGE;
     const int have_data = a->data.data || a->data.dataset;
     if ((a->oracle || a->lockstep) && !(have_data && (a->hidden || a->model))) {
         return cli_usage_error(CMD, "--oracle and --lockstep check training steps: give data (--data or --dataset) and "

@@ -210,6 +210,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         if (rc) return rc;
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
+    if (cli_check_data_opts(CMD, &a->data)) return CLI_USAGE;
     if (a->checkpoint_every && !a->out) return cli_usage_error(CMD, "--checkpoint-every needs --out FILE to write to");
     if (a->lr_schedule) {
         if (nncl_lr_decay_from_name(a->lr_schedule, &a->opts.schedule.decay)) {

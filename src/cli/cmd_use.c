@@ -92,6 +92,7 @@ static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
     if (!a->model) return cli_usage_error(cmd, "--model FILE is required");
+    if (cli_check_data_opts(cmd, &a->data)) return CLI_USAGE;
     if (a->out && strcmp(cmd, "eval") == 0) return cli_usage_error(cmd, "eval prints to standard output; --out is for predict and grad");
     if (!a->out && strcmp(cmd, "grad") == 0) return cli_usage_error(cmd, "--out FILE is required");
     if (a->output && strcmp(cmd, "predict") != 0) return cli_usage_error(cmd, "--output is for predict");

@@ -26,10 +26,14 @@ struct csv_table {
     size_t n_rows; /* data rows (blank lines are not rows) */
     char **cells;  /* n_rows x n_cols, row-major */
     size_t *lines; /* the line each row starts on, for messages */
+    char delim;    /* the field separator */
 };
 
-/* Reads and splits `path` (kept in t->path, not copied); free with csv_table_free, also after a failure. */
-enum nncl_status csv_table_load(const char *path, struct csv_table *t);
+/*
+ * Reads and splits `path` (kept in t->path, not copied) at `delim` (0: detected from the header line, see
+ * struct nncl_csv_options); free with csv_table_free, also after a failure.
+ */
+enum nncl_status csv_table_load(const char *path, char delim, struct csv_table *t);
 void csv_table_free(struct csv_table *t);
 
 static inline const char *cell(const struct csv_table *t, size_t row, size_t col) { return t->cells[row * t->n_cols + col]; }

@@ -97,7 +97,32 @@ static enum nncl_status read_file(const char *path, char **text_out, size_t *siz
     return NNCL_OK;
 }
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
+/* Blanks around a field are dropped: spaces, and tabs unless they separate the fields. */
+static int is_blank(char c, char delim) { return c == ' ' || (c == '\t' && delim != '\t'); }
+
+/*
+ * The separator of a file that does not say: ',' when the header line (the first line that is not blank)
+ * holds a comma outside quotes, else ';' or a tab, whichever it holds more of, else ',' (one column).
+ * Only the header is read, so a comma inside a data value cannot change the choice.
+ */
+static char detect_delimiter(const char *p, const char *end) {
+    size_t commas = 0, semicolons = 0, tabs = 0;
+    int quoted = 0, any = 0;
+    for (; p < end; p++) {
+        if (*p == '"') quoted = !quoted;
+        if (quoted) continue;
+        if (*p == '\n') {
+            if (any) break;
+            continue;
+        }
+        if (*p != ' ' && *p != '\t' && *p != '\r') any = 1;
+        commas += *p == ',';
+        semicolons += *p == ';';
+        tabs += *p == '\t';
+    }
+    if (commas || (!semicolons && !tabs)) return ',';
+    return semicolons >= tabs ? ';' : '\t';
+}
 
 /* Checks the header's names: non-empty, short enough for struct nncl_column, unique. */
 static enum nncl_status check_header(const struct csv_table *t, size_t line) {
@@ -124,7 +149,7 @@ static enum nncl_status check_header(const struct csv_table *t, size_t line) {
 }
 
 /*
- * Splits text[0, size) into records and fields. Fields are separated by commas and records by "\n" or
+ * Splits text[0, size) into records and fields. Fields are separated by t->delim and records by "\n" or
  * "\r\n"; spaces and tabs around a field are dropped; a field in double quotes may hold commas, line
  * breaks and "" (a quote). A line holding nothing but blanks is skipped.
  */
@@ -136,13 +161,15 @@ static enum nncl_status csv_parse(struct csv_table *t, size_t size) {
     enum nncl_status st = NNCL_OK;
     /* a UTF-8 byte-order mark, as spreadsheet programs write, is not part of the first name */
     if (size >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+    if (!t->delim) t->delim = detect_delimiter(p, end);
+    const char delim = t->delim;
 
     while (p < end && st == NNCL_OK) {
         size_t record_line = line;
         int any_quoted = 0;
         row.n = 0;
         for (;;) { /* one field per turn */
-            while (p < end && is_blank(*p)) p++;
+            while (p < end && is_blank(*p, delim)) p++;
             char *field, *field_end;
             if (p < end && *p == '"') {
                 size_t quote_line = line;
@@ -169,9 +196,9 @@ static enum nncl_status csv_parse(struct csv_table *t, size_t size) {
                 }
                 field_end = w;
                 any_quoted = 1;
-                while (p < end && is_blank(*p)) p++;
+                while (p < end && is_blank(*p, delim)) p++;
                 if (p < end && *p == '\r' && (p + 1 == end || p[1] == '\n')) p++;
-                if (p < end && *p != ',' && *p != '\n') {
+                if (p < end && *p != delim && *p != '\n') {
                     st = nncl_set_error(NNCL_ERR_FORMAT, "%s:%zu: unexpected '%c' after the closing quote of field "
                                         "%zu; inside a quoted field write a quote as \"\"",
                                         t->path, line, *p, row.n + 1);
@@ -179,16 +206,16 @@ static enum nncl_status csv_parse(struct csv_table *t, size_t size) {
                 }
             } else {
                 field = p;
-                while (p < end && *p != ',' && *p != '\n') p++;
+                while (p < end && *p != delim && *p != '\n') p++;
                 field_end = p;
-                while (field_end > field && (is_blank(field_end[-1]) || field_end[-1] == '\r')) field_end--;
+                while (field_end > field && (is_blank(field_end[-1], delim) || field_end[-1] == '\r')) field_end--;
             }
             /* read the separator before the terminating NUL may overwrite it */
             char sep = p < end ? *p : '\0';
             *field_end = '\0';
             if (p < end) p++;
             if (!ptr_vec_push(&row, field)) goto oom;
-            if (sep == ',') continue;
+            if (sep == delim) continue;
             if (sep == '\n') line++;
             break;
         }
@@ -230,9 +257,10 @@ done:
     return st;
 }
 
-enum nncl_status csv_table_load(const char *path, struct csv_table *t) {
+enum nncl_status csv_table_load(const char *path, char delim, struct csv_table *t) {
     memset(t, 0, sizeof *t);
     t->path = path;
+    t->delim = delim;
     size_t size = 0;
     enum nncl_status st = read_file(path, &t->text, &size);
     if (st) return st;

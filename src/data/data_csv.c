@@ -346,13 +346,17 @@ enum nncl_status nncl_dataset_load_csv(const char *path, const struct nncl_csv_o
         return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: %zu class names announced but class_names is NULL", path,
                               L.o.n_class_names);
     }
-    enum nncl_status st = csv_table_load(path, &L.t);
+    if (L.o.delimiter == '"' || L.o.delimiter == '\n' || L.o.delimiter == '\r') {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: the delimiter cannot be a quote or a line break", path);
+    }
+    enum nncl_status st = csv_table_load(path, L.o.delimiter, &L.t);
     if (st == NNCL_OK) st = csv_find_target(&L);
     if (st == NNCL_OK) st = L.o.apply ? csv_plan_from_model(&L) : csv_plan_from_data(&L);
     if (st == NNCL_OK) st = encode_inputs(&L);
     if (st == NNCL_OK) st = encode_targets(&L);
     if (st == NNCL_OK) {
         snprintf(L.ds.source, sizeof L.ds.source, "%s", path);
+        L.ds.delimiter = L.t.delim;
         *out = L.ds;
     } else {
         nncl_dataset_free(&L.ds);
