@@ -154,12 +154,7 @@ static enum nncl_status numeric_stats(const struct csv_table *t, size_t col, str
 
 /* ---- the plan: inputs, target and their transform ---- */
 
-static size_t find_column(const struct csv_table *t, const char *name) {
-    for (size_t j = 0; j < t->n_cols; j++) {
-        if (strcmp(t->header[j], name) == 0) return j;
-    }
-    return NO_COLUMN;
-}
+static size_t find_column(const struct csv_table *t, const char *name) { return csv_find_column(t, name); }
 
 enum nncl_status csv_find_target(struct csv_load *L) {
     const struct csv_table *t = &L->t;

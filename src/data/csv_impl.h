@@ -27,7 +27,12 @@ struct csv_table {
     char **cells;  /* n_rows x n_cols, row-major */
     size_t *lines; /* the line each row starts on, for messages */
     char delim;    /* the field separator */
+    size_t *name_slots; /* open-addressing hash of the header names: column + 1, 0 empty */
+    size_t name_cap;    /* slots, a power of two at least twice n_cols */
 };
+
+/* The column named `name` (an exact match), or NO_COLUMN; expected O(1) through the header's hash. */
+size_t csv_find_column(const struct csv_table *t, const char *name);
 
 /*
  * Reads and splits `path` (kept in t->path, not copied) at `delim` (0: detected from the header line, see

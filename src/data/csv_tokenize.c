@@ -56,7 +56,40 @@ void csv_table_free(struct csv_table *t) {
     free(t->header);
     free(t->cells);
     free(t->lines);
+    free(t->name_slots);
     memset(t, 0, sizeof *t);
+}
+
+/* ---- the header's names, hashed: a bag-of-words file has 10^5-10^6 columns, and comparing every name
+ * with every other (the duplicate check) or scanning them per lookup is quadratic: minutes of strcmp ---- */
+
+static size_t name_hash(const char *s) { /* FNV-1a */
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+size_t csv_find_column(const struct csv_table *t, const char *name) {
+    if (!t->name_cap) return NO_COLUMN;
+    const size_t mask = t->name_cap - 1;
+    for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+        const size_t slot = t->name_slots[i];
+        if (!slot) return NO_COLUMN;
+        if (strcmp(t->header[slot - 1], name) == 0) return slot - 1;
+    }
+}
+
+/* Inserts column j; returns the earlier column of the same name, or NO_COLUMN. */
+static size_t name_insert(struct csv_table *t, size_t j) {
+    const size_t mask = t->name_cap - 1;
+    for (size_t i = name_hash(t->header[j]) & mask;; i = (i + 1) & mask) {
+        const size_t slot = t->name_slots[i];
+        if (!slot) {
+            t->name_slots[i] = j + 1;
+            return NO_COLUMN;
+        }
+        if (strcmp(t->header[slot - 1], t->header[j]) == 0) return slot - 1;
+    }
 }
 
 
@@ -124,8 +157,13 @@ static char detect_delimiter(const char *p, const char *end) {
     return semicolons >= tabs ? ';' : '\t';
 }
 
-/* Checks the header's names: non-empty, short enough for struct nncl_column, unique. */
-static enum nncl_status check_header(const struct csv_table *t, size_t line) {
+/* Checks the header's names: non-empty, short enough for struct nncl_column, unique; and hashes them. */
+static enum nncl_status check_header(struct csv_table *t, size_t line) {
+    size_t cap = 16;
+    while (cap < 2 * t->n_cols) cap *= 2;
+    t->name_slots = calloc(cap, sizeof *t->name_slots);
+    if (!t->name_slots) return nncl_set_error(NNCL_ERR_OOM, "%s:%zu: out of memory hashing the header", t->path, line);
+    t->name_cap = cap;
     for (size_t j = 0; j < t->n_cols; j++) {
         const char *name = t->header[j];
         size_t len = strlen(name);
@@ -137,12 +175,11 @@ static enum nncl_status check_header(const struct csv_table *t, size_t line) {
             return nncl_set_error(NNCL_ERR_FORMAT, "%s:%zu: the name of column %zu (\"%.40s...\") is %zu bytes; "
                                   "names are limited to %zu bytes", t->path, line, j + 1, name, len, NAME_CAP - 1);
         }
-        for (size_t k = 0; k < j; k++) {
-            if (strcmp(t->header[k], name) == 0) {
-                return nncl_set_error(NNCL_ERR_FORMAT, "%s:%zu: the column name \"%s\" appears twice in the "
-                                      "header (columns %zu and %zu); names must be unique",
-                                      t->path, line, name, k + 1, j + 1);
-            }
+        const size_t k = name_insert(t, j);
+        if (k != NO_COLUMN) {
+            return nncl_set_error(NNCL_ERR_FORMAT, "%s:%zu: the column name \"%s\" appears twice in the "
+                                  "header (columns %zu and %zu); names must be unique",
+                                  t->path, line, name, k + 1, j + 1);
         }
     }
     return NNCL_OK;
