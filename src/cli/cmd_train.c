@@ -460,7 +460,11 @@ static int run(struct train_args *a, struct nncl_backend *be) {
     } else if (!rc) {
         enum nncl_init init = NNCL_INIT_UNIFORM;
         if (a->init && nncl_init_from_name(a->init, &init)) rc = cli_fail(CMD, "--init");
-        if (!rc && nncl_model_init(be, &spec, init, a->opts.seed, &model)) rc = cli_fail(CMD, "cannot create the model");
+        /* a dry run plans without the parameters: a net larger than host memory gets its plan and refusal */
+        if (!rc && (a->dry_run ? nncl_model_init_shape(be, &spec, &model)
+                               : nncl_model_init(be, &spec, init, a->opts.seed, &model))) {
+            rc = cli_fail(CMD, "cannot create the model");
+        }
     }
     if (!rc && nncl_model_set_data_info(model, &ds)) rc = cli_fail(CMD, "model");
     if (!rc && a->optimizer && nncl_optimizer_from_name(a->optimizer, &a->opts.optimizer)) rc = cli_fail(CMD, "--optimizer");
