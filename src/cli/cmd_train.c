@@ -63,6 +63,8 @@ static void help(void) {
            "  --checkpoint FILE      the checkpoint (default: OUT.ckpt); also written on Ctrl-C, SIGTERM, SIGHUP\n"
            "  --resume FILE          continue a checkpoint exactly (its options and data; --epochs may change)\n"
            "  --dry-run              print the memory plan for the chosen backend and stop\n"
+           "  --save-last-good       when training diverges, write the last good model (the start of the epoch\n"
+           "                         that diverged) to --out; exit status 1 still\n"
            "  --no-verify            skip the CLBlast guard: on an OpenCL device, training first checks CLBlast on\n"
            "                         the net's own matrix products against the CPU (once per device, driver,\n"
            "                         CLBlast version and shapes; remembered in ~/.cache/nncl)\n"
@@ -82,6 +84,7 @@ struct train_args {
     struct cli_backend_opts bopts; /* --device, --threads (threads 0: the backend's default) */
     const char *manifest;
     int lr_given, epochs_given, quiet, dry_run, no_verify;
+    int save_last_good; /* --save-last-good: after a divergence, write the last good model to --out */
     const char *resume, *checkpoint, *lr_schedule; /* long runs */
     char *args_json;                                /* the command line, stored in checkpoints */
     int gamma_given;
@@ -131,7 +134,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     enum { O_VAL = 256, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM, O_WD, O_BATCH, O_EPOCHS,
            O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_QUIET, O_HELP, O_CHECKPOINT,
            O_DRYRUN, O_NOVERIFY, O_MANIFEST, O_RESUME, O_CKPT_FILE, O_KEEP_LAST, O_SCHEDULE, O_LR_STEP, O_LR_GAMMA,
-           O_LR_MIN, O_WARMUP };
+           O_LR_MIN, O_WARMUP, O_SAVE_LAST_GOOD };
     static const struct option own_opts[] = {
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
         {"no-verify", no_argument, 0, O_NOVERIFY}, {"manifest", required_argument, 0, O_MANIFEST},
@@ -149,7 +152,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         {"checkpoint", required_argument, 0, O_CKPT_FILE}, {"keep-last", no_argument, 0, O_KEEP_LAST},
         {"lr-schedule", required_argument, 0, O_SCHEDULE}, {"lr-step", required_argument, 0, O_LR_STEP},
         {"lr-gamma", required_argument, 0, O_LR_GAMMA}, {"lr-min", required_argument, 0, O_LR_MIN},
-        {"warmup", required_argument, 0, O_WARMUP}, {"no-standardize-targets", no_argument, 0, O_RAW_TARGETS},
+        {"warmup", required_argument, 0, O_WARMUP}, {"save-last-good", no_argument, 0, O_SAVE_LAST_GOOD}, {"no-standardize-targets", no_argument, 0, O_RAW_TARGETS},
         {0, 0, 0, 0},
     };
     a->opts = nncl_train_defaults();
@@ -172,6 +175,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         switch (c) {
         case O_CHECKPOINT: rc = cli_parse_size(CMD, "--checkpoint-every", optarg, &a->checkpoint_every); break;
         case O_DRYRUN: a->dry_run = 1; break;
+        case O_SAVE_LAST_GOOD: a->save_last_good = 1; break;
         case O_NOVERIFY: a->no_verify = 1; break;
         case O_MANIFEST: a->manifest = optarg; break;
         case O_VAL: rc = cli_parse_float(CMD, "--val-split", optarg, &a->opts.val_fraction); break;
@@ -212,6 +216,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
     if (cli_check_data_opts(CMD, &a->data)) return CLI_USAGE;
     if (a->checkpoint_every && !a->out) return cli_usage_error(CMD, "--checkpoint-every needs --out FILE to write to");
+    if (a->save_last_good && !a->out) return cli_usage_error(CMD, "--save-last-good needs --out FILE to write to");
     if (a->lr_schedule) {
         if (nncl_lr_decay_from_name(a->lr_schedule, &a->opts.schedule.decay)) {
             return cli_usage_error(CMD, "--lr-schedule: %s", nncl_last_error());
@@ -534,9 +539,21 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         if (st) cli_progress_clear(&prog.line);
         if (st == NNCL_ERR_CLBLAST && res.steps == 0) {
             rc = cli_fail(CMD, "refusing to train"); /* the guard, before any step: no model file is touched */
+        } else if (st == NNCL_ERR_NUMERIC && a->save_last_good) {
+            /* the trainer went back to the start of the diverged epoch: that model is the last good one */
+            rc = cli_fail(CMD, "training stopped");
+            if (nncl_model_save(model, a->out)) rc = cli_fail(CMD, "cannot save the last good model");
+            else fprintf(stderr, "nncl train: --save-last-good: the last good model (the parameters from the start of "
+                                 "the epoch that diverged) saved to %s\n", a->out);
         } else if (st) {
             rc = cli_fail(CMD, "training stopped");
-            if (a->out) fprintf(stderr, "nncl train: no model written; %s keeps its previous contents, if any\n", a->out);
+            if (st == NNCL_ERR_NUMERIC) {
+                fprintf(stderr, "nncl train: the last good model (the parameters from the start of the epoch that "
+                                "diverged) is only in memory and is discarded; %s\n",
+                        a->out ? "add --save-last-good to write it to --out" : "add --out FILE --save-last-good to keep it");
+            }
+            if (a->out) fprintf(stderr, "nncl train: no model written; %s keeps its previous contents, if any%s\n", a->out,
+                                a->checkpoint_every ? " (the model of the last --checkpoint-every epoch)" : "");
         } else if (prog.checkpoint_failed) {
             rc = CLI_FAIL;
         } else if (a->opts.epochs > 0) {
