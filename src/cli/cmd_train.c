@@ -230,6 +230,12 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     /* standardised regression targets by default; as given with an output activation (it bounds the outputs:
      * a sigmoid for targets in [0, 1]) or a loss other than mse (which checks the values themselves) */
     a->data.standardize_targets = !raw_targets && !a->output_act && (!a->loss || strcmp(a->loss, "mse") == 0);
+    /* several target columns (--target a,b): the model stores one mean and std, so they stay as given */
+    if (a->data.standardize_targets && a->data.target && strchr(a->data.target, ',')) {
+        a->data.standardize_targets = 0;
+        fprintf(stderr, "nncl train: --target %s: several target columns are kept in their units (standardising is "
+                        "for one target column)\n", a->data.target);
+    }
     return check_args(a);
 }
 

@@ -14,7 +14,8 @@
 
 #define NAME_CAP sizeof(((struct nncl_column *)0)->name) /* 64: column names are at most 63 bytes */
 #define NO_COLUMN SIZE_MAX
-#define LIST_CAP 512 /* names listed in a message before "... (N more)" */
+#define LIST_CAP 512
+#define CSV_MAX_TARGETS 64 /* columns in one --target a,b,... */ /* names listed in a message before "... (N more)" */
 
 /* ---- stage 1 (csv_tokenize.c) ---- */
 
@@ -75,7 +76,9 @@ struct csv_load {
     struct nncl_csv_options o;
     struct nncl_dataset ds; /* moved to the caller's on success */
     size_t *input_cols;     /* file column of each ds.preprocess column */
-    size_t target_col;      /* NO_COLUMN: the file has none */
+    size_t target_col;      /* NO_COLUMN: the file has none; the first of target_cols */
+    size_t n_targets;       /* names in the target option: 1, or more for "a,b" (multi-output regression) */
+    size_t target_cols[CSV_MAX_TARGETS]; /* their file columns (when target_col is not NO_COLUMN) */
 };
 
 /* Finds L->target_col from the options (a name, the model's target, or the last column). */
