@@ -53,6 +53,9 @@ enum nncl_status nncl_cpu_backend_init(struct nncl_backend **out);
 #ifdef NNCL_USE_OPENCL
 enum nncl_status nncl_opencl_backend_init(struct nncl_backend **out);
 int nncl_opencl_backend_is_gpu(const struct nncl_backend *be);
+/* 1 when NNCL_OPENCL_PLATFORM or NNCL_OPENCL_DEVICE is set and not empty: a device was asked for by the user
+ * (ocl_device.c, the one reader of those variables). */
+int nncl_opencl_device_choice_given(void);
 #endif
 
 #endif /* NNCL_BACKEND_IMPL_H */

@@ -161,24 +161,40 @@ static void init_layer(const struct nncl_model_spec *s, size_t l, enum nncl_init
     for (size_t j = 0; j < out; j++) b[j] = bb > 0.0 ? uniform(rng, bb) : 0.0f;
 }
 
-enum nncl_status nncl_model_init(struct nncl_backend *be, const struct nncl_model_spec *spec, enum nncl_init init,
-                                 uint64_t seed, struct nncl_model **out) {
-    if (!be || !out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_model_init: backend or out is NULL");
-    *out = NULL;
+/* The model's shape: spec, parameter offsets and count; no memory for the parameters. */
+static enum nncl_status model_shape(struct nncl_backend *be, const struct nncl_model_spec *spec, struct nncl_model **out) {
     enum nncl_status st = nncl_model_spec_check(spec);
     if (st) return st;
-    if ((unsigned)init >= NNCL_INIT_COUNT) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_model_init: invalid init");
     struct nncl_model *m = calloc(1, sizeof *m);
     if (!m) return nncl_set_error(NNCL_ERR_OOM, "model: out of host memory");
     m->be = be;
     m->spec = *spec;
-    m->seed = seed;
     for (size_t l = 0; l < spec->n_layers; l++) {
         m->w_off[l] = m->n_params;
         m->n_params += nncl_layer_in(spec, l) * nncl_layer_out(spec, l);
         m->b_off[l] = m->n_params;
         m->n_params += nncl_layer_out(spec, l);
     }
+    *out = m;
+    return NNCL_OK;
+}
+
+enum nncl_status nncl_model_init_shape(struct nncl_backend *be, const struct nncl_model_spec *spec,
+                                       struct nncl_model **out) {
+    if (!be || !out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_model_init_shape: backend or out is NULL");
+    *out = NULL;
+    return model_shape(be, spec, out);
+}
+
+enum nncl_status nncl_model_init(struct nncl_backend *be, const struct nncl_model_spec *spec, enum nncl_init init,
+                                 uint64_t seed, struct nncl_model **out) {
+    if (!be || !out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_model_init: backend or out is NULL");
+    *out = NULL;
+    if ((unsigned)init >= NNCL_INIT_COUNT) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_model_init: invalid init");
+    struct nncl_model *m = NULL;
+    enum nncl_status st = model_shape(be, spec, &m);
+    if (st) return st;
+    m->seed = seed;
     const size_t n_params = m->n_params;
     float *host = malloc(n_params * sizeof(float));
     if (!host) {

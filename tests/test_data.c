@@ -745,3 +745,41 @@ Test(fashion_mnist, train_split, .timeout = 300) {
 Test(fashion_mnist, test_split, .timeout = 300) {
     check_fashion_mnist("test", 10000, 9); /* so is the first test image */
 }
+
+/* ---- delimiters and several target columns (issue 15 items 7 and 9) ---- */
+
+Test(csv, delimiter_detected_from_the_header_only) {
+    /* the header has ';' and no comma: values with decimal commas do not make it comma-separated */
+    const char *path = write_text("semi.csv", "a;b;y\n1;2;3\n4;5,5;6\n");
+    struct nncl_csv_options o = {.target = "y", .require_target = 1, .task = NNCL_TASK_REGRESSION};
+    struct nncl_dataset ds;
+    cr_assert_eq(nncl_dataset_load_csv(path, &o, &ds), NNCL_ERR_FORMAT, "5,5 is not a number with ';' fields");
+    path = write_text("tab.csv", "a\tb\ty\n1\t2\t3\n4\t5\t6\n");
+    cr_assert_eq(nncl_dataset_load_csv(path, &o, &ds), NNCL_OK, "%s", nncl_last_error());
+    cr_assert_eq(ds.delimiter, '\t');
+    cr_assert_eq(ds.n_inputs, 2);
+    nncl_dataset_free(&ds);
+    path = write_text("pipe.csv", "a|b|y\n1|2|3\n4|5|6\n");
+    o.delimiter = '|';
+    cr_assert_eq(nncl_dataset_load_csv(path, &o, &ds), NNCL_OK, "%s", nncl_last_error());
+    cr_assert_eq(ds.delimiter, '|');
+    cr_assert_eq(ds.n_inputs, 2);
+    nncl_dataset_free(&ds);
+}
+
+Test(csv, several_targets_are_multi_output_regression) {
+    const char *path = write_text("two.csv", "x,y1,y2\n1,10,-1\n2,20,-2\n3,30,-3\n");
+    struct nncl_csv_options o = {.target = "y1,y2", .require_target = 1};
+    struct nncl_dataset ds;
+    cr_assert_eq(nncl_dataset_load_csv(path, &o, &ds), NNCL_OK, "%s", nncl_last_error());
+    cr_assert_eq(ds.n_outputs, 2);
+    cr_assert_eq(ds.n_inputs, 1);
+    cr_assert_eq(ds.task, NNCL_TASK_REGRESSION);
+    cr_assert_float_eq(ds.y[2 * 2 + 0], 30.0f, 1e-6);
+    cr_assert_float_eq(ds.y[2 * 2 + 1], -3.0f, 1e-6);
+    cr_assert_str_eq(ds.preprocess.target, "y1,y2");
+    nncl_dataset_free(&ds);
+    o.standardize_targets = 1; /* one stored mean and std cannot hold two columns' */
+    cr_assert_eq(nncl_dataset_load_csv(path, &o, &ds), NNCL_ERR_INVALID_ARG);
+    cr_assert(strstr(nncl_last_error(), "standardising targets is for one target column"), "%s", nncl_last_error());
+}

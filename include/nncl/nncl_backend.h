@@ -33,12 +33,22 @@ struct nncl_tensor {
 
 /**
  * Creates a backend by name: "cpu", "opencl" (device from NNCL_OPENCL_PLATFORM / NNCL_OPENCL_DEVICE),
- * or "auto" (an OpenCL GPU when there is one, the CPU reference otherwise).
+ * or "auto" (an OpenCL GPU when there is one, the CPU reference otherwise; an explicit device choice that
+ * matches nothing is an error for both "opencl" and "auto").
  * @param out receives the backend; the caller frees it with nncl_backend_free().
  * @return NNCL_OK, NNCL_ERR_INVALID_ARG for an unknown name, NNCL_ERR_UNSUPPORTED when the library was
  *         built without that backend, NNCL_ERR_NO_DEVICE and others when the device cannot be opened.
  */
 NNCL_API enum nncl_status nncl_backend_init(const char *name, struct nncl_backend **out);
+
+/**
+ * Why the last nncl_backend_init("auto") chose the backend it did, in words: "an OpenCL GPU", "OpenCL
+ * device <name> is not a GPU (...)", "no OpenCL platform (...)", "this nncl was built without OpenCL", ...
+ * When NNCL_OPENCL_PLATFORM or NNCL_OPENCL_DEVICE is set and the device does not open, "auto" fails (the
+ * same error as "opencl") rather than falling back to the CPU.
+ * @return a string owned by the library, valid until the next nncl_backend_init("auto"); not thread-safe.
+ */
+NNCL_API const char *nncl_backend_auto_reason(void);
 
 /** Releases the backend and everything it owns (queues, programs). NULL is a no-op. */
 NNCL_API void nncl_backend_free(struct nncl_backend *be);

@@ -58,6 +58,7 @@ struct nncl_dataset {
     char **class_names;   /* n_classes names (owned), or NULL when the labels are plain indices */
     struct nncl_preprocess preprocess;
     char source[256];     /* the file(s) it came from, for messages */
+    char delimiter;       /* CSV: the field separator read (given, or detected from the header line); 0 otherwise */
 };
 
 /** Frees everything the data set owns and zeroes it. NULL-safe. */
@@ -95,11 +96,14 @@ struct nncl_csv_options {
     int standardize_targets;  /* training data: 1 standardises a regression target and records its mean and std
                                  in the preprocess transform (what nncl train does by default); 0 keeps the
                                  values as given */
+    char delimiter;           /* the field separator; 0 detects it from the header line: ',' when the header
+                                 holds a comma (outside quotes) or no separator at all, else ';' or a tab,
+                                 whichever it holds more of. The chosen one is in nncl_dataset.delimiter */
 };
 
 /**
- * A CSV file with a header row; comma-separated, optional double quotes around fields, blank lines
- * ignored. Numeric columns are standardised; non-numeric columns are one-hot encoded. A regression target
+ * A CSV file with a header row; comma-separated (or `delimiter`: ';', a tab, ...; detected from the header
+ * when not given), optional double quotes around fields, blank lines ignored. Numeric columns are standardised; non-numeric columns are one-hot encoded. A regression target
  * is standardised too with `standardize_targets` (y holds (value - target_mean) / target_std, see the preprocess). Every row must
  * have as many fields as the header; an empty or non-numeric value in a numeric column, NaN and infinity
  * are errors that name the file, line and column.

@@ -79,6 +79,15 @@ NNCL_API enum nncl_status nncl_model_spec_check(const struct nncl_model_spec *sp
  */
 NNCL_API enum nncl_status nncl_model_init(struct nncl_backend *be, const struct nncl_model_spec *spec, enum nncl_init init,
                                  uint64_t seed, struct nncl_model **out);
+/**
+ * A model of `spec`'s shape with no parameters allocated (parameter count and offsets only), for planning:
+ * nncl_train_plan() and the nncl_model_get_spec/backend/param_count accessors accept it; anything that
+ * reads or writes parameters must not be given it. `nncl train --dry-run` uses it, so planning a net far
+ * larger than host memory prints the plan and its refusal instead of failing to allocate.
+ * @param out receives the model; free it with nncl_model_free().
+ */
+NNCL_API enum nncl_status nncl_model_init_shape(struct nncl_backend *be, const struct nncl_model_spec *spec,
+                                                struct nncl_model **out);
 NNCL_API void nncl_model_free(struct nncl_model *m);
 
 NNCL_API const struct nncl_model_spec *nncl_model_get_spec(const struct nncl_model *m);

@@ -23,23 +23,27 @@ struct cli_data_opts {
     const char *target;  /* --target COLUMN (CSV) */
     const char *task;    /* --task auto|regression|binary|classification */
     const char *ignore;  /* --ignore COL[,COL...] (CSV training data) */
+    const char *delimiter; /* --delimiter C (CSV; default: detected from the header line) */
+    const char *format;  /* --format csv|idx|safetensors (default: from the extension, case-insensitively) */
     int standardize_targets; /* train: CSV regression targets standardised (off: --no-standardize-targets) */
 };
 
 /*
  * The data options (cli_data_opts.c), one block that train, eval, predict, grad and check accept the same
- * way: --data, --labels, --dataset, --split, --target, --ignore, --task. Their getopt codes lie above every
+ * way: --data, --labels, --dataset, --split, --target, --ignore, --task, --delimiter, --format. Their getopt codes lie above every
  * subcommand's own (which start at 256).
  */
 enum { CLI_OPT_DATA = 1024, CLI_OPT_LABELS, CLI_OPT_DATASET, CLI_OPT_SPLIT, CLI_OPT_TARGET, CLI_OPT_IGNORE,
-       CLI_OPT_TASK, CLI_OPT_DATA_END };
+       CLI_OPT_TASK, CLI_OPT_DELIMITER, CLI_OPT_FORMAT, CLI_OPT_DATA_END };
 /* Room for a subcommand's getopt table: the data options, its own and the zero entry. */
 #define CLI_MAX_OPTIONS 64
 struct option;
-/* The data options followed by `own` (ending in a zero entry), into out[cap]; returns out. */
+/* The data options and the backend options (--device, --threads) followed by `own` (ending in a zero entry), into out[cap]; returns out. */
 const struct option *cli_options_with_data(const struct option *own, struct option *out, size_t cap);
 /* Stores the argument of data option `code` in `o` and returns 1; 0 when `code` is not a data option. */
 int cli_data_option(int code, const char *arg, struct cli_data_opts *o);
+/* The data options' values (--task, --delimiter, --format) checked before anything is read: a usage error. */
+int cli_check_data_opts(const char *cmd, const struct cli_data_opts *o);
 /* Prints the data options' help lines (standard output). */
 void cli_data_help(void);
 
@@ -53,8 +57,33 @@ int cli_parse_size(const char *cmd, const char *option, const char *text, size_t
 int cli_parse_float(const char *cmd, const char *option, const char *text, float *out);
 int cli_parse_u64(const char *cmd, const char *option, const char *text, uint64_t *out);
 
-/* Opens a backend by name ("auto" says which it picked and why, on stderr). */
-int cli_open_backend(const char *cmd, const char *name, struct nncl_backend **out);
+/*
+ * The backend options (cli_common.c), one block for every subcommand that opens a backend: --device
+ * PLATFORM:DEVICE (all of them, devices and tune too) and --threads N (those that compute on the CPU
+ * reference: train, eval, predict, grad, check). cli_options_with_data includes them.
+ */
+struct cli_backend_opts {
+    const char *device; /* --device PLATFORM:DEVICE; applied to NNCL_OPENCL_PLATFORM/DEVICE when parsed */
+    size_t threads;     /* --threads N; 0: the backend's default */
+};
+enum { CLI_OPT_DEVICE = 1100, CLI_OPT_THREADS, CLI_OPT_BACKEND_END };
+/* --device alone (devices, tune) or with --threads, followed by `own`, into out[cap]; returns out. */
+const struct option *cli_options_with_backend(const struct option *own, int with_threads, struct option *out,
+                                              size_t cap);
+/*
+ * Handles backend option `code`: returns 1 and sets *rc (CLI_OK, or CLI_USAGE after printing the error) when
+ * it is one, 0 otherwise. --device sets NNCL_OPENCL_PLATFORM and NNCL_OPENCL_DEVICE at once, so everything
+ * opened later (also by a child process, as tune's) sees the choice.
+ */
+int cli_backend_option(const char *cmd, int code, const char *arg, struct cli_backend_opts *o, int *rc);
+/* Prints the backend options' help lines (standard output); with_threads as for cli_options_with_backend. */
+void cli_backend_help(int with_threads);
+
+/*
+ * Opens a backend by name ("auto" says which it picked and why, on stderr) and gives it o->threads (o may
+ * be NULL: the defaults).
+ */
+int cli_open_backend(const char *cmd, const char *name, const struct cli_backend_opts *o, struct nncl_backend **out);
 
 /*
  * Loads the data the options name. With a model, CSV files get the model's transform and class names.

@@ -2,7 +2,9 @@
  * cli_common.c: option parsing helpers, error reporting and backend opening for the nncl command
  * (the data options and data loading are in cli_data_opts.c).
  */
+#define _GNU_SOURCE /* getopt_long's struct option; setenv */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -52,18 +54,80 @@ int cli_parse_float(const char *cmd, const char *option, const char *text, float
     return CLI_OK;
 }
 
-int cli_open_backend(const char *cmd, const char *name, struct nncl_backend **out) {
+static const struct option backend_options[] = {
+    {"device", required_argument, 0, CLI_OPT_DEVICE},
+    {"threads", required_argument, 0, CLI_OPT_THREADS},
+};
+_Static_assert(sizeof backend_options / sizeof backend_options[0] == CLI_OPT_BACKEND_END - CLI_OPT_DEVICE,
+               "one table entry per backend option code");
+
+const struct option *cli_options_with_backend(const struct option *own, int with_threads, struct option *out,
+                                              size_t cap) {
+    size_t n = 0;
+    const size_t n_backend = with_threads ? 2 : 1;
+    for (size_t i = 0; i < n_backend && n + 1 < cap; i++) out[n++] = backend_options[i];
+    for (size_t i = 0; own[i].name && n + 1 < cap; i++) out[n++] = own[i];
+    out[n] = (struct option){0, 0, 0, 0};
+    return out;
+}
+
+/* "P:D", ":D", "P:" or ":" (an empty part: any); sets both variables, so --device overrides the environment. */
+static int apply_device(const char *cmd, const char *text) {
+    const char *colon = strchr(text, ':');
+    if (!colon || strchr(colon + 1, ':')) {
+        return cli_usage_error(cmd, "--device \"%s\": write PLATFORM:DEVICE, each an index or part of a name, "
+                                    "either may be empty (0:1, :1, NVIDIA:, :A100); `nncl devices` lists them", text);
+    }
+    char platform[256];
+    snprintf(platform, sizeof platform, "%.*s", (int)(colon - text), text);
+    if (setenv("NNCL_OPENCL_PLATFORM", platform, 1) || setenv("NNCL_OPENCL_DEVICE", colon + 1, 1)) {
+        fprintf(stderr, "nncl %s: --device: cannot set the environment\n", cmd);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+int cli_backend_option(const char *cmd, int code, const char *arg, struct cli_backend_opts *o, int *rc) {
+    switch (code) {
+    case CLI_OPT_DEVICE:
+        o->device = arg;
+        *rc = apply_device(cmd, arg);
+        return 1;
+    case CLI_OPT_THREADS:
+        *rc = cli_parse_size(cmd, "--threads", arg, &o->threads);
+        if (!*rc && o->threads > 4096) {
+            *rc = cli_usage_error(cmd, "--threads %zu: give 1 to 4096, or 0 for the default", o->threads);
+        }
+        return 1;
+    default: return 0;
+    }
+}
+
+void cli_backend_help(int with_threads) {
+    printf("device:\n"
+           "  --device P:D           the OpenCL platform and device, each an index or part of a name, either may\n"
+           "                         be empty (0:1, :A100); sets NNCL_OPENCL_PLATFORM/DEVICE. A choice that\n"
+           "                         matches nothing is an error for --backend opencl and auto\n");
+    if (with_threads) {
+        printf("  --threads N            host threads for the CPU backend (default: NNCL_THREADS, else the cores\n"
+               "                         OpenMP sees); results are bit-identical for any N\n");
+    }
+}
+
+int cli_open_backend(const char *cmd, const char *name, const struct cli_backend_opts *o, struct nncl_backend **out) {
     if (nncl_backend_init(name, out) != NNCL_OK) {
         char what[96];
         snprintf(what, sizeof what, "cannot open backend \"%s\"", name);
         return cli_fail(cmd, what);
     }
     if (strcmp(name, "auto") == 0) {
-        fprintf(stderr, "nncl %s: backend auto chose %s (%s)%s\n", cmd, nncl_backend_name(*out),
-                nncl_backend_device(*out),
-                strcmp(nncl_backend_name(*out), "cpu") == 0
-                    ? ": no OpenCL GPU was found (an OpenCL CPU device is slower than the CPU reference)"
-                    : ": an OpenCL GPU");
+        fprintf(stderr, "nncl %s: backend auto chose %s (%s): %s\n", cmd, nncl_backend_name(*out),
+                nncl_backend_device(*out), nncl_backend_auto_reason());
+    }
+    if (o && nncl_backend_set_threads(*out, (int)o->threads)) {
+        nncl_backend_free(*out);
+        *out = NULL;
+        return cli_fail(cmd, "--threads");
     }
     return CLI_OK;
 }

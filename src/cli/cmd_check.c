@@ -50,10 +50,12 @@ static void help(void) {
            "                   the case families covering it; exit 1 if one is uncovered\n"
            "  --case TEXT      only this case, as --random prints it (\"op=gemm rows=7 cols=11 k=13 ...\")\n\n");
     cli_data_help();
+    cli_backend_help(1);
 }
 
 struct check_args {
     struct cli_data_opts data;
+    struct cli_backend_opts bopts;
     const char *backend, *hidden, *model, *oracle, *json, *metrics, *csv;
     size_t batch, inputs, outputs, lockstep, repeat;
     int self_test; /* --self-test: prove the check fails on perturbed kernels (fault injection) */
@@ -184,9 +186,13 @@ static int parse(int argc, char **argv, struct check_args *a) {
     struct option opts[CLI_MAX_OPTIONS];
     cli_options_with_data(own_opts, opts, CLI_MAX_OPTIONS);
     if (cli_refuse_abbreviations(CMD, argc, argv, opts)) return CLI_USAGE;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = CLI_OK;
         if (cli_data_option(c, optarg, &a->data)) continue;
+        if (cli_backend_option(CMD, c, optarg, &a->bopts, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
         switch (c) {
         case O_BACKEND: a->backend = optarg; break;
         case O_HIDDEN: a->hidden = optarg; break;
@@ -207,6 +213,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
         case O_CASE: a->one_case = optarg; break;
         case O_COVERAGE: a->coverage = 1; break;
         case O_CSV: a->csv = optarg; break;
+        case 'h':
         case O_HELP: help(); exit(CLI_OK);
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
@@ -215,6 +222,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
     if (a->oracle && strcmp(a->oracle, "fp64") != 0) return cli_usage_error(CMD, "--oracle: the only oracle is fp64");
     if (a->hidden && a->model) return cli_usage_error(CMD, "give --hidden or --model, not both");
+    if (cli_check_data_opts(CMD, &a->data)) return CLI_USAGE;
     const int have_data = a->data.data || a->data.dataset;
     if ((a->oracle || a->lockstep) && !(have_data && (a->hidden || a->model))) {
         return cli_usage_error(CMD, "--oracle and --lockstep check training steps: give data (--data or --dataset) and "
@@ -494,10 +502,14 @@ int cmd_check(int argc, char **argv) {
     memset(&ds, 0, sizeof ds);
     const int have_data = a.data.data || a.data.dataset;
     check_set_simulated(a.simulate);
-    if ((rc = cli_open_backend(CMD, a.backend, &dev))) return rc;
+    if ((rc = cli_open_backend(CMD, a.backend, &a.bopts, &dev))) return rc;
     if (nncl_backend_init("cpu", &cpu)) rc = cli_fail(CMD, "the CPU reference");
-    if (!rc && have_data) rc = cli_load_data(CMD, &a.data, NULL, 1, &ds);
-    if (!rc) rc = build_model(&a, cpu, have_data ? &ds : NULL, &model);
+    else if (nncl_backend_set_threads(cpu, (int)a.bopts.threads)) rc = cli_fail(CMD, "--threads");
+    /* a model file first: CSV data is then prepared with its stored transform (target, ignored columns,
+     * standardisation, class names), as eval and grad prepare it */
+    if (!rc && a.model) rc = build_model(&a, cpu, NULL, &model);
+    if (!rc && have_data) rc = cli_load_data(CMD, &a.data, model, 1, &ds);
+    if (!rc && !a.model) rc = build_model(&a, cpu, have_data ? &ds : NULL, &model);
 
     cJSON *root = a.json ? cJSON_CreateObject() : NULL;
     struct report rep = {.rows = root ? cJSON_AddArrayToObject(root, "comparisons") : NULL};

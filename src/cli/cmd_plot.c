@@ -82,7 +82,7 @@ static void put_quoted(FILE *g, const char *s) {
 int cmd_plot(int argc, char **argv) {
     const char *in = NULL, *out = NULL, *title = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             help();
             return CLI_OK;
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {

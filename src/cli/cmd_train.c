@@ -62,14 +62,12 @@ static void help(void) {
            "  --no-shuffle           keep the file's order (default: reshuffle every epoch)\n"
            "  --seed N               initialisation, shuffling and split (default 1)\n"
            "  --backend B            cpu|opencl|auto (default auto: an OpenCL GPU, else cpu)\n"
-           "  --threads N            host threads for the CPU backend (default: the cores OpenMP sees, or\n"
-           "                         NNCL_THREADS); results are bit-identical for any N\n"
            "  --accumulate N         sum the gradients of N micro-batches per step (the global batch stays\n"
            "                         --batch-size; the device holds one micro-batch)\n"
-           "data-parallel (mpirun -n N nncl train ...; docs/distributed.md):\n"
-           "  --reduction R          exact (default: N ranks give the bits of --accumulate N) | fast (MPI_Allreduce)\n"
-           "  --device N             the OpenCL device of this rank (default: the rank on its machine)\n"
-           );
+           "data-parallel (mpirun -n N nncl train ...; docs/distributed.md; each rank opens OpenCL device\n"
+           "its rank on the machine, unless --device names one):\n"
+           "  --reduction R          exact (default: N ranks give the bits of --accumulate N) | fast (MPI_Allreduce)\n");
+    cli_backend_help(1);
     printf("output:\n"
            "  --out FILE             save the model (safetensors, written atomically)\n"
            "  --metrics FILE         one CSV row per epoch\n"
@@ -78,6 +76,8 @@ static void help(void) {
            "  --checkpoint FILE      the checkpoint (default: OUT.ckpt); also written on Ctrl-C, SIGTERM, SIGHUP\n"
            "  --resume FILE          continue a checkpoint exactly (its options and data; --epochs may change)\n"
            "  --dry-run              print the memory plan for the chosen backend and stop\n"
+           "  --save-last-good       when training diverges, write the last good model (the start of the epoch\n"
+           "                         that diverged) to --out; exit status 1 still\n"
            "  --no-verify            skip the CLBlast guard: on an OpenCL device, training first checks CLBlast on\n"
            "                         the net's own matrix products against the CPU (once per device, driver,\n"
            "                         CLBlast version and shapes; remembered in ~/.cache/nncl)\n"
@@ -93,14 +93,16 @@ struct train_args {
     struct cli_data_opts data;
     const char *hidden, *loss, *output_act, *init, *init_from, *optimizer, *backend, *out, *metrics;
     struct nncl_train_options opts;
-    size_t checkpoint_every, threads; /* threads 0: the backend's default */
+    size_t checkpoint_every;
+    struct cli_backend_opts bopts; /* --device, --threads (threads 0: the backend's default) */
     const char *manifest;
     int lr_given, epochs_given, quiet, dry_run, no_verify;
+    int save_last_good; /* --save-last-good: after a divergence, write the last good model to --out */
     const char *resume, *checkpoint, *lr_schedule; /* long runs */
     char *args_json;                                /* the command line, stored in checkpoints */
     int gamma_given;
     int batch_given;
-    const char *reduction, *device; /* data-parallel */
+    const char *reduction; /* data-parallel */
     int rank, ranks;
 };
 enum { O_RAW_TARGETS = 512 }; /* train's options added after the first table (codes apart from it) */
@@ -148,12 +150,11 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     enum { O_VAL = 256, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM, O_WD, O_BATCH, O_EPOCHS,
            O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_QUIET, O_HELP, O_CHECKPOINT,
            O_DRYRUN, O_NOVERIFY, O_MANIFEST, O_RESUME, O_CKPT_FILE, O_KEEP_LAST, O_SCHEDULE, O_LR_STEP, O_LR_GAMMA,
-           O_LR_MIN, O_WARMUP, O_THREADS, O_RMS_ALPHA, O_RMS_MOM, O_RP_INC, O_RP_DEC, O_RP_DMIN, O_RP_DMAX,
-           O_RP_D0, O_CLIP, O_ACCUMULATE, O_REDUCTION, O_DEVICE };
+           O_LR_MIN, O_WARMUP, O_RMS_ALPHA, O_RMS_MOM, O_RP_INC, O_RP_DEC, O_RP_DMIN, O_RP_DMAX, O_RP_D0,
+           O_CLIP, O_ACCUMULATE, O_REDUCTION, O_SAVE_LAST_GOOD };
     static const struct option own_opts[] = {
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
         {"no-verify", no_argument, 0, O_NOVERIFY}, {"manifest", required_argument, 0, O_MANIFEST},
-        {"threads", required_argument, 0, O_THREADS},
         {"val-split", required_argument, 0, O_VAL}, {"hidden", required_argument, 0, O_HIDDEN},
         {"loss", required_argument, 0, O_LOSS}, {"output-act", required_argument, 0, O_OUTACT},
         {"init", required_argument, 0, O_INIT}, {"init-from", required_argument, 0, O_INITFROM},
@@ -174,7 +175,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         {"rprop-delta-min", required_argument, 0, O_RP_DMIN}, {"rprop-delta-max", required_argument, 0, O_RP_DMAX},
         {"rprop-delta-zero", required_argument, 0, O_RP_D0}, {"clip-norm", required_argument, 0, O_CLIP},
         {"accumulate", required_argument, 0, O_ACCUMULATE}, {"reduction", required_argument, 0, O_REDUCTION},
-        {"device", required_argument, 0, O_DEVICE}, {0, 0, 0, 0},
+        {"save-last-good", no_argument, 0, O_SAVE_LAST_GOOD}, {0, 0, 0, 0},
     };
     a->opts = nncl_train_defaults();
     a->backend = "auto";
@@ -186,12 +187,17 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     struct option long_opts[CLI_MAX_OPTIONS];
     cli_options_with_data(own_opts, long_opts, CLI_MAX_OPTIONS);
     if (cli_refuse_abbreviations(CMD, argc, argv, long_opts)) return CLI_USAGE;
-    while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         int rc = CLI_OK;
         if (cli_data_option(c, optarg, &a->data)) continue;
+        if (cli_backend_option(CMD, c, optarg, &a->bopts, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
         switch (c) {
         case O_CHECKPOINT: rc = cli_parse_size(CMD, "--checkpoint-every", optarg, &a->checkpoint_every); break;
         case O_DRYRUN: a->dry_run = 1; break;
+        case O_SAVE_LAST_GOOD: a->save_last_good = 1; break;
         case O_NOVERIFY: a->no_verify = 1; break;
         case O_MANIFEST: a->manifest = optarg; break;
         case O_VAL: rc = cli_parse_float(CMD, "--val-split", optarg, &a->opts.val_fraction); break;
@@ -212,10 +218,10 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_SEED: rc = cli_parse_u64(CMD, "--seed", optarg, &a->opts.seed); break;
         case O_BACKEND: a->backend = optarg; break;
         case O_OUT: a->out = optarg; break;
-        case O_THREADS: rc = cli_parse_size(CMD, "--threads", optarg, &a->threads); break;
         case O_METRICS: a->metrics = optarg; break;
         case O_QUIET: a->quiet = 1; break;
         case O_RAW_TARGETS: raw_targets = 1; break;
+        case 'h':
         case O_HELP: help(); exit(CLI_OK);
         case O_RESUME: a->resume = optarg; break;
         case O_CKPT_FILE: a->checkpoint = optarg; break;
@@ -235,13 +241,14 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_CLIP: rc = cli_parse_float(CMD, "--clip-norm", optarg, &a->opts.clip_norm); break;
         case O_ACCUMULATE: rc = cli_parse_size(CMD, "--accumulate", optarg, &a->opts.accumulate); break;
         case O_REDUCTION: a->reduction = optarg; break;
-        case O_DEVICE: a->device = optarg; break;
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
         if (rc) return rc;
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
+    if (cli_check_data_opts(CMD, &a->data)) return CLI_USAGE;
     if (a->checkpoint_every && !a->out) return cli_usage_error(CMD, "--checkpoint-every needs --out FILE to write to");
+    if (a->save_last_good && !a->out) return cli_usage_error(CMD, "--save-last-good needs --out FILE to write to");
     if (a->lr_schedule) {
         if (nncl_lr_decay_from_name(a->lr_schedule, &a->opts.schedule.decay)) {
             return cli_usage_error(CMD, "--lr-schedule: %s", nncl_last_error());
@@ -258,6 +265,12 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
     /* standardised regression targets by default; as given with an output activation (it bounds the outputs:
      * a sigmoid for targets in [0, 1]) or a loss other than mse (which checks the values themselves) */
     a->data.standardize_targets = !raw_targets && !a->output_act && (!a->loss || strcmp(a->loss, "mse") == 0);
+    /* several target columns (--target a,b): the model stores one mean and std, so they stay as given */
+    if (a->data.standardize_targets && a->data.target && strchr(a->data.target, ',')) {
+        a->data.standardize_targets = 0;
+        fprintf(stderr, "nncl train: --target %s: several target columns are kept in their units (standardising is "
+                        "for one target column)\n", a->data.target);
+    }
     return check_args(a);
 }
 
@@ -502,7 +515,11 @@ static int run(struct train_args *a, struct nncl_backend *be) {
     } else if (!rc) {
         enum nncl_init init = NNCL_INIT_UNIFORM;
         if (a->init && nncl_init_from_name(a->init, &init)) rc = cli_fail(CMD, "--init");
-        if (!rc && nncl_model_init(be, &spec, init, a->opts.seed, &model)) rc = cli_fail(CMD, "cannot create the model");
+        /* a dry run plans without the parameters: a net larger than host memory gets its plan and refusal */
+        if (!rc && (a->dry_run ? nncl_model_init_shape(be, &spec, &model)
+                               : nncl_model_init(be, &spec, init, a->opts.seed, &model))) {
+            rc = cli_fail(CMD, "cannot create the model");
+        }
     }
     if (!rc && nncl_model_set_data_info(model, &ds)) rc = cli_fail(CMD, "model");
     if (!rc && a->optimizer && nncl_optimizer_from_name(a->optimizer, &a->opts.optimizer)) rc = cli_fail(CMD, "--optimizer");
@@ -578,9 +595,21 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         if (st) cli_progress_clear(&prog.line);
         if (st == NNCL_ERR_CLBLAST && res.steps == 0) {
             rc = cli_fail(CMD, "refusing to train"); /* the guard, before any step: no model file is touched */
+        } else if (st == NNCL_ERR_NUMERIC && a->save_last_good) {
+            /* the trainer went back to the start of the diverged epoch: that model is the last good one */
+            rc = cli_fail(CMD, "training stopped");
+            if (nncl_model_save(model, a->out)) rc = cli_fail(CMD, "cannot save the last good model");
+            else fprintf(stderr, "nncl train: --save-last-good: the last good model (the parameters from the start of "
+                                 "the epoch that diverged) saved to %s\n", a->out);
         } else if (st) {
             rc = cli_fail(CMD, "training stopped");
-            if (a->out) fprintf(stderr, "nncl train: no model written; %s keeps its previous contents, if any\n", a->out);
+            if (st == NNCL_ERR_NUMERIC) {
+                fprintf(stderr, "nncl train: the last good model (the parameters from the start of the epoch that "
+                                "diverged) is only in memory and is discarded; %s\n",
+                        a->out ? "add --save-last-good to write it to --out" : "add --out FILE --save-last-good to keep it");
+            }
+            if (a->out) fprintf(stderr, "nncl train: no model written; %s keeps its previous contents, if any%s\n", a->out,
+                                a->checkpoint_every ? " (the model of the last --checkpoint-every epoch)" : "");
         } else if (prog.checkpoint_failed) {
             rc = CLI_FAIL;
         } else if (a->opts.epochs > 0 && a->rank == 0) {
@@ -692,19 +721,14 @@ int cmd_train(int argc, char **argv) {
     if (a.rank != 0) { /* rank 0 alone prints and writes; the others train */
         a.quiet = 1, a.out = NULL, a.metrics = NULL, a.manifest = NULL, a.checkpoint = NULL, a.checkpoint_every = 0;
     }
-    if (nncl_comm_launched()) { /* each rank its own OpenCL device: --device, else its rank on the machine */
+    if (nncl_comm_launched() && !getenv("NNCL_OPENCL_DEVICE")) {
+        /* each rank its own OpenCL device: --device (which sets the variable), else its rank on the machine */
         char dev[32];
         snprintf(dev, sizeof dev, "%d", nncl_comm_local_rank(comm));
-        if (a.device || !getenv("NNCL_OPENCL_DEVICE")) setenv("NNCL_OPENCL_DEVICE", a.device ? a.device : dev, 1);
-    } else if (a.device) {
-        setenv("NNCL_OPENCL_DEVICE", a.device, 1);
+        setenv("NNCL_OPENCL_DEVICE", dev, 1);
     }
     struct nncl_backend *be = NULL;
-    if ((rc = cli_open_backend(CMD, a.backend, &be))) return rc;
-    if (a.threads > 4096 || nncl_backend_set_threads(be, (int)a.threads)) {
-        nncl_backend_free(be);
-        return cli_usage_error(CMD, "--threads %zu: give 1 to 4096, or 0 for the default", a.threads);
-    }
+    if ((rc = cli_open_backend(CMD, a.backend, &a.bopts, &be))) return rc;
     rc = run(&a, be);
     nncl_backend_free(be);
     nncl_comm_free(comm);

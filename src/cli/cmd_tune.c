@@ -17,7 +17,7 @@
 static const char *const CMD = "tune";
 
 static void help(void) {
-    printf("usage: nncl tune [--hidden SPEC] [--inputs N] [--outputs K] [--batch-size B] [--fraction F]\n"
+    printf("usage: nncl tune [--device P:D] [--hidden SPEC] [--inputs N] [--outputs K] [--batch-size B] [--fraction F]\n"
            "                 [--time-limit S] [--size S]\n"
            "\n"
            "Tunes CLBlast's matrix product for the OpenCL device `--backend opencl` uses (NNCL_OPENCL_PLATFORM\n"
@@ -40,6 +40,8 @@ static void help(void) {
            "  --time-limit S    stop the tuner after S seconds and keep its best so far (default 300)\n"
            "  --size S          m = n = k of the product the tuner times, a multiple of 128 (default: from the\n"
            "                    net's products, weighted by their work; 256 for the default net)\n"
+           "  --device P:D      the OpenCL platform and device to tune, each an index or part of a name (sets\n"
+           "                    NNCL_OPENCL_PLATFORM/DEVICE); one that matches nothing is an error\n"
            "\n"
            "Exit status: 0 done (stored, or CLBlast's own parameters were faster), 1 failure, 2 usage error.\n");
 }
@@ -52,7 +54,7 @@ struct tune_args {
 
 static int parse(int argc, char **argv, struct tune_args *a) {
     enum { O_HIDDEN = 256, O_INPUTS, O_OUTPUTS, O_BATCH, O_FRACTION, O_LIMIT, O_SIZE, O_HELP };
-    static const struct option opts[] = {
+    static const struct option own_opts[] = {
         {"hidden", required_argument, 0, O_HIDDEN},     {"inputs", required_argument, 0, O_INPUTS},
         {"outputs", required_argument, 0, O_OUTPUTS},   {"batch-size", required_argument, 0, O_BATCH},
         {"fraction", required_argument, 0, O_FRACTION}, {"time-limit", required_argument, 0, O_LIMIT},
@@ -65,9 +67,16 @@ static int parse(int argc, char **argv, struct tune_args *a) {
     opterr = 0;
     optind = 1;
     int c;
+    struct option opts[CLI_MAX_OPTIONS];
+    cli_options_with_backend(own_opts, 0, opts, CLI_MAX_OPTIONS);
+    struct cli_backend_opts bopts = {0};
     if (cli_refuse_abbreviations(CMD, argc, argv, opts)) return CLI_USAGE;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = CLI_OK;
+        if (cli_backend_option(CMD, c, optarg, &bopts, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
         switch (c) {
         case O_HIDDEN: a->hidden = optarg; break;
         case O_INPUTS: rc = cli_parse_size(CMD, "--inputs", optarg, &a->inputs); break;
@@ -87,6 +96,7 @@ static int parse(int argc, char **argv, struct tune_args *a) {
             }
             break;
         case O_SIZE: rc = cli_parse_size(CMD, "--size", optarg, &a->size); break;
+        case 'h':
         case O_HELP: help(); exit(CLI_OK);
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }

@@ -15,6 +15,7 @@
 
 struct use_args {
     struct cli_data_opts data;
+    struct cli_backend_opts bopts;
     const char *model, *backend, *out, *output;
     size_t batch_size;
     int batch_given;
@@ -50,6 +51,7 @@ static void help(const char *cmd) {
            "  --model MODEL          the model file (nncl train --out); CSV data is prepared with its transform\n"
            "  --backend B            cpu|opencl|auto (default auto)\n"
            "  --batch-size N         examples per pass (eval, predict: default 1024)\n");
+    cli_backend_help(1);
 }
 
 static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {
@@ -69,15 +71,20 @@ static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {
     optind = 1;
     int c;
     if (cli_refuse_abbreviations(cmd, argc, argv, long_opts)) return CLI_USAGE;
-    while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         int rc = CLI_OK;
         if (cli_data_option(c, optarg, &a->data)) continue;
+        if (cli_backend_option(cmd, c, optarg, &a->bopts, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
         switch (c) {
         case O_MODEL: a->model = optarg; break;
         case O_BACKEND: a->backend = optarg; break;
         case O_BATCH: rc = cli_parse_size(cmd, "--batch-size", optarg, &a->batch_size), a->batch_given = 1; break;
         case O_OUT: a->out = optarg; break;
         case O_OUTPUT: a->output = optarg; break;
+        case 'h':
         case O_HELP: help(cmd); exit(CLI_OK);
         default: return cli_usage_error(cmd, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
@@ -85,6 +92,7 @@ static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
     if (!a->model) return cli_usage_error(cmd, "--model FILE is required");
+    if (cli_check_data_opts(cmd, &a->data)) return CLI_USAGE;
     if (a->out && strcmp(cmd, "eval") == 0) return cli_usage_error(cmd, "eval prints to standard output; --out is for predict and grad");
     if (!a->out && strcmp(cmd, "grad") == 0) return cli_usage_error(cmd, "--out FILE is required");
     if (a->output && strcmp(cmd, "predict") != 0) return cli_usage_error(cmd, "--output is for predict");
@@ -94,7 +102,7 @@ static int parse(const char *cmd, int argc, char **argv, struct use_args *a) {
 /* Opens the backend, loads the model and the data. */
 static int open_all(const char *cmd, const struct use_args *a, int need_targets, struct nncl_backend **be,
                     struct nncl_model **model, struct nncl_dataset *ds) {
-    int rc = cli_open_backend(cmd, a->backend, be);
+    int rc = cli_open_backend(cmd, a->backend, &a->bopts, be);
     if (rc) return rc;
     if (nncl_model_load(*be, a->model, model)) return cli_fail(cmd, "cannot load the model");
     return cli_load_data(cmd, &a->data, *model, need_targets, ds);

@@ -154,11 +154,15 @@ static enum nncl_status numeric_stats(const struct csv_table *t, size_t col, str
 
 /* ---- the plan: inputs, target and their transform ---- */
 
-static size_t find_column(const struct csv_table *t, const char *name) {
-    for (size_t j = 0; j < t->n_cols; j++) {
-        if (strcmp(t->header[j], name) == 0) return j;
+static size_t find_column(const struct csv_table *t, const char *name) { return csv_find_column(t, name); }
+
+/* Whether file column `col` is one of the targets. */
+static int is_target(const struct csv_load *L, size_t col) {
+    if (L->target_col == NO_COLUMN) return 0;
+    for (size_t k = 0; k < L->n_targets; k++) {
+        if (L->target_cols[k] == col) return 1;
     }
-    return NO_COLUMN;
+    return 0;
 }
 
 enum nncl_status csv_find_target(struct csv_load *L) {
@@ -170,8 +174,9 @@ enum nncl_status csv_find_target(struct csv_load *L) {
         from_model = 1;
     }
     L->target_col = NO_COLUMN;
+    L->n_targets = 1;
     if (!name) { /* training data without a target name: the last column */
-        L->target_col = t->n_cols - 1;
+        L->target_col = L->target_cols[0] = t->n_cols - 1;
         return NNCL_OK;
     }
     if (name[0] == '\0') {
@@ -181,12 +186,36 @@ enum nncl_status csv_find_target(struct csv_load *L) {
         }
         return NNCL_OK;
     }
-    L->target_col = find_column(t, name);
-    if (L->target_col != NO_COLUMN || !L->o.require_target) return NNCL_OK;
+    /* "a,b,c": several numeric target columns, one regression output each */
+    size_t n = 0, missing = 0;
+    char missing_name[NAME_CAP + 64] = "";
+    for (const char *p = name; *p; n++) {
+        const size_t len = strcspn(p, ",");
+        if (n == CSV_MAX_TARGETS) {
+            return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: more than %d target columns", t->path, CSV_MAX_TARGETS);
+        }
+        char one[NAME_CAP + 64];
+        snprintf(one, sizeof one, "%.*s", (int)(len < sizeof one ? len : sizeof one - 1), p);
+        const size_t col = find_column(t, one);
+        if (col == NO_COLUMN && !missing++) snprintf(missing_name, sizeof missing_name, "%s", one);
+        for (size_t k = 0; k < n && col != NO_COLUMN; k++) {
+            if (L->target_cols[k] == col) {
+                return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: target column \"%s\" is named twice", t->path, one);
+            }
+        }
+        L->target_cols[n] = col;
+        p += len + (p[len] == ',');
+    }
+    L->n_targets = n ? n : 1;
+    if (n && !missing) {
+        L->target_col = L->target_cols[0];
+        return NNCL_OK;
+    }
+    if (n && missing == n && !L->o.require_target) return NNCL_OK; /* prediction input without targets */
     char list[LIST_CAP];
     csv_list_names(list, sizeof list, (const char *const *)t->header, t->n_cols);
     return nncl_set_error(from_model ? NNCL_ERR_FORMAT : NNCL_ERR_INVALID_ARG,
-                          "%s: no target column \"%s\"%s; the columns are: %s", t->path, name,
+                          "%s: no target column \"%s\"%s; the columns are: %s", t->path, n ? missing_name : name,
                           from_model ? " (the column the model predicts)" : "", list);
 }
 
@@ -195,8 +224,8 @@ static enum nncl_status check_no_empty(const struct csv_load *L) {
     const struct csv_table *t = &L->t;
     size_t n_in = L->ds.preprocess.n_columns;
     for (size_t r = 0; r < t->n_rows; r++) {
-        for (size_t i = 0; i <= n_in; i++) {
-            size_t col = i < n_in ? L->input_cols[i] : L->target_col;
+        for (size_t i = 0; i < n_in + L->n_targets; i++) {
+            size_t col = i < n_in ? L->input_cols[i] : L->target_col == NO_COLUMN ? NO_COLUMN : L->target_cols[i - n_in];
             if (col == NO_COLUMN || cell(t, r, col)[0] != '\0') continue;
             return nncl_set_error(NNCL_ERR_FORMAT, "%s:%zu: column \"%s\" (field %zu) is empty; every value must "
                                   "be given (missing values are not filled in)",
@@ -240,7 +269,7 @@ enum nncl_status csv_plan_from_data(struct csv_load *L) {
     enum nncl_status ist = check_ignore_list(t, L->o.ignore);
     if (ist) return ist;
     size_t n_in = 0;
-    for (size_t j = 0; j < t->n_cols; j++) n_in += j != L->target_col && !in_list(L->o.ignore, t->header[j]);
+    for (size_t j = 0; j < t->n_cols; j++) n_in += !is_target(L, j) && !in_list(L->o.ignore, t->header[j]);
     if (n_in == 0) {
         return nncl_set_error(NNCL_ERR_FORMAT, "%s: no input columns left besides the target and the ignored ones",
                               t->path);
@@ -249,9 +278,17 @@ enum nncl_status csv_plan_from_data(struct csv_load *L) {
     pp->columns = calloc(n_in, sizeof *pp->columns);
     if (!L->input_cols || !pp->columns) return nncl_set_error(NNCL_ERR_OOM, "%s: out of memory", t->path);
     for (size_t j = 0; j < t->n_cols; j++) {
-        if (j != L->target_col && !in_list(L->o.ignore, t->header[j])) L->input_cols[pp->n_columns++] = j;
+        if (!is_target(L, j) && !in_list(L->o.ignore, t->header[j])) L->input_cols[pp->n_columns++] = j;
     }
-    if (L->target_col != NO_COLUMN) memcpy(pp->target, t->header[L->target_col], strlen(t->header[L->target_col]) + 1);
+    if (L->target_col != NO_COLUMN && L->n_targets == 1) {
+        memcpy(pp->target, t->header[L->target_col], strlen(t->header[L->target_col]) + 1);
+    } else if (L->target_col != NO_COLUMN) { /* the list as given: the model reads its targets back by it */
+        if (strlen(L->o.target) >= sizeof pp->target) {
+            return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: the target list \"%s\" is longer than %zu bytes, the "
+                                  "most a model file stores", t->path, L->o.target, sizeof pp->target - 1);
+        }
+        snprintf(pp->target, sizeof pp->target, "%s", L->o.target);
+    }
     pp->target_mean = 0.0;
     pp->target_std = 1.0;
     enum nncl_status st = check_no_empty(L);
@@ -297,7 +334,7 @@ enum nncl_status csv_plan_from_model(struct csv_load *L) {
             return nncl_set_error(NNCL_ERR_FORMAT, "%s: the model's input column \"%s\" is not in the file; the "
                                   "file's columns are: %s", t->path, name, list);
         }
-        if (col == L->target_col) {
+        if (is_target(L, col)) {
             return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: the target \"%s\" is one of the model's input columns",
                                   t->path, name);
         }

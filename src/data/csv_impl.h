@@ -14,7 +14,8 @@
 
 #define NAME_CAP sizeof(((struct nncl_column *)0)->name) /* 64: column names are at most 63 bytes */
 #define NO_COLUMN SIZE_MAX
-#define LIST_CAP 512 /* names listed in a message before "... (N more)" */
+#define LIST_CAP 512
+#define CSV_MAX_TARGETS 64 /* columns in one --target a,b,... */ /* names listed in a message before "... (N more)" */
 
 /* ---- stage 1 (csv_tokenize.c) ---- */
 
@@ -26,10 +27,19 @@ struct csv_table {
     size_t n_rows; /* data rows (blank lines are not rows) */
     char **cells;  /* n_rows x n_cols, row-major */
     size_t *lines; /* the line each row starts on, for messages */
+    char delim;    /* the field separator */
+    size_t *name_slots; /* open-addressing hash of the header names: column + 1, 0 empty */
+    size_t name_cap;    /* slots, a power of two at least twice n_cols */
 };
 
-/* Reads and splits `path` (kept in t->path, not copied); free with csv_table_free, also after a failure. */
-enum nncl_status csv_table_load(const char *path, struct csv_table *t);
+/* The column named `name` (an exact match), or NO_COLUMN; expected O(1) through the header's hash. */
+size_t csv_find_column(const struct csv_table *t, const char *name);
+
+/*
+ * Reads and splits `path` (kept in t->path, not copied) at `delim` (0: detected from the header line, see
+ * struct nncl_csv_options); free with csv_table_free, also after a failure.
+ */
+enum nncl_status csv_table_load(const char *path, char delim, struct csv_table *t);
 void csv_table_free(struct csv_table *t);
 
 static inline const char *cell(const struct csv_table *t, size_t row, size_t col) { return t->cells[row * t->n_cols + col]; }
@@ -66,7 +76,9 @@ struct csv_load {
     struct nncl_csv_options o;
     struct nncl_dataset ds; /* moved to the caller's on success */
     size_t *input_cols;     /* file column of each ds.preprocess column */
-    size_t target_col;      /* NO_COLUMN: the file has none */
+    size_t target_col;      /* NO_COLUMN: the file has none; the first of target_cols */
+    size_t n_targets;       /* names in the target option: 1, or more for "a,b" (multi-output regression) */
+    size_t target_cols[CSV_MAX_TARGETS]; /* their file columns (when target_col is not NO_COLUMN) */
 };
 
 /* Finds L->target_col from the options (a name, the model's target, or the last column). */

@@ -56,7 +56,40 @@ void csv_table_free(struct csv_table *t) {
     free(t->header);
     free(t->cells);
     free(t->lines);
+    free(t->name_slots);
     memset(t, 0, sizeof *t);
+}
+
+/* ---- the header's names, hashed: a bag-of-words file has 10^5-10^6 columns, and comparing every name
+ * with every other (the duplicate check) or scanning them per lookup is quadratic: minutes of strcmp ---- */
+
+static size_t name_hash(const char *s) { /* FNV-1a */
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+size_t csv_find_column(const struct csv_table *t, const char *name) {
+    if (!t->name_cap) return NO_COLUMN;
+    const size_t mask = t->name_cap - 1;
+    for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+        const size_t slot = t->name_slots[i];
+        if (!slot) return NO_COLUMN;
+        if (strcmp(t->header[slot - 1], name) == 0) return slot - 1;
+    }
+}
+
+/* Inserts column j; returns the earlier column of the same name, or NO_COLUMN. */
+static size_t name_insert(struct csv_table *t, size_t j) {
+    const size_t mask = t->name_cap - 1;
+    for (size_t i = name_hash(t->header[j]) & mask;; i = (i + 1) & mask) {
+        const size_t slot = t->name_slots[i];
+        if (!slot) {
+            t->name_slots[i] = j + 1;
+            return NO_COLUMN;
+        }
+        if (strcmp(t->header[slot - 1], t->header[j]) == 0) return slot - 1;
+    }
 }
 
 
@@ -97,10 +130,40 @@ static enum nncl_status read_file(const char *path, char **text_out, size_t *siz
     return NNCL_OK;
 }
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
+/* Blanks around a field are dropped: spaces, and tabs unless they separate the fields. */
+static int is_blank(char c, char delim) { return c == ' ' || (c == '\t' && delim != '\t'); }
 
-/* Checks the header's names: non-empty, short enough for struct nncl_column, unique. */
-static enum nncl_status check_header(const struct csv_table *t, size_t line) {
+/*
+ * The separator of a file that does not say: ',' when the header line (the first line that is not blank)
+ * holds a comma outside quotes, else ';' or a tab, whichever it holds more of, else ',' (one column).
+ * Only the header is read, so a comma inside a data value cannot change the choice.
+ */
+static char detect_delimiter(const char *p, const char *end) {
+    size_t commas = 0, semicolons = 0, tabs = 0;
+    int quoted = 0, any = 0;
+    for (; p < end; p++) {
+        if (*p == '"') quoted = !quoted;
+        if (quoted) continue;
+        if (*p == '\n') {
+            if (any) break;
+            continue;
+        }
+        if (*p != ' ' && *p != '\t' && *p != '\r') any = 1;
+        commas += *p == ',';
+        semicolons += *p == ';';
+        tabs += *p == '\t';
+    }
+    if (commas || (!semicolons && !tabs)) return ',';
+    return semicolons >= tabs ? ';' : '\t';
+}
+
+/* Checks the header's names: non-empty, short enough for struct nncl_column, unique; and hashes them. */
+static enum nncl_status check_header(struct csv_table *t, size_t line) {
+    size_t cap = 16;
+    while (cap < 2 * t->n_cols) cap *= 2;
+    t->name_slots = calloc(cap, sizeof *t->name_slots);
+    if (!t->name_slots) return nncl_set_error(NNCL_ERR_OOM, "%s:%zu: out of memory hashing the header", t->path, line);
+    t->name_cap = cap;
     for (size_t j = 0; j < t->n_cols; j++) {
         const char *name = t->header[j];
         size_t len = strlen(name);
@@ -112,19 +175,18 @@ static enum nncl_status check_header(const struct csv_table *t, size_t line) {
             return nncl_set_error(NNCL_ERR_FORMAT, "%s:%zu: the name of column %zu (\"%.40s...\") is %zu bytes; "
                                   "names are limited to %zu bytes", t->path, line, j + 1, name, len, NAME_CAP - 1);
         }
-        for (size_t k = 0; k < j; k++) {
-            if (strcmp(t->header[k], name) == 0) {
-                return nncl_set_error(NNCL_ERR_FORMAT, "%s:%zu: the column name \"%s\" appears twice in the "
-                                      "header (columns %zu and %zu); names must be unique",
-                                      t->path, line, name, k + 1, j + 1);
-            }
+        const size_t k = name_insert(t, j);
+        if (k != NO_COLUMN) {
+            return nncl_set_error(NNCL_ERR_FORMAT, "%s:%zu: the column name \"%s\" appears twice in the "
+                                  "header (columns %zu and %zu); names must be unique",
+                                  t->path, line, name, k + 1, j + 1);
         }
     }
     return NNCL_OK;
 }
 
 /*
- * Splits text[0, size) into records and fields. Fields are separated by commas and records by "\n" or
+ * Splits text[0, size) into records and fields. Fields are separated by t->delim and records by "\n" or
  * "\r\n"; spaces and tabs around a field are dropped; a field in double quotes may hold commas, line
  * breaks and "" (a quote). A line holding nothing but blanks is skipped.
  */
@@ -136,13 +198,15 @@ static enum nncl_status csv_parse(struct csv_table *t, size_t size) {
     enum nncl_status st = NNCL_OK;
     /* a UTF-8 byte-order mark, as spreadsheet programs write, is not part of the first name */
     if (size >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+    if (!t->delim) t->delim = detect_delimiter(p, end);
+    const char delim = t->delim;
 
     while (p < end && st == NNCL_OK) {
         size_t record_line = line;
         int any_quoted = 0;
         row.n = 0;
         for (;;) { /* one field per turn */
-            while (p < end && is_blank(*p)) p++;
+            while (p < end && is_blank(*p, delim)) p++;
             char *field, *field_end;
             if (p < end && *p == '"') {
                 size_t quote_line = line;
@@ -169,9 +233,9 @@ static enum nncl_status csv_parse(struct csv_table *t, size_t size) {
                 }
                 field_end = w;
                 any_quoted = 1;
-                while (p < end && is_blank(*p)) p++;
+                while (p < end && is_blank(*p, delim)) p++;
                 if (p < end && *p == '\r' && (p + 1 == end || p[1] == '\n')) p++;
-                if (p < end && *p != ',' && *p != '\n') {
+                if (p < end && *p != delim && *p != '\n') {
                     st = nncl_set_error(NNCL_ERR_FORMAT, "%s:%zu: unexpected '%c' after the closing quote of field "
                                         "%zu; inside a quoted field write a quote as \"\"",
                                         t->path, line, *p, row.n + 1);
@@ -179,16 +243,16 @@ static enum nncl_status csv_parse(struct csv_table *t, size_t size) {
                 }
             } else {
                 field = p;
-                while (p < end && *p != ',' && *p != '\n') p++;
+                while (p < end && *p != delim && *p != '\n') p++;
                 field_end = p;
-                while (field_end > field && (is_blank(field_end[-1]) || field_end[-1] == '\r')) field_end--;
+                while (field_end > field && (is_blank(field_end[-1], delim) || field_end[-1] == '\r')) field_end--;
             }
             /* read the separator before the terminating NUL may overwrite it */
             char sep = p < end ? *p : '\0';
             *field_end = '\0';
             if (p < end) p++;
             if (!ptr_vec_push(&row, field)) goto oom;
-            if (sep == ',') continue;
+            if (sep == delim) continue;
             if (sep == '\n') line++;
             break;
         }
@@ -230,9 +294,10 @@ done:
     return st;
 }
 
-enum nncl_status csv_table_load(const char *path, struct csv_table *t) {
+enum nncl_status csv_table_load(const char *path, char delim, struct csv_table *t) {
     memset(t, 0, sizeof *t);
     t->path = path;
+    t->delim = delim;
     size_t size = 0;
     enum nncl_status st = read_file(path, &t->text, &size);
     if (st) return st;

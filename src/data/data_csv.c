@@ -261,6 +261,13 @@ static enum nncl_status standardise_targets(struct csv_load *L) {
     struct nncl_preprocess *pp = &ds->preprocess;
     if (!L->o.apply) {
         pp->target_mean = 0.0, pp->target_std = 1.0;
+        if (L->o.standardize_targets && ds->n_outputs > 1) {
+            /* the model file stores one mean and one standard deviation */
+            return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: %zu target columns (%s): standardising targets is for "
+                                  "one target column (the model stores one mean and standard deviation); keep them "
+                                  "as given (nncl train --no-standardize-targets) or rescale them yourself",
+                                  L->t.path, ds->n_outputs, L->o.target);
+        }
         if (!L->o.standardize_targets || ds->n == 0) return NNCL_OK;
         double sum = 0, sq = 0;
         for (size_t r = 0; r < ds->n; r++) sum += ds->y[r];
@@ -272,6 +279,10 @@ static enum nncl_status standardise_targets(struct csv_load *L) {
     }
     if (!(pp->target_std > 0.0)) return NNCL_OK; /* a transform without target statistics: raw */
     if (pp->target_mean == 0.0 && pp->target_std == 1.0) return NNCL_OK;
+    if (ds->n_outputs > 1) {
+        return nncl_set_error(NNCL_ERR_FORMAT, "%s: the model's target transform standardises one column, but %zu "
+                              "target columns were read", L->t.path, ds->n_outputs);
+    }
     for (size_t r = 0; r < ds->n; r++) ds->y[r] = (float)(((double)ds->y[r] - pp->target_mean) / pp->target_std);
     return NNCL_OK;
 }
@@ -280,25 +291,26 @@ static enum nncl_status regression_targets(struct csv_load *L) {
     const struct csv_table *t = &L->t;
     struct nncl_dataset *ds = &L->ds;
     ds->task = NNCL_TASK_REGRESSION;
-    ds->n_outputs = 1;
-    ds->y = malloc(ds->n * sizeof *ds->y);
+    ds->n_outputs = L->n_targets;
+    ds->y = malloc(ds->n * L->n_targets * sizeof *ds->y);
     if (!ds->y) return nncl_set_error(NNCL_ERR_OOM, "%s: out of memory for the targets", t->path);
-    for (size_t r = 0; r < ds->n; r++) {
-        const char *text = cell(t, r, L->target_col);
+    for (size_t i = 0; i < ds->n * L->n_targets; i++) {
+        const size_t r = i / L->n_targets, col = L->target_cols[i % L->n_targets];
+        const char *text = cell(t, r, col);
         double v = 0.0;
         enum value_kind kind = csv_parse_value(text, &v);
-        if (kind == VALUE_NONFINITE) return csv_nonfinite_error(t, r, L->target_col);
+        if (kind == VALUE_NONFINITE) return csv_nonfinite_error(t, r, col);
         if (kind == VALUE_TEXT) {
             return nncl_set_error(NNCL_ERR_FORMAT, "%s:%zu: column \"%s\": \"%s\" is not a number; a regression "
                                   "target must be numeric (choose a classification task for labels)",
-                                  t->path, t->lines[r], t->header[L->target_col], text);
+                                  t->path, t->lines[r], t->header[col], text);
         }
         if (fabs(v) > FLT_MAX) {
             return nncl_set_error(NNCL_ERR_NUMERIC, "%s:%zu: column \"%s\": %s is beyond the range of a float "
                                   "(about 3.4e38); rescale the target", t->path, t->lines[r],
-                                  t->header[L->target_col], text);
+                                  t->header[col], text);
         }
-        ds->y[r] = (float)v;
+        ds->y[i] = (float)v;
     }
     return standardise_targets(L);
 }
@@ -315,8 +327,16 @@ static enum nncl_status encode_targets(struct csv_load *L) {
             enum nncl_status st = set_class_names(ds, o->class_names, o->n_class_names, L->t.path);
             if (st) return st;
         }
-        ds->n_outputs = task_outputs(ds->task, ds->n_classes);
+        ds->n_outputs = L->n_targets > 1 ? L->n_targets : task_outputs(ds->task, ds->n_classes);
         return NNCL_OK;
+    }
+    if (L->n_targets > 1) { /* several target columns: multi-output regression, each numeric */
+        if (o->task != NNCL_TASK_AUTO && o->task != NNCL_TASK_REGRESSION) {
+            return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: %zu target columns (%s) are for regression (one output "
+                                  "each); a classification target is one column",
+                                  L->t.path, L->n_targets, o->target ? o->target : o->apply->target);
+        }
+        return regression_targets(L);
     }
     if (model_classes) return labels_from_model(L);
     if (o->task == NNCL_TASK_REGRESSION) return regression_targets(L);
@@ -346,13 +366,17 @@ enum nncl_status nncl_dataset_load_csv(const char *path, const struct nncl_csv_o
         return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: %zu class names announced but class_names is NULL", path,
                               L.o.n_class_names);
     }
-    enum nncl_status st = csv_table_load(path, &L.t);
+    if (L.o.delimiter == '"' || L.o.delimiter == '\n' || L.o.delimiter == '\r') {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: the delimiter cannot be a quote or a line break", path);
+    }
+    enum nncl_status st = csv_table_load(path, L.o.delimiter, &L.t);
     if (st == NNCL_OK) st = csv_find_target(&L);
     if (st == NNCL_OK) st = L.o.apply ? csv_plan_from_model(&L) : csv_plan_from_data(&L);
     if (st == NNCL_OK) st = encode_inputs(&L);
     if (st == NNCL_OK) st = encode_targets(&L);
     if (st == NNCL_OK) {
         snprintf(L.ds.source, sizeof L.ds.source, "%s", path);
+        L.ds.delimiter = L.t.delim;
         *out = L.ds;
     } else {
         nncl_dataset_free(&L.ds);

@@ -17,6 +17,40 @@
 
 #define NAME_CAP sizeof(((struct nncl_column *)0)->name) /* 64: names are at most 63 bytes */
 
+/* Column indices ordered by name, then index, for the duplicate check. */
+static const struct nncl_column *sort_columns;
+static int cmp_column_index(const void *a, const void *b) {
+    const size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    const int c = strcmp(sort_columns[i].name, sort_columns[j].name);
+    return c ? c : (i > j) - (i < j);
+}
+
+/*
+ * Unique names, by sorting (a bag-of-words model has 10^5-10^6 columns: comparing every pair is minutes).
+ * Names must be terminated (checked before). The qsort comparator reads a file-scope pointer: not
+ * reentrant across threads, as the rest of the loader's error state is not either.
+ */
+static enum nncl_status check_unique_names(const struct nncl_preprocess *pp, const char *source,
+                                           enum nncl_status status) {
+    if (pp->n_columns < 2) return NNCL_OK;
+    size_t *order = malloc(pp->n_columns * sizeof *order);
+    if (!order) return nncl_set_error(NNCL_ERR_OOM, "%s: preprocess: out of memory checking the names", source);
+    for (size_t i = 0; i < pp->n_columns; i++) order[i] = i;
+    sort_columns = pp->columns;
+    qsort(order, pp->n_columns, sizeof *order, cmp_column_index);
+    enum nncl_status st = NNCL_OK;
+    for (size_t k = 1; k < pp->n_columns; k++) {
+        const size_t j = order[k - 1], i = order[k];
+        if (strcmp(pp->columns[j].name, pp->columns[i].name) == 0) {
+            st = nncl_set_error(status, "%s: preprocess: column name \"%s\" appears twice (columns[%zu] and "
+                                "columns[%zu])", source, pp->columns[i].name, j, i);
+            break;
+        }
+    }
+    free(order);
+    return st;
+}
+
 enum nncl_status nncl_preprocess_check(const struct nncl_preprocess *pp, const char *source, enum nncl_status status) {
     if (!pp) return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: the preprocess transform is NULL", source);
     if (pp->n_columns && !pp->columns) {
@@ -29,12 +63,6 @@ enum nncl_status nncl_preprocess_check(const struct nncl_preprocess *pp, const c
         const struct nncl_column *c = &pp->columns[i];
         if (!memchr(c->name, '\0', sizeof c->name) || c->name[0] == '\0') {
             return nncl_set_error(status, "%s: preprocess: columns[%zu] has an empty or unterminated name", source, i);
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(pp->columns[j].name, c->name) == 0) {
-                return nncl_set_error(status, "%s: preprocess: column name \"%s\" appears twice (columns[%zu] and "
-                                      "columns[%zu])", source, c->name, j, i);
-            }
         }
         if (strcmp(c->name, pp->target) == 0) {
             return nncl_set_error(status, "%s: preprocess: columns[%zu] \"%s\" is also the target", source, i,
@@ -63,7 +91,7 @@ enum nncl_status nncl_preprocess_check(const struct nncl_preprocess *pp, const c
             }
         }
     }
-    return NNCL_OK;
+    return check_unique_names(pp, source, status);
 }
 
 /* ---- writing ---- */

@@ -78,6 +78,11 @@ static int device_is_gpu(cl_device_id d) {
     return (type & CL_DEVICE_TYPE_GPU) != 0;
 }
 
+int nncl_opencl_device_choice_given(void) {
+    const char *psel = getenv("NNCL_OPENCL_PLATFORM"), *dsel = getenv("NNCL_OPENCL_DEVICE");
+    return (psel && *psel) || (dsel && *dsel);
+}
+
 /* The selection rule, shared by ocl_device_select and the listing's is_selected flag. */
 static enum nncl_status choose(cl_platform_id *out_platform, cl_device_id *out_device, int *out_p, int *out_d) {
     const char *psel = getenv("NNCL_OPENCL_PLATFORM"), *dsel = getenv("NNCL_OPENCL_DEVICE");
@@ -85,7 +90,7 @@ static enum nncl_status choose(cl_platform_id *out_platform, cl_device_id *out_d
     cl_uint np = 0;
     enum nncl_status st = get_platforms(platforms, &np);
     if (st) return st;
-    const int explicit_choice = (psel && *psel) || (dsel && *dsel);
+    const int explicit_choice = nncl_opencl_device_choice_given();
     /* Two passes without an explicit choice: first any GPU, then any device. */
     for (int pass = explicit_choice ? 1 : 0; pass < 2; pass++) {
         for (cl_uint p = 0; p < np; p++) {
