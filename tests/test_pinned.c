@@ -311,3 +311,97 @@ Test(pinned, elu_alpha_other_than_the_default) {
     check_param(NNCL_ACT_ELU, 0.5f);
     check_param(NNCL_ACT_ELU, 2.0f);
 }
+
+/* ---- pinned by the mutation run (docs/testing.md 5.5): each of these let a one-line bug through ---- */
+
+Test(pinned, train_defaults_are_the_documented_ones) {
+    const struct nncl_train_options o = nncl_train_defaults();
+    cr_assert_eq(o.batch_size, 128);
+    cr_assert_eq(o.epochs, 10);
+    cr_assert_eq(o.optimizer, NNCL_OPT_ADAM);
+    cr_assert_float_eq(o.lr, 1e-3f, 0.0f);
+    cr_assert_float_eq(o.beta1, 0.9f, 0.0f);
+    cr_assert_float_eq(o.beta2, 0.999f, 0.0f);
+    cr_assert_float_eq(o.eps, 1e-8f, 0.0f);
+    cr_assert_eq(o.shuffle, 1);
+    cr_assert_eq(o.seed, 1);
+    cr_assert_eq(o.patience, 0);
+    cr_assert_float_eq(o.val_fraction, 0.0f, 0.0f);
+    cr_assert_eq(o.verify_gemm, 1);
+}
+
+/* The epoch's reported loss is the mean over its examples: with a partial last batch (10 rows in batches
+ * of 3) and a rate too small to move any weight, it equals the mean loss nncl_evaluate measures. */
+Test(pinned, epoch_loss_is_the_mean_over_the_examples_with_a_partial_batch) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = data();
+    struct nncl_model *m = model(be);
+    double loss = 0, err = 0;
+    tu_ok(nncl_evaluate(m, &ds, 0, &loss, &err), "evaluate");
+    struct nncl_train_options o = plain(NNCL_OPT_SGD, 3, 1);
+    o.lr = 1e-30f; /* w - 1e-30 g == w for every weight of this size: the epoch sees fixed weights */
+    struct nncl_train_result r;
+    tu_ok(nncl_train(m, &ds, &o, &r), "train");
+    cr_assert(fabs(r.last.train_loss - loss) <= 1e-6 * fabs(loss), "epoch loss %.9g, the data's mean loss %.9g",
+              r.last.train_loss, loss);
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+/* The memory plan's workspace: s, x and delta of every layer at the batch's rows (3-4-2 at 3 rows). */
+Test(pinned, workspace_is_three_tensors_per_layer) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = data();
+    struct nncl_model *m = model(be);
+    struct nncl_train_options o = plain(NNCL_OPT_SGD, 3, 1);
+    struct nncl_memory_plan plan;
+    tu_ok(nncl_train_plan(m, &ds, &o, &plan), "plan");
+    cr_assert_eq(plan.activations, 3 * 3 * (4 + 2) * sizeof(float), "workspace %zu bytes, want %zu",
+                 plan.activations, 3 * 3 * (4 + 2) * sizeof(float));
+    nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+/* A BCE model predicts probabilities: the sigmoid of the same net's raw outputs (an identity-output MSE
+ * model with the same weights), not the raw outputs themselves. */
+Test(pinned, bce_predictions_are_the_sigmoid_of_the_outputs) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = data();
+    ds.n_outputs = 1;
+    for (size_t i = 0; i < ROWS; i++) ds.y[i] = (float)(i % 2);
+    struct nncl_model *raw = NULL, *bce = NULL;
+    struct nncl_model_spec s;
+    memset(&s, 0, sizeof s);
+    s.n_inputs = IN;
+    tu_ok(nncl_parse_hidden("4:tanh", &s), "hidden");
+    s.layers[s.n_layers++] = (struct nncl_layer_spec){1, NNCL_ACT_IDENTITY, 0.0f};
+    s.loss = NNCL_LOSS_MSE;
+    tu_ok(nncl_model_init(be, &s, NNCL_INIT_UNIFORM, 5, &raw), "raw");
+    s.loss = NNCL_LOSS_BCE;
+    tu_ok(nncl_model_init(be, &s, NNCL_INIT_UNIFORM, 9, &bce), "bce");
+    float *w = params(raw);
+    tu_ok(nncl_model_set_params(bce, w, nncl_model_param_count(raw)), "set_params");
+    float z[ROWS], p[ROWS], want[ROWS];
+    tu_ok(nncl_predict(raw, &ds, 0, z), "predict raw");
+    tu_ok(nncl_predict(bce, &ds, 0, p), "predict bce");
+    for (size_t i = 0; i < ROWS; i++) want[i] = (float)(1.0 / (1.0 + exp(-(double)z[i])));
+    tu_assert_close(want, p, ROWS, ROWS, (struct tu_tol){1e-7, 1e-6}, "BCE predictions");
+    free(w);
+    nncl_model_free(raw);
+    nncl_model_free(bce);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+/* gemm with alpha = 0 and beta = 0 writes zeros, never reading c (which may hold NaN). */
+Test(pinned, gemm_with_alpha_and_beta_zero_writes_zeros) {
+    struct nncl_backend *be = tu_backend("cpu");
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 1, 0, 1, 0}, nan4[4] = {NAN, NAN, NAN, NAN}, c[4];
+    struct nncl_tensor ta = tu_tensor(be, 2, 3, a), tb = tu_tensor(be, 3, 2, b), tc = tu_tensor(be, 2, 2, nan4);
+    tu_ok(nncl_op_gemm(be, 0, 0, 0.0f, &ta, &tb, 0.0f, &tc), "gemm");
+    tu_get(&tc, c);
+    for (int i = 0; i < 4; i++) cr_assert(c[i] == 0.0f, "c[%d] = %g, want 0", i, (double)c[i]);
+    tu_free_all();
+}
