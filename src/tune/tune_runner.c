@@ -244,6 +244,7 @@ static void watch_line(struct tuner_watch *w, char *line) {
 }
 
 int tune_find_on_path(const char *name, char *out, size_t cap) {
+    if (!out || cap == 0) return 0; /* also tells GCC's -Wformat-truncation (sanitizer builds) out is not NULL */
     const char *path = getenv("PATH");
     if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
     while (*path) {
