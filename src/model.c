@@ -97,6 +97,9 @@ enum nncl_status nncl_parse_hidden(const char *text, struct nncl_model_spec *spe
                     return nncl_set_error(NNCL_ERR_FORMAT, "--hidden \"%s\": activation parameter \"%s\" is not a "
                                           "number", text, param);
                 }
+                /* the range the op list gives it (elu:-3 was accepted here, then refused by the spec check) */
+                st = nncl_act_check("activation", (int)layer->act, layer->act_param);
+                if (st) return nncl_prefix_error(NNCL_ERR_FORMAT, "--hidden \"%s\": ", text);
             }
         } else {
             layer->act_param = nncl_act_default_param(layer->act);
