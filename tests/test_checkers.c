@@ -392,6 +392,49 @@ Test(model_files, a_tensor_of_another_dtype_is_refused_naming_the_dtype, .init =
     tu_free_all();
 }
 
+/* Rewrites `f` to `path` with its "architecture" metadata replaced by `arch` (tensors unchanged). */
+static void rewrite_architecture(const struct st_file *f, const char *path, const char *arch) {
+    struct st_metadata_entry meta[16];
+    cr_assert(f->n_metadata <= 16);
+    int found = 0;
+    for (size_t i = 0; i < f->n_metadata; i++) {
+        meta[i] = f->metadata[i];
+        if (strcmp(meta[i].key, "architecture") == 0) meta[i].value = (char *)arch, found = 1;
+    }
+    cr_assert(found, "a saved model has architecture metadata");
+    struct st_file copy = *f;
+    copy.metadata = meta;
+    rewrite(&copy, path, "", 1, 0); /* no tensor is named "": all kept as they are */
+}
+
+/* The architecture must give the input count and the layers: a file without them is refused by the
+ * metadata check, naming it, not later by a tensor that happens not to fit (or a crash). */
+Test(model_files, an_architecture_without_inputs_or_layers_is_refused, .init = make_tmpdir, .fini = remove_tmpdir) {
+    char good[600], bad[600];
+    snprintf(good, sizeof good, "%s/good.safetensors", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
+    struct st_file f;
+    saved_model(good, &f);
+    const char *arch = st_metadata(&f, "architecture");
+    cr_assert(arch && strstr(arch, "\"inputs\":3"), "the saved architecture: %s", arch ? arch : "(none)");
+    char edited[4096];
+    const char *variants[][2] = {{"\"inputs\":3", "\"inputz\":3"},
+                                 {"\"inputs\":3", "\"inputs\":2.5"},
+                                 {"\"inputs\":3", "\"inputs\":0"},
+                                 {"\"inputs\":3", "\"inputs\":\"3\""},
+                                 {"\"layers\":", "\"layerz\":"}};
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        const char *at = strstr(arch, variants[v][0]);
+        cr_assert(at, "%s in %s", variants[v][0], arch);
+        snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - arch), arch, variants[v][1],
+                 at + strlen(variants[v][0]));
+        rewrite_architecture(&f, bad, edited);
+        assert_refused(bad, "\"architecture\" metadata", "inputs, layers and loss");
+    }
+    st_free(&f);
+    tu_free_all();
+}
+
 /* Every double of the stored transform reads back to the same bits (cJSON alone keeps 15 digits). */
 Test(model_files, preprocess_doubles_round_trip_exactly) {
     struct nncl_column col;

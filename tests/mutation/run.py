@@ -281,6 +281,7 @@ def main():
     equivalent = load_equivalent()
     deadline = time.time() + 60 * a.budget_minutes
     results = []
+    meta = {"seed": a.seed, "areas": a.areas, "smoke": a.smoke, "mutants": a.mutants}
     for n, m in enumerate(chosen, 1):
         if time.time() > deadline:
             print(f"budget spent after {n - 1} mutants", flush=True)
@@ -293,8 +294,10 @@ def main():
         results.append(m)
         print(f"[{n}/{len(chosen)}] {verdict:10s} {m['id']} {m['file']}:{m['line']}: {m['mutant'].strip()[:90]}"
               f"  {detail}", flush=True)
+        # the report so far after every mutant: a run stopped by hand (or by the machine) keeps its results
+        write_report(results, out, meta, quiet=True)
 
-    write_report(results, out, {"seed": a.seed, "areas": a.areas, "smoke": a.smoke})
+    write_report(results, out, meta)
     if a.smoke:
         survivors = [r for r in results if r["verdict"] != "killed"]
         for r in survivors:
@@ -319,14 +322,16 @@ def merge(a):
     write_report(results, a.out or scratch, {"merged": a.merge})
 
 
-def write_report(results, out, meta):
+def write_report(results, out, meta, quiet=False):
     os.makedirs(out, exist_ok=True)
     count = {v: sum(r["verdict"] == v for r in results) for v in ("killed", "survived", "equivalent", "invalid")}
     scored = count["killed"] + count["survived"]
     score = count["killed"] / scored if scored else 0.0
     summary = dict(meta, score=score, counts=count, results=results)
-    json.dump(summary, open(os.path.join(out, "report.json"), "w"), indent=1)
-    with open(os.path.join(out, "report.md"), "w") as f:
+    with open(os.path.join(out, "report.json.tmp"), "w") as f:
+        json.dump(summary, f, indent=1)
+    os.replace(os.path.join(out, "report.json.tmp"), os.path.join(out, "report.json"))
+    with open(os.path.join(out, "report.md.tmp"), "w") as f:
         f.write(f"# Mutation report\n\nscore {100 * score:.1f}% = {count['killed']} killed / "
                 f"({count['killed']} killed + {count['survived']} survived); {count['equivalent']} equivalent "
                 f"(listed in tests/mutation/equivalent.txt), {count['invalid']} did not compile.\n\n")
@@ -334,7 +339,9 @@ def write_report(results, out, meta):
             if r["verdict"] in ("survived", "equivalent"):
                 f.write(f"- {r['verdict']} `{r['id']}` {r['file']}:{r['line']}\n  - `{r['original'].strip()}`\n"
                         f"  - `{r['mutant'].strip()}`\n" + (f"  - {r['detail']}\n" if r["detail"] else ""))
-    print(f"score {100 * score:.1f}%: {count}; report in {out}/report.md")
+    os.replace(os.path.join(out, "report.md.tmp"), os.path.join(out, "report.md"))
+    if not quiet:
+        print(f"score {100 * score:.1f}%: {count}; report in {out}/report.md")
 
 
 if __name__ == "__main__":
