@@ -583,7 +583,7 @@ static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_data
     }
     TRY(nncl_buffer_alloc(m->be, (g->steps_per_epoch + 1) * sizeof(float), &tr->health));
     TRY(nncl_buffer_alloc(m->be, tr->plan.snapshot, &tr->snapshot));
-    if (o->patience && !o->keep_last) TRY(nncl_buffer_alloc(m->be, m->n_params * sizeof(float), &tr->best));
+    if (tr->plan.best) TRY(nncl_buffer_alloc(m->be, tr->plan.best, &tr->best));
     tr->sched = o->schedule;
     if (tr->sched.decay == NNCL_LR_COSINE && !tr->sched.cosine_epochs) {
         tr->sched.cosine_epochs = o->epochs > tr->sched.warmup_epochs ? o->epochs - tr->sched.warmup_epochs : 1;

@@ -123,24 +123,25 @@ enum nncl_status nncl_train_plan(struct nncl_model *m, const struct nncl_dataset
     plan->gradients = p * f;
     plan->optimizer_state = g->optimizer_slots * p * f;
     plan->snapshot = (1 + g->optimizer_slots) * p * f;
+    plan->best = o->patience && !o->keep_last ? p * f : 0;
     plan->activations = nncl_model_workspace_bytes(&m->spec, rows);
     plan->batch = (rows * (data->n_inputs + data->n_outputs + 2) + ACC_COUNT + 2 * steps) * f;
     plan->dataset = (data->n * (data->n_inputs + data->n_outputs) + data->n) * f;
     TRY(nncl_backend_memory(m->be, &plan->device_total, &plan->device_max_alloc));
     /* leave a tenth of the device to the driver and other programs */
     plan->limit = o->memory_limit ? o->memory_limit : plan->device_total / 10 * 9;
-    const size_t net = plan->parameters + plan->gradients + plan->optimizer_state + plan->snapshot + plan->activations +
-                       plan->batch;
+    const size_t net = plan->parameters + plan->gradients + plan->optimizer_state + plan->snapshot + plan->best +
+                       plan->activations + plan->batch;
     plan->fits = net <= plan->limit && plan->activations <= plan->device_max_alloc &&
                  plan->parameters <= plan->device_max_alloc;
     plan->streaming = net + plan->dataset > plan->limit ||
                       data->n * (data->n_inputs + data->n_outputs) * f > plan->device_max_alloc;
     if (!plan->fits) {
         return nncl_set_error(NNCL_ERR_OOM, "the net does not fit %s: it needs %zu MiB (parameters %zu, gradients "
-                              "%zu, optimizer state %zu, epoch snapshot %zu, activations for batches of %zu: %zu, batch "
-                              "%zu MiB) but %zu MiB are available (largest buffer %zu MiB); use a smaller batch or net",
+                              "%zu, optimizer state %zu, epoch snapshot %zu, best epoch %zu, activations for batches of %zu: "
+                              "%zu, batch %zu MiB) but %zu MiB are available (largest buffer %zu MiB); use a smaller batch or net",
                               nncl_backend_device(m->be), train_mib(net), train_mib(plan->parameters), train_mib(plan->gradients),
-                              train_mib(plan->optimizer_state), train_mib(plan->snapshot), rows, train_mib(plan->activations),
+                              train_mib(plan->optimizer_state), train_mib(plan->snapshot), train_mib(plan->best), rows, train_mib(plan->activations),
                               train_mib(plan->batch), train_mib(plan->limit), train_mib(plan->device_max_alloc));
     }
     return NNCL_OK;

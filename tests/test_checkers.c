@@ -395,11 +395,13 @@ Test(model_files, a_tensor_of_another_dtype_is_refused_naming_the_dtype, .init =
 /* Rewrites `f` to `path` with its "architecture" metadata replaced by `arch` (tensors unchanged). */
 static void rewrite_architecture(const struct st_file *f, const char *path, const char *arch) {
     struct st_metadata_entry meta[16];
-    cr_assert(f->n_metadata <= 16);
+    char value[4096];
+    cr_assert(f->n_metadata <= 16 && strlen(arch) < sizeof value);
+    snprintf(value, sizeof value, "%s", arch);
     int found = 0;
     for (size_t i = 0; i < f->n_metadata; i++) {
         meta[i] = f->metadata[i];
-        if (strcmp(meta[i].key, "architecture") == 0) meta[i].value = (char *)arch, found = 1;
+        if (strcmp(meta[i].key, "architecture") == 0) meta[i].value = value, found = 1;
     }
     cr_assert(found, "a saved model has architecture metadata");
     struct st_file copy = *f;

@@ -208,7 +208,7 @@ Test(training, streaming_gives_the_same_result) {
         tu_ok(nncl_train_plan(m, &ds, &o, &plan), "plan");
         /* the second run gets just enough memory for the net, not for the data set */
         if (run == 1) o.memory_limit = plan.parameters + plan.gradients + plan.optimizer_state + plan.snapshot +
-                                       plan.activations + plan.batch + 64;
+                                       plan.best + plan.activations + plan.batch + 64;
         struct nncl_train_result r;
         tu_ok(nncl_train(m, &ds, &o, &r), "train");
         streamed[run] = r.streamed;
@@ -217,6 +217,34 @@ Test(training, streaming_gives_the_same_result) {
     }
     cr_assert(!streamed[0] && streamed[1], "streamed: %d %d", streamed[0], streamed[1]);
     cr_assert(memcmp(params[0], params[1], sizeof params[0]) == 0, "streaming changed the result");
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+/* Early stopping keeps the best epoch's parameters: the plan counts that buffer, so a limit that fits the
+ * net without --patience refuses it with one. */
+Test(training, the_memory_plan_counts_the_best_epoch_buffer) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = blobs();
+    struct nncl_model *m = net(be, 4, "6:tanh", 3, NNCL_LOSS_XENT, NNCL_ACT_IDENTITY, 4);
+    struct nncl_train_options o = nncl_train_defaults();
+    o.epochs = 2, o.batch_size = 16, o.val_fraction = 0.25f;
+    struct nncl_memory_plan plain, patient, kept;
+    tu_ok(nncl_train_plan(m, &ds, &o, &plain), "plan");
+    cr_assert_eq(plain.best, 0);
+    o.patience = 3;
+    tu_ok(nncl_train_plan(m, &ds, &o, &patient), "plan with patience");
+    cr_assert_eq(patient.best, nncl_model_param_count(m) * sizeof(float));
+    o.keep_last = 1;
+    tu_ok(nncl_train_plan(m, &ds, &o, &kept), "plan with patience and keep_last");
+    cr_assert_eq(kept.best, 0, "keep_last keeps no best epoch");
+    o.keep_last = 0;
+    o.memory_limit = plain.parameters + plain.gradients + plain.optimizer_state + plain.snapshot + plain.activations +
+                     plain.batch + patient.best / 2; /* the data set is streamed; the best buffer does not fit */
+    ASSERT_ERROR(nncl_train_plan(m, &ds, &o, &patient), NNCL_ERR_OOM, "best epoch");
+    o.patience = 0;
+    tu_ok(nncl_train_plan(m, &ds, &o, &plain), "the same limit without patience");
+    nncl_model_free(m);
     nncl_dataset_free(&ds);
     tu_free_all();
 }

@@ -210,6 +210,7 @@ struct nncl_memory_plan {
     size_t parameters, gradients, optimizer_state;
     size_t snapshot;     /* parameters and optimizer state at the start of each epoch: the last good state
                             to return to, and the starting point to replay a diverged step from */
+    size_t best;         /* the best epoch's parameters, kept for early stopping (patience without keep_last) */
     size_t activations;  /* per-batch workspace of every layer (s, x and delta) */
     size_t batch;        /* the batch's inputs, targets and per-step loss records */
     size_t dataset;      /* the data set and its example order, when it is kept on the device */

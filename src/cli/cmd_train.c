@@ -453,6 +453,7 @@ static int dry_run(const struct train_args *a, struct nncl_model *model, const s
     printf("  gradients         %10.2f MiB\n", (double)plan.gradients / m);
     printf("  optimizer state   %10.2f MiB  (%s)\n", (double)plan.optimizer_state / m, nncl_optimizer_name(a->opts.optimizer));
     printf("  epoch snapshot    %10.2f MiB  (last good parameters and optimizer state)\n", (double)plan.snapshot / m);
+    if (plan.best) printf("  best epoch        %10.2f MiB  (kept for --patience)\n", (double)plan.best / m);
     printf("  activations       %10.2f MiB  (per batch)\n", (double)plan.activations / m);
     printf("  batch             %10.2f MiB\n", (double)plan.batch / m);
     printf("  data set          %10.2f MiB  (%zu examples)%s\n", (double)plan.dataset / m, ds->n,
