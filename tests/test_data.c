@@ -344,6 +344,10 @@ Test(csv, preprocess_json_errors_name_the_source) {
     ASSERT_ERROR(nncl_preprocess_from_json("{\"columns\": [{\"name\": \"m\", \"kind\": \"categorical\", "
                                            "\"categories\": [\"a\", 3]}], \"target\": \"y\"}", "model.nncl", &pp),
                  NNCL_ERR_FORMAT, "model.nncl", "categories[1]");
+    /* "" sorts first, so only the emptiness check refuses it (an empty category could never match a value) */
+    ASSERT_ERROR(nncl_preprocess_from_json("{\"columns\": [{\"name\": \"m\", \"kind\": \"categorical\", "
+                                           "\"categories\": [\"\", \"a\"]}], \"target\": \"y\"}", "model.nncl", &pp),
+                 NNCL_ERR_FORMAT, "model.nncl", "\"m\"", "category 0 is empty");
     ASSERT_ERROR(nncl_preprocess_from_json("{\"columns\": [{\"name\": \"a\", \"kind\": \"numeric\", \"mean\": 0, "
                                            "\"std\": 1}, {\"name\": \"a\", \"kind\": \"numeric\", \"mean\": 0, "
                                            "\"std\": 1}], \"target\": \"y\"}", "model.nncl", &pp),

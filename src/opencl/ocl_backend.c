@@ -124,6 +124,7 @@ static void ocl_free(struct nncl_backend *be) {
         ocl_programs_release(st);
         ocl_profile_release(st);
         if (st->sum_scratch) clReleaseMemObject(st->sum_scratch);
+        ocl_retired_release(st);
         free(st->profiled);
         /* CLBlast caches programs per context; drop them before the context goes. */
         CLBlastClearCache();

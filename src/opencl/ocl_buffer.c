@@ -1,19 +1,50 @@
 /*
  * ocl_buffer.c: device buffers (one cl_mem each) and the blocking host transfers.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ocl_impl.h"
 
 /*
- * Oclgrind 21.10 (the simulated device of `nncl check --simulate`) marks the bytes of a clEnqueueWriteBuffer
- * at a non-zero offset as still uninitialised, so every tensor uploaded into a shared buffer (a batch next to
- * its targets, one layer's weights after another's) showed as "uninitialized value" in whatever kernel read
- * it: tests/check/oclgrind_host_write.c is the minimal case, without nncl. Kernel stores are tracked
- * correctly, so on that device a write at an offset goes to a scratch buffer at offset 0 and our own
- * nncl_copy moves it into place. Every other device takes the direct write; a real uninitialised read
- * still shows, since only bytes the host did write are marked.
+ * Oclgrind 21.10 (the simulated device of `nncl check --simulate`) keeps, per buffer, which bytes were
+ * written, and gets it wrong in three ways, each shown without nncl by tests/check/oclgrind_host_write.c:
+ *   offset   a clEnqueueWriteBuffer at a non-zero offset leaves the bytes it wrote marked uninitialised;
+ *   partial  after a host write of only the first S bytes of a buffer, kernel stores past S are not
+ *            marked written (a batch written next to its targets, then the targets stored by a kernel);
+ *   reuse    in a buffer created after a smaller one was released, kernel stores past the released size
+ *            are not marked written (a product's output in the workspace of a new model).
+ * Each showed as "uninitialized value" in whatever kernel read those bytes next: about 300 reports in a
+ * training run, and the reports of `nncl check`'s whole-network step that looked like CLBlast's. On that
+ * device only (st->simulated), therefore, a host write of part of a buffer goes to a scratch buffer written
+ * whole and our own nncl_copy moves it into place, and a freed buffer is kept until the backend is freed (a
+ * simulated run is small). Every other device takes the direct write and releases at once. A real
+ * uninitialised read still shows: only bytes that were written are marked.
  */
+void ocl_mem_release(struct ocl_state *st, cl_mem mem) {
+    if (!mem) return;
+    if (st->simulated) {
+        if (st->n_retired == st->cap_retired) {
+            const size_t cap = st->cap_retired ? 2 * st->cap_retired : 64;
+            cl_mem *grown = realloc(st->retired, cap * sizeof *grown);
+            if (!grown) {
+                clReleaseMemObject(mem); /* out of host memory: the simulator's report is the lesser harm */
+                return;
+            }
+            st->retired = grown, st->cap_retired = cap;
+        }
+        st->retired[st->n_retired++] = mem;
+        return;
+    }
+    clReleaseMemObject(mem);
+}
+
+void ocl_retired_release(struct ocl_state *st) {
+    for (size_t i = 0; i < st->n_retired; i++) clReleaseMemObject(st->retired[i]);
+    free(st->retired);
+    st->retired = NULL, st->n_retired = st->cap_retired = 0;
+}
+
 static enum nncl_status oclgrind_write(struct nncl_backend *be, struct nncl_buffer *buf, size_t byte_offset,
                                        const void *src, size_t nbytes) {
     struct ocl_state *st = ocl_state_of(be);
@@ -29,7 +60,7 @@ static enum nncl_status oclgrind_write(struct nncl_backend *be, struct nncl_buff
         s = ocl_launch(be, "copy", OCL_KERNEL_COPY, n, args, 5);
     }
     if (!s && (err = clFinish(st->queue)) != CL_SUCCESS) s = nncl_cl_fail(err, "clFinish", __FILE__, __LINE__);
-    clReleaseMemObject(tmp);
+    ocl_mem_release(st, tmp);
     return s;
 }
 
@@ -51,16 +82,15 @@ enum nncl_status ocl_buffer_alloc(struct nncl_backend *be, struct nncl_buffer *b
 }
 
 void ocl_buffer_free(struct nncl_backend *be, struct nncl_buffer *buf) {
-    (void)be;
-    if (buf->handle) clReleaseMemObject((cl_mem)buf->handle);
+    ocl_mem_release(ocl_state_of(be), (cl_mem)buf->handle);
 }
 
 /* Blocking writes: the host array may be reused as soon as this returns. */
 enum nncl_status ocl_buffer_write(struct nncl_backend *be, struct nncl_buffer *buf, size_t byte_offset,
                                  const void *src, size_t nbytes) {
     struct ocl_state *st = ocl_state_of(be);
-    if (byte_offset && nbytes % sizeof(float) == 0 && byte_offset % sizeof(float) == 0 &&
-        strncmp(st->platform_name, "Oclgrind", 8) == 0) {
+    if (st->simulated && (byte_offset || nbytes != buf->size) && nbytes % sizeof(float) == 0 &&
+        byte_offset % sizeof(float) == 0) {
         return oclgrind_write(be, buf, byte_offset, src, nbytes);
     }
     cl_event *slot = ocl_profile_slot(st);

@@ -127,6 +127,7 @@ enum nncl_status ocl_device_select(struct ocl_state *st) {
     enum nncl_status s = choose(&st->platform, &st->device, NULL, NULL);
     if (s) return s;
     platform_name(st->platform, st->platform_name, sizeof st->platform_name);
+    st->simulated = strncmp(st->platform_name, "Oclgrind", 8) == 0;
     device_string(st->device, CL_DEVICE_NAME, st->device_name, sizeof st->device_name);
     device_string(st->device, CL_DRIVER_VERSION, st->driver_version, sizeof st->driver_version);
     device_string(st->device, CL_DEVICE_VERSION, st->device_version, sizeof st->device_version);

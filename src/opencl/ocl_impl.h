@@ -84,7 +84,14 @@ struct ocl_state {
     size_t n_profiled, cap_profiled;
     cl_event pending;                      /* the slot the command being enqueued fills */
     cl_mem sum_scratch;                    /* OCL_SUM_PARTS partial sums; allocated on the first large sum */
+    int simulated;                         /* the Oclgrind platform: see ocl_buffer.c for what changes */
+    cl_mem *retired;                       /* on Oclgrind, buffers freed by nncl, released with the context */
+    size_t n_retired, cap_retired;
 };
+
+/* Releases a buffer; on Oclgrind keeps it until ocl_retired_release (ocl_buffer.c says why). */
+void ocl_mem_release(struct ocl_state *st, cl_mem mem);
+void ocl_retired_release(struct ocl_state *st);
 
 static inline struct ocl_state *ocl_state_of(struct nncl_backend *be) { return (struct ocl_state *)be->context; }
 static inline cl_mem ocl_mem_of(const struct nncl_tensor *t) { return (cl_mem)t->buffer->handle; }

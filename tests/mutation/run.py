@@ -51,6 +51,33 @@ def sh(cmd, cwd, timeout, lock=True):
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
         return "timeout", time.time() - t0, out[-3000:]
+    finally:
+        reap()
+
+
+SCRATCH = None  # $NNCL_MUTATION_DIR, set by main(): reap() kills only what runs from there
+
+
+def reap():
+    """Kills what a timed-out suite left behind: `timeout` kills ctest, but not the test binaries ctest started
+    nor Criterion's workers, and a mutant that loops for ever (a kernel's loop index that never grows) keeps
+    both cores busy, and the lock's file open, until it is killed. Every process whose executable lies in the
+    scratch folder is one of ours."""
+    if not SCRATCH:
+        return
+    scratch = os.path.abspath(SCRATCH)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            exe = os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            continue
+        if exe.startswith(scratch + os.sep):
+            try:
+                os.kill(int(pid), 9)
+            except OSError:
+                pass
 
 
 def source_files(areas):
@@ -241,6 +268,9 @@ def main():
     ap.add_argument("--budget-minutes", type=float, default=120)
     ap.add_argument("--out")
     ap.add_argument("--smoke", action="store_true", help="run smoke.txt's fixed mutants; fail unless all die")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the verdicts of --out's report.json from an interrupted run of the same --seed and "
+                         "--mutants, and run only the mutants it lacks")
     ap.add_argument("--merge", nargs="+", metavar="REPORT",
                     help="combine report.json files of earlier runs into one report (--out); every mutant is checked "
                          "again with the compile filter, so one that cannot compile counts as invalid, not killed")
@@ -249,7 +279,8 @@ def main():
         return merge(a)
     if not a.smoke and not shutil.which("mutate"):
         sys.exit("universalmutator is not installed: pip install universalmutator")
-    scratch = os.environ.get("NNCL_MUTATION_DIR", "/tmp/nncl-mutation")
+    global SCRATCH
+    scratch = SCRATCH = os.environ.get("NNCL_MUTATION_DIR", "/tmp/nncl-mutation")
     os.makedirs(scratch, exist_ok=True)
     out = a.out or scratch
     os.makedirs(out, exist_ok=True)
@@ -282,11 +313,20 @@ def main():
     deadline = time.time() + 60 * a.budget_minutes
     results = []
     meta = {"seed": a.seed, "areas": a.areas, "smoke": a.smoke, "mutants": a.mutants}
+    done = {}
+    if a.resume and os.path.exists(os.path.join(out, "report.json")):
+        old = json.load(open(os.path.join(out, "report.json")))
+        if old.get("seed") != a.seed or old.get("mutants") != a.mutants:
+            sys.exit(f"--resume: {out}/report.json is of --seed {old.get('seed')} --mutants {old.get('mutants')}")
+        done = {r["id"]: r for r in old["results"]}
     for n, m in enumerate(chosen, 1):
+        m["id"] = mutant_id(m)
+        if m["id"] in done:
+            results.append(done[m["id"]])
+            continue
         if time.time() > deadline:
             print(f"budget spent after {n - 1} mutants", flush=True)
             break
-        m["id"] = mutant_id(m)
         verdict, secs, detail = run_one(m, tree, build, test_timeout)
         if verdict == "survived" and m["id"] in equivalent:
             verdict, detail = "equivalent", equivalent[m["id"]]
