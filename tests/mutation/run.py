@@ -269,8 +269,8 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--smoke", action="store_true", help="run smoke.txt's fixed mutants; fail unless all die")
     ap.add_argument("--resume", action="store_true",
-                    help="keep the verdicts of --out's report.json from an interrupted run of the same --seed and "
-                         "--mutants, and run only the mutants it lacks")
+                    help="keep the killed and invalid verdicts of --out's report.json from an interrupted run of the "
+                         "same --seed and --mutants; run the others (its survivors again)")
     ap.add_argument("--merge", nargs="+", metavar="REPORT",
                     help="combine report.json files of earlier runs into one report (--out); every mutant is checked "
                          "again with the compile filter, so one that cannot compile counts as invalid, not killed")
@@ -318,7 +318,8 @@ def main():
         old = json.load(open(os.path.join(out, "report.json")))
         if old.get("seed") != a.seed or old.get("mutants") != a.mutants:
             sys.exit(f"--resume: {out}/report.json is of --seed {old.get('seed')} --mutants {old.get('mutants')}")
-        done = {r["id"]: r for r in old["results"]}
+        # a survivor runs again: the tests written since it survived may kill it now
+        done = {r["id"]: r for r in old["results"] if r["verdict"] in ("killed", "invalid")}
     for n, m in enumerate(chosen, 1):
         m["id"] = mutant_id(m)
         if m["id"] in done:
