@@ -21,6 +21,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -222,8 +223,12 @@ def load_smoke():
 
 def prepare(scratch):
     tree, build = os.path.join(scratch, "tree"), os.path.join(scratch, "build")
-    if os.path.isdir(tree):
-        shutil.rmtree(tree)
+    # Both afresh: copytree keeps the files' times, so a build left by an interrupted run (its last mutant
+    # still compiled in, a kernel embedded at build time among them) would look newer than the restored
+    # sources and be kept.
+    for old in (tree, build):
+        if os.path.isdir(old):
+            shutil.rmtree(old)
     shutil.copytree(REPO, tree, ignore=COPY_IGNORE)
     os.makedirs(build, exist_ok=True)
     code, _, log = sh(["cmake", "-S", tree, "-B", build, "-DCMAKE_BUILD_TYPE=Release", "-DNNCL_BUILD_BENCH=OFF"],
@@ -261,6 +266,8 @@ def run_one(m, tree, build, test_timeout):
 
 
 def main():
+    # SIGTERM (a run stopped with kill) unwinds like Ctrl-C, so run_one's `finally` restores the mutated file
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("areas", nargs="*", default=AREAS)
     ap.add_argument("--mutants", type=int, default=48, help="how many to run, spread over the areas")
