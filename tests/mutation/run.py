@@ -102,7 +102,10 @@ def is_code_line(line):
 def generate(scratch, rel):
     """Mutants of one file as (line number, original line, mutated line); universalmutator writes whole
     files, of which only the changed line is kept."""
-    out_dir = os.path.join(scratch, "mutants", rel.replace("/", "__"))
+    # one folder per version of the file: mutants of an older version would each differ from this one on
+    # every line that changed since, and only those of a changed line would pass as one-line mutants
+    digest = hashlib.sha1(open(os.path.join(REPO, rel), "rb").read()).hexdigest()[:12]
+    out_dir = os.path.join(scratch, "mutants", rel.replace("/", "__") + "." + digest)
     if not os.path.isdir(out_dir) or not os.listdir(out_dir):
         os.makedirs(out_dir, exist_ok=True)
         src = os.path.join(REPO, rel)
