@@ -20,6 +20,7 @@
 #include "checkpoint.h"
 #include "model_impl.h"
 #include "nncl/nncl_train.h"
+#include "optimizer_impl.h"
 #include "random_impl.h"
 #include "status_impl.h"
 #include "train_impl.h"
@@ -122,65 +123,10 @@ static enum nncl_status forward_and_count(struct nncl_model *m, struct batch_spa
 
 /* ---- training ---------------------------------------------------------------------------------- */
 
-struct optimizer_state {
-    struct nncl_buffer *buf;
-    struct nncl_tensor m, v;        /* the first and the last state slot (the same one with one slot) */
-    struct nncl_buffer *clip_buf;   /* sumsq: ||g||^2 of this step, on the device, for --clip-norm */
-    struct nncl_tensor sumsq;
-    long step;
-    float lr; /* this epoch's rate: options.lr through the schedule */
-};
-
-/* `slots` state vectors of the model's parameter count, zeroed: m (momentum, Adam) and v (Adam). */
-static enum nncl_status optimizer_init(struct nncl_model *mod, const struct nncl_train_options *o, size_t slots,
-                                       struct optimizer_state *os) {
-    memset(os, 0, sizeof *os);
-    const size_t p = mod->n_params;
-    TRY(nncl_buffer_alloc(mod->be, sizeof(float), &os->clip_buf));
-    os->sumsq = nncl_tensor_view(os->clip_buf, 0, 1, 1);
-    TRY(nncl_op_fill(mod->be, 0.0f, &os->sumsq));
-    if (!slots) return NNCL_OK;
-    TRY(nncl_buffer_alloc(mod->be, slots * p * sizeof(float), &os->buf));
-    struct nncl_tensor all = nncl_tensor_view(os->buf, 0, 1, slots * p);
-    TRY(nncl_op_fill(mod->be, 0.0f, &all));
-    os->m = nncl_tensor_view(os->buf, 0, 1, p);
-    os->v = nncl_tensor_view(os->buf, (slots - 1) * p, 1, p);
-    /* iRPROP-'s step sizes start at delta_zero (its previous gradients at 0) */
-    if (o->optimizer == NNCL_OPT_IRPROP) TRY(nncl_op_fill(mod->be, o->rprop_delta_zero, &os->v));
-    return NNCL_OK;
-}
-
-static enum nncl_status optimizer_step(struct nncl_model *mod, const struct nncl_train_options *o,
-                                       struct optimizer_state *os) {
-    struct nncl_tensor w = nncl_model_params(mod), g = nncl_model_grads(mod);
-    os->step++;
-    const float clip = o->clip_norm;
-    if (clip > 0.0f) TRY(nncl_op_sumsq(mod->be, &g, &os->sumsq)); /* stays on the device: the updates read it */
-    switch (o->optimizer) {
-    case NNCL_OPT_SGD:
-        if (clip > 0.0f) TRY(nncl_op_clip_grad(mod->be, clip, &g, &os->sumsq));
-        return nncl_op_sgd_update(mod->be, os->lr, o->weight_decay, &w, &g);
-    case NNCL_OPT_MOMENTUM:
-        if (clip > 0.0f) TRY(nncl_op_clip_grad(mod->be, clip, &g, &os->sumsq));
-        return nncl_op_momentum_update(mod->be, os->lr, o->momentum, o->weight_decay, &w, &g, &os->v);
-    case NNCL_OPT_ADAM:
-        if (clip > 0.0f) TRY(nncl_op_clip_grad(mod->be, clip, &g, &os->sumsq));
-        return nncl_op_adam_update(mod->be, os->lr, o->beta1, o->beta2, o->eps, o->weight_decay, os->step, &w, &g,
-                                   &os->m, &os->v);
-    case NNCL_OPT_NESTEROV:
-        return nncl_op_nesterov_update(mod->be, os->lr, o->momentum, o->weight_decay, clip, &w, &g, &os->v, &os->sumsq);
-    case NNCL_OPT_RMSPROP:
-        return nncl_op_rmsprop_update(mod->be, os->lr, o->rmsprop_alpha, o->eps, o->weight_decay, o->rmsprop_momentum,
-                                      clip, &w, &g, &os->m, &os->v, &os->sumsq);
-    case NNCL_OPT_ADAMW:
-        return nncl_op_adamw_update(mod->be, os->lr, o->beta1, o->beta2, o->eps, o->weight_decay, os->step, clip, &w,
-                                    &g, &os->m, &os->v, &os->sumsq);
-    case NNCL_OPT_IRPROP: /* the step sizes are its rate: lr and the schedule do not apply */
-        return nncl_op_irprop_update(mod->be, o->rprop_increase, o->rprop_decrease, o->rprop_delta_min,
-                                     o->rprop_delta_max, o->weight_decay, clip, &w, &g, &os->m, &os->v, &os->sumsq);
-    case NNCL_OPT_COUNT: break;
-    }
-    return nncl_set_error(NNCL_ERR_INVALID_ARG, "optimizer %d is not an enum nncl_optimizer value", (int)o->optimizer);
+/* The optimizer step (src/optimizer.c, shared with nncl check) on the model's whole parameter arena. */
+static enum nncl_status model_step(struct nncl_model *m, const struct nncl_train_options *o, struct optimizer_state *os) {
+    struct nncl_tensor w = nncl_model_params(m), g = nncl_model_grads(m);
+    return optimizer_step(m->be, o, os, &w, &g);
 }
 
 /* Fisher-Yates with the seeded generator, so a seed gives the same order on every backend. */
@@ -231,8 +177,7 @@ struct trainer {
 static void trainer_free(struct trainer *tr) {
     nncl_buffer_free(tr->data.buf);
     nncl_buffer_free(tr->batch.buf);
-    nncl_buffer_free(tr->opt.buf);
-    nncl_buffer_free(tr->opt.clip_buf);
+    optimizer_free(&tr->opt);
     nncl_buffer_free(tr->idx_buf);
     nncl_buffer_free(tr->health);
     nncl_buffer_free(tr->snapshot);
@@ -327,7 +272,7 @@ static enum nncl_status train_step_parts(struct trainer *tr, size_t step) {
     tr->stop_agreed = tr->grad_sum[p] > 0.0f;
     TRY(nncl_tensor_set(&grads, tr->grad_sum, p));
     TRY(nncl_tensor_set(&loss_slot, &loss_sum, 1));
-    return optimizer_step(m, tr->o, &tr->opt);
+    return model_step(m, tr->o, &tr->opt);
 }
 
 /*
@@ -364,7 +309,7 @@ static enum nncl_status train_step(struct trainer *tr, size_t step) {
         TRY(nncl_op_sum(m->be, 1.0f, &err_rows, 1.0f, &tr->batch.acc[ACC_TRAIN_ERR]));
     }
     TRY(nncl_model_backward(m, &x, &t));
-    return optimizer_step(m, tr->o, &tr->opt);
+    return model_step(m, tr->o, &tr->opt);
 }
 
 /* Copies parameters and optimizer state into the snapshot (to = 1) or back (to = 0). */
@@ -417,7 +362,7 @@ static enum nncl_status report_divergence(struct trainer *tr, size_t epoch, size
                 bad_step = step;
             }
         }
-        if (bad_step == steps) TRY(optimizer_step(m, tr->o, &tr->opt));
+        if (bad_step == steps) TRY(model_step(m, tr->o, &tr->opt));
     }
     TRY(snapshot_copy(tr, 0));
     tr->opt.step = step_at_start;
@@ -572,7 +517,7 @@ static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_data
         TRY(upload(m->be, data, data->n, &tr->data));
     }
     TRY(batch_space_init(m->be, g->device_rows, data->n_inputs, data->n_outputs, &tr->batch));
-    TRY(optimizer_init(m, o, g->optimizer_slots, &tr->opt));
+    TRY(optimizer_init(m->be, m->n_params, o, g->optimizer_slots, &tr->opt));
     TRY(nncl_model_reserve(m, g->device_rows));
     tr->parts_mode = g->parts > 1;
     if (tr->parts_mode) {

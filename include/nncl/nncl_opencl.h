@@ -54,6 +54,12 @@ struct nncl_tune_options {
     size_t tune_size;    /* m = n = k the tuner times, a multiple of 128; 0: derived from the shapes */
     void (*progress)(const char *line, void *user); /* optional: one line per step, for a command's output */
     void *user;
+    /* optional: a program that checks one candidate when run as `<isolate_exe> tune --check-candidate PARAMS
+     * --shapes SHAPES` (the nncl command does: `nncl tune` passes itself). Each of the tuner's candidates is then
+     * checked in a child process first, so a crash, a hang (candidate_timeout_s) or a wrong result there skips
+     * the candidate with a one-line reason and tuning goes on. NULL: candidates are checked in this process. */
+    const char *isolate_exe;
+    double candidate_timeout_s; /* the child's limit; 0: 300 s (CLBlast's compile takes seconds on PoCL) */
 };
 
 /** What nncl_opencl_tune did and measured. */

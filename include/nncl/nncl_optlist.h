@@ -5,7 +5,8 @@
  * --optimizer values and the checkpoint's), the "choose ..." message, the help text and the number of
  * state vectors each keeps (nncl_optimizer_state_slots: the trainer's state buffer, the memory plan, the
  * checkpoint's optimizer.state) all come from this list. Every switch over the enum has a case per value
- * and no default, so -Wall names each place a new optimizer must reach (src/train.c optimizer_step).
+ * and no default, so -Wall names each place a new optimizer must reach (src/optimizer.c optimizer_step, the
+ * validator's float64 step and bound in src/check/check_optim.c check_update).
  *
  * Values are the order of the list: append, never reorder (checkpoints store the number).
  *

@@ -12,6 +12,7 @@
 #include "check/op_cases.h"
 #include "nncl/nncl_data.h"
 #include "nncl/nncl_model.h"
+#include "nncl/nncl_train.h"
 
 /* The outcome of one comparison: an op case, or one tensor of a network step. */
 struct check_result {
@@ -73,13 +74,30 @@ size_t check_net_gemm_cases(const struct nncl_model_spec *spec, size_t batch, st
 /* Only the forward products (X W^T) of every layer at `batch` rows: what an evaluation batch runs. */
 size_t check_net_forward_gemm_cases(const struct nncl_model_spec *spec, size_t batch, struct op_case *out, size_t cap);
 
+/* check_compare with a per-element addition to the bound (extra[i]; NULL: none): element i passes when
+ * |got - ref| <= tol_abs + tol_rel |ref| + extra[i]. */
+int check_compare_extra(const float *ref, const float *got, size_t n, size_t cols, double tol_abs, double tol_rel,
+                        const double *extra, struct check_result *r);
+
+/*
+ * One step of the optimizer o->optimizer (step number t, rate o->lr, its constants and clipping) in float64
+ * over `n` parameters (check_optim.c): from w, the gradient g and the state slots before the step (s0, s1:
+ * optimizer_impl.h's m and v, histories from zero; NULL reads as zeros), writes w_after. With `bound` (and
+ * dg, the per-element bound on how far the other side's gradient may be from g), also the per-element bound
+ * on how far the other side's w_after may be from this one's after this step (docs/validation.md, "The
+ * optimizer step's bound").
+ */
+enum nncl_status check_update(const struct nncl_train_options *o, long t, size_t n, const float *w, const double *g,
+                              const double *dg, const float *s0, const float *s1, double *w_after, double *bound);
+
 /* Compares n floats; fills the error fields of `r` and its message (naming `what`), and r->trusted from the
  * reference (unless r->expect_constant). Returns r->pass. */
 int check_compare(const float *ref, const float *got, size_t n, size_t cols, double tol_abs, double tol_rel,
                   struct check_result *r);
 
 /*
- * Whole-network mode: one training step (plain SGD with `lr`) from the same weights (those of `model`,
+ * Whole-network mode: one training step (the optimizer of `o`: its kind, rate, constants and clipping, from a
+ * fresh state, as the trainer's first step) from the same weights (those of `model`,
  * on any backend) and the first `batch` examples, on the CPU reference and on `dev`; compares per layer
  * the pre-activations s, the outputs x, the deltas, the weight and bias gradients and the weights after
  * the update, in the order the step computes them. With `fp64`, also computes the step in float64 on
@@ -88,8 +106,8 @@ int check_compare(const float *ref, const float *got, size_t n, size_t cols, dou
  */
 typedef void (*check_report_fn)(const struct check_result *r, void *user);
 enum nncl_status check_network(struct nncl_model *model, struct nncl_backend *dev, const struct nncl_dataset *data,
-                               size_t batch, float lr, int fp64, check_report_fn report, void *user,
-                               size_t *failures);
+                               size_t batch, const struct nncl_train_options *o, int fp64, check_report_fn report,
+                               void *user, size_t *failures);
 
 /* Lockstep: one step of both. */
 struct lockstep_row {
@@ -101,13 +119,14 @@ struct lockstep_row {
 };
 
 /*
- * Trains `steps` SGD steps of `model`'s net on the CPU reference and on `dev` from the same weights with
+ * Trains `steps` steps of `o`'s optimizer on `model`'s net on the CPU reference and on `dev` from the same weights with
  * the same batches (order from `seed`), reporting each step through `report`; *failures counts the
  * steps beyond the bound or with a jump.
  */
 typedef void (*lockstep_report_fn)(const struct lockstep_row *row, void *user);
 enum nncl_status check_lockstep(struct nncl_model *model, struct nncl_backend *dev, const struct nncl_dataset *data,
-                                size_t batch, float lr, size_t steps, uint64_t seed, lockstep_report_fn report,
+                                size_t batch, const struct nncl_train_options *o, size_t steps, uint64_t seed,
+                                lockstep_report_fn report,
                                 void *user, size_t *failures);
 
 /*

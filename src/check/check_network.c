@@ -14,6 +14,7 @@
 
 #include "check/check.h"
 #include "model_impl.h"
+#include "optimizer_impl.h"
 #include "random_impl.h"
 #include "status_impl.h"
 #include "util/util.h"
@@ -69,9 +70,10 @@ double check_act_d(enum nncl_act act, double a, double x, double y) {
     return NAN;
 }
 
-/* One SGD step in float64 from the float parameters `w` (arena layout of `m`), batch x (B x in), t. */
+/* Forward and backward in float64 from the float parameters `w` (arena layout of `m`), batch x (B x in), t;
+ * the update (w_after) is check_update's, applied by check_network over the whole arena. */
 static enum nncl_status oracle_step(const struct nncl_model *m, const float *w, const float *x, const float *t,
-                                    size_t rows, float lr, struct oracle_layer *L, double *loss) {
+                                    size_t rows, struct oracle_layer *L, double *loss) {
     const struct nncl_model_spec *s = &m->spec;
     const size_t last = s->n_layers - 1, outs = nncl_model_outputs(s);
     for (size_t l = 0; l < s->n_layers; l++) {
@@ -149,7 +151,6 @@ static enum nncl_status oracle_step(const struct nncl_model *m, const float *w, 
                 double acc = 0;
                 for (size_t n = 0; n < rows; n++) acc += L[l].d[n * out + j] * (l ? L[l - 1].x[n * in + i] : (double)x[n * in + i]);
                 L[l].dw[j * in + i] = acc;
-                L[l].w_after[j * in + i] = (double)W[j * in + i] - (double)lr * acc;
             }
             double acc = 0;
             for (size_t n = 0; n < rows; n++) acc += L[l].d[n * out + j];
@@ -174,9 +175,11 @@ static void oracle_free(struct oracle_layer *L, size_t n) {
 
 /* ---- one step on a backend --------------------------------------------------------------------- */
 
-/* Every tensor of one step on one backend, read back: per layer s, x, delta, dW, db, W after. */
+/* Every tensor of one step on one backend, read back: per layer s, x, delta, dW, db, W after; the whole
+ * gradient arena and the optimizer's state slots before the update (what its bound is computed from). */
 struct step_values {
     float *t[NNCL_MAX_LAYERS][6];
+    float *grads, *s0, *s1;
     float loss;
 };
 
@@ -190,10 +193,13 @@ static enum nncl_status read_tensor(const struct nncl_tensor *t, float **out) {
 }
 
 static enum nncl_status step_on(struct nncl_backend *be, const struct nncl_model *model, const float *params,
-                                const float *x, const float *t, size_t rows, float lr, struct step_values *v) {
+                                const float *x, const float *t, size_t rows, const struct nncl_train_options *o,
+                                struct step_values *v) {
     const struct nncl_model_spec *s = &model->spec;
     struct nncl_model *m = NULL;
     struct nncl_buffer *buf = NULL;
+    struct optimizer_state os;
+    memset(&os, 0, sizeof os);
     TRY(nncl_model_init(be, s, NNCL_INIT_ZERO, 0, &m));
     const size_t in = s->n_inputs, outs = nncl_model_outputs(s);
     enum nncl_status st = nncl_model_set_params(m, params, m->n_params);
@@ -219,11 +225,18 @@ static enum nncl_status step_on(struct nncl_backend *be, const struct nncl_model
     }
     if (!st) st = nncl_tensor_get(&total, &v->loss, 1);
     struct nncl_tensor w = nncl_model_params(m), g = nncl_model_grads(m);
-    if (!st) st = nncl_op_sgd_update(be, lr, 0.0f, &w, &g);
+    /* the run's own optimizer, as the trainer's first step: fresh state, step 1 (src/optimizer.c) */
+    const size_t slots = nncl_optimizer_state_slots(o->optimizer);
+    if (!st) st = read_tensor(&g, &v->grads);
+    if (!st) st = optimizer_init(be, m->n_params, o, slots, &os);
+    if (!st && slots) st = read_tensor(&os.m, &v->s0);
+    if (!st && slots) st = read_tensor(&os.v, &v->s1);
+    if (!st) st = optimizer_step(be, o, &os, &w, &g);
     for (size_t l = 0; !st && l < s->n_layers; l++) {
         struct nncl_tensor wl = nncl_model_weight(m, l);
         st = read_tensor(&wl, &v->t[l][5]);
     }
+    optimizer_free(&os);
     nncl_buffer_free(buf);
     nncl_model_free(m);
     return st;
@@ -233,6 +246,32 @@ static void step_free(struct step_values *v) {
     for (size_t l = 0; l < NNCL_MAX_LAYERS; l++) {
         for (int k = 0; k < 6; k++) free(v->t[l][k]);
     }
+    free(v->grads), free(v->s0), free(v->s1);
+}
+
+/* The per-element bound on the gradient difference, dg_i = 4 u L max|t| + 2e-5 |g_i| with t the layer's weight
+ * or bias gradient: the gradient comparisons' own bound, over the arena (layout of `m`). */
+static void gradient_bounds(const struct nncl_model *m, const float *g, double chain, double *dg) {
+    const struct nncl_model_spec *s = &m->spec;
+    for (size_t l = 0; l < s->n_layers; l++) {
+        const size_t nw = nncl_layer_out(s, l) * nncl_layer_in(s, l), nb = nncl_layer_out(s, l);
+        const double sw = 4 * unit_roundoff * chain * max_abs(g + m->w_off[l], nw);
+        const double sb = 4 * unit_roundoff * chain * max_abs(g + m->b_off[l], nb);
+        for (size_t i = 0; i < nw; i++) dg[m->w_off[l] + i] = sw + 2e-5 * fabs((double)g[m->w_off[l] + i]);
+        for (size_t i = 0; i < nb; i++) dg[m->b_off[l] + i] = sb + 2e-5 * fabs((double)g[m->b_off[l] + i]);
+    }
+}
+
+/* The weights after the update on both sides may differ by the step's bound (check_optim.c) from the gradient
+ * `g` (float, or NULL with `gd` in double); `bound` and `w_after` get the whole arena. */
+static enum nncl_status update_bounds(const struct nncl_model *m, const struct nncl_train_options *o, const float *params,
+                                      const float *g, double *gd, const struct step_values *ref, double chain,
+                                      double *dg, double *w_after, double *bound) {
+    if (g) {
+        for (size_t i = 0; i < m->n_params; i++) gd[i] = g[i];
+        gradient_bounds(m, g, chain, dg);
+    }
+    return check_update(o, 1, m->n_params, params, gd, dg, ref->s0, ref->s1, w_after, bound);
 }
 
 /* The first `rows` examples of the data set as host arrays (x, t). */
@@ -245,8 +284,8 @@ static enum nncl_status first_rows(const struct nncl_dataset *d, size_t rows, co
 }
 
 enum nncl_status check_network(struct nncl_model *model, struct nncl_backend *dev, const struct nncl_dataset *data,
-                               size_t batch, float lr, int fp64, check_report_fn report, void *user,
-                               size_t *failures) {
+                               size_t batch, const struct nncl_train_options *o, int fp64, check_report_fn report,
+                               void *user, size_t *failures) {
     const struct nncl_model_spec *s = &model->spec;
     *failures = 0;
     if (data->n_inputs != s->n_inputs || data->n_outputs != nncl_model_outputs(s)) {
@@ -256,21 +295,41 @@ enum nncl_status check_network(struct nncl_model *model, struct nncl_backend *de
     const size_t rows = batch == 0 || batch > data->n ? data->n : batch;
     const float *x = NULL, *t = NULL;
     TRY(first_rows(data, rows, &x, &t));
-    float *params = malloc(model->n_params * sizeof(float));
-    if (!params) return nncl_set_error(NNCL_ERR_OOM, "check: out of host memory");
-    enum nncl_status st = nncl_model_get_params(model, params, model->n_params);
+    const size_t np = model->n_params;
+    float *params = malloc(np * sizeof(float));
+    double *work = malloc(6 * np * sizeof(double)); /* g, dg, w_after, bound (vs the cpu), g, bound (vs fp64) */
+    if (!params || !work) {
+        free(params), free(work);
+        return nncl_set_error(NNCL_ERR_OOM, "check: out of host memory");
+    }
+    double *g_d = work, *dg = work + np, *w_after = work + 2 * np, *bound = work + 3 * np;
+    double *g_oracle = work + 4 * np, *bound_oracle = work + 5 * np;
+    enum nncl_status st = nncl_model_get_params(model, params, np);
     struct nncl_backend *cpu = NULL;
     if (!st) st = nncl_backend_init("cpu", &cpu);
     struct step_values ref, got;
     memset(&ref, 0, sizeof ref);
     memset(&got, 0, sizeof got);
-    if (!st) st = step_on(cpu, model, params, x, t, rows, lr, &ref);
-    if (!st) st = step_on(dev, model, params, x, t, rows, lr, &got);
+    if (!st) st = step_on(cpu, model, params, x, t, rows, o, &ref);
+    if (!st) st = step_on(dev, model, params, x, t, rows, o, &got);
     struct oracle_layer oracle[NNCL_MAX_LAYERS];
     memset(oracle, 0, sizeof oracle);
     double oracle_loss = 0;
-    if (!st && fp64) st = oracle_step(model, params, x, t, rows, lr, oracle, &oracle_loss);
+    if (!st && fp64) st = oracle_step(model, params, x, t, rows, oracle, &oracle_loss);
     const double chain = chain_length(s, rows);
+    if (!st) st = update_bounds(model, o, params, ref.grads, g_d, &ref, chain, dg, w_after, bound);
+    if (!st && fp64) { /* the float64 step: the oracle's gradients through the same update, in double */
+        for (size_t l = 0; l < s->n_layers; l++) {
+            const size_t nw = nncl_layer_out(s, l) * nncl_layer_in(s, l);
+            for (size_t i = 0; i < nw; i++) g_oracle[model->w_off[l] + i] = oracle[l].dw[i];
+            for (size_t i = 0; i < nncl_layer_out(s, l); i++) g_oracle[model->b_off[l] + i] = oracle[l].db[i];
+        }
+        st = update_bounds(model, o, params, NULL, g_oracle, &ref, chain, dg, w_after, bound_oracle);
+        for (size_t l = 0; !st && l < s->n_layers; l++) {
+            const size_t nw = nncl_layer_out(s, l) * nncl_layer_in(s, l);
+            for (size_t i = 0; i < nw; i++) oracle[l].w_after[i] = w_after[model->w_off[l] + i];
+        }
+    }
     for (int pass = 0; !st && pass < (fp64 ? 3 : 1); pass++) {
         /* pass 0: device vs CPU reference; 1: CPU vs float64; 2: device vs float64 */
         const char *who = pass == 0 ? "device vs cpu" : pass == 1 ? "cpu vs float64" : "device vs float64";
@@ -302,9 +361,9 @@ enum nncl_status check_network(struct nncl_model *model, struct nncl_backend *de
                         break;
                     }
                     if (pass) {
-                        const double *o = which == 0 ? oracle[l].s : which == 1 ? oracle[l].x : which == 2 ? oracle[l].d
-                                          : which == 3 ? oracle[l].dw : which == 4 ? oracle[l].db : oracle[l].w_after;
-                        for (size_t i = 0; i < n; i++) a[i] = (float)o[i];
+                        const double *ov = which == 0 ? oracle[l].s : which == 1 ? oracle[l].x : which == 2 ? oracle[l].d
+                                           : which == 3 ? oracle[l].dw : which == 4 ? oracle[l].db : oracle[l].w_after;
+                        for (size_t i = 0; i < n; i++) a[i] = (float)ov[i];
                     }
                     struct check_result r;
                     memset(&r, 0, sizeof r);
@@ -313,10 +372,15 @@ enum nncl_status check_network(struct nncl_model *model, struct nncl_backend *de
                     snprintf(r.shape, sizeof r.shape, "%s: layer %zu %s %zux%zu", who, l + 1, tensor_names[which],
                              which == 3 || which == 5 ? out : which == 4 ? (size_t)1 : rows,
                              which == 3 || which == 5 ? in : out);
-                    snprintf(r.tol_source, sizeof r.tol_source, "4 u L max|t|, L = %.0f", chain);
+                    snprintf(r.tol_source, sizeof r.tol_source, "4 u L max|t|, L = %.0f%s%s%s", chain,
+                             which == 5 ? " + the " : "", which == 5 ? nncl_optimizer_name(o->optimizer) : "",
+                             which == 5 ? " step's bound" : "");
                     const double scale = max_abs(a, n);
-                    check_compare(a, b, n, which == 3 || which == 5 ? in : out, 4 * unit_roundoff * chain * scale + 1e-30,
-                                  2e-5, &r);
+                    /* the weights after the update: plus what the optimizer's step makes of the gradients'
+                     * difference (docs/validation.md, "The optimizer step's bound") */
+                    const double *extra = which != 5 ? NULL : (pass ? bound_oracle : bound) + model->w_off[l];
+                    check_compare_extra(a, b, n, which == 3 || which == 5 ? in : out,
+                                        4 * unit_roundoff * chain * scale + 1e-30, 2e-5, extra, &r);
                     *failures += !r.pass;
                     if (report) report(&r, user);
                     if (pass) free(a);
@@ -328,7 +392,7 @@ enum nncl_status check_network(struct nncl_model *model, struct nncl_backend *de
     step_free(&ref);
     step_free(&got);
     nncl_backend_free(cpu);
-    free(params);
+    free(params), free(work);
     return st;
 }
 
@@ -338,10 +402,11 @@ struct lock_side {
     struct nncl_model *m;
     struct nncl_buffer *buf;
     struct nncl_tensor x, t, loss_rows, total;
+    struct optimizer_state os;
 };
 
 static enum nncl_status side_init(struct nncl_backend *be, const struct nncl_model *model, const float *params,
-                                  size_t rows, struct lock_side *side) {
+                                  size_t rows, const struct nncl_train_options *o, struct lock_side *side) {
     const struct nncl_model_spec *s = &model->spec;
     const size_t in = s->n_inputs, outs = nncl_model_outputs(s);
     TRY(nncl_model_init(be, s, NNCL_INIT_ZERO, 0, &side->m));
@@ -351,11 +416,16 @@ static enum nncl_status side_init(struct nncl_backend *be, const struct nncl_mod
     side->t = nncl_tensor_view(side->buf, rows * in, rows, outs);
     side->loss_rows = nncl_tensor_view(side->buf, rows * (in + outs), rows, 1);
     side->total = nncl_tensor_view(side->buf, rows * (in + outs + 1), 1, 1);
-    return NNCL_OK;
+    return optimizer_init(be, model->n_params, o, nncl_optimizer_state_slots(o->optimizer), &side->os);
 }
 
-static enum nncl_status side_step(struct lock_side *side, const float *x, const float *t, size_t rows, float lr,
-                                  float *loss) {
+/* What the CPU side's step bound needs, read before its update: the parameters, the gradient and the state. */
+struct step_inputs {
+    float *w, *g, *s0, *s1;
+};
+
+static enum nncl_status side_step(struct lock_side *side, const float *x, const float *t, size_t rows,
+                                  const struct nncl_train_options *o, struct step_inputs *before, float *loss) {
     struct nncl_backend *be = side->m->be;
     struct nncl_tensor x_view = nncl_tensor_view(side->buf, 0, rows, side->x.cols);
     struct nncl_tensor t_view = nncl_tensor_view(side->buf, side->t.offset, rows, side->t.cols);
@@ -366,32 +436,58 @@ static enum nncl_status side_step(struct lock_side *side, const float *x, const 
     TRY(nncl_op_sum(be, 1.0f / (float)rows, &lr_view, 0.0f, &side->total));
     TRY(nncl_model_backward(side->m, &x_view, &t_view));
     struct nncl_tensor w = nncl_model_params(side->m), g = nncl_model_grads(side->m);
-    TRY(nncl_op_sgd_update(be, lr, 0.0f, &w, &g));
+    if (before) {
+        const size_t p = side->m->n_params;
+        TRY(nncl_tensor_get(&w, before->w, p));
+        TRY(nncl_tensor_get(&g, before->g, p));
+        if (side->os.buf) TRY(nncl_tensor_get(&side->os.m, before->s0, p));
+        if (side->os.buf) TRY(nncl_tensor_get(&side->os.v, before->s1, p));
+    }
+    TRY(optimizer_step(be, o, &side->os, &w, &g));
     return nncl_tensor_get(&side->total, loss, 1);
 }
 
+/* The relative size of one step's bound: ||b|| / ||w|| (check_optim.c's per-element bound b). */
+static enum nncl_status step_bound_rel(const struct nncl_model *m, const struct nncl_train_options *o, long step,
+                                       const struct step_inputs *in, double chain, double *work, double *out) {
+    const size_t p = m->n_params;
+    double *g = work, *dg = work + p, *w_after = work + 2 * p, *b = work + 3 * p;
+    for (size_t i = 0; i < p; i++) g[i] = in->g[i];
+    gradient_bounds(m, in->g, chain, dg);
+    const int slots = nncl_optimizer_state_slots(o->optimizer) > 0;
+    TRY(check_update(o, step, p, in->w, g, dg, slots ? in->s0 : NULL, slots ? in->s1 : NULL, w_after, b));
+    double num = 0, den = 0;
+    for (size_t i = 0; i < p; i++) num += b[i] * b[i], den += w_after[i] * w_after[i];
+    *out = den > 0 ? sqrt(num / den) : sqrt(num);
+    return NNCL_OK;
+}
+
 enum nncl_status check_lockstep(struct nncl_model *model, struct nncl_backend *dev, const struct nncl_dataset *data,
-                                size_t batch, float lr, size_t steps, uint64_t seed, lockstep_report_fn report,
-                                void *user, size_t *failures) {
+                                size_t batch, const struct nncl_train_options *o, size_t steps, uint64_t seed,
+                                lockstep_report_fn report, void *user, size_t *failures) {
     *failures = 0;
     if (!data->y) return nncl_set_error(NNCL_ERR_INVALID_ARG, "check: %s has no targets", data->source);
     const size_t rows = batch == 0 || batch > data->n ? data->n : batch, p = model->n_params;
     const size_t in = data->n_inputs, outs = data->n_outputs;
     float *params = malloc(p * sizeof(float)), *wa = malloc(p * sizeof(float)), *wb = malloc(p * sizeof(float));
     float *bx = malloc(rows * in * sizeof(float)), *bt = malloc(rows * outs * sizeof(float));
+    float *host = malloc(4 * p * sizeof(float));
+    double *work = malloc(4 * p * sizeof(double));
     size_t *order = malloc(data->n * sizeof(size_t));
+    struct step_inputs before = {host, host + p, host + 2 * p, host + 3 * p};
     struct lock_side a, b;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
     struct nncl_backend *cpu = NULL;
-    enum nncl_status st = params && wa && wb && bx && bt && order ? NNCL_OK
-                                                                 : nncl_set_error(NNCL_ERR_OOM, "check: out of host memory");
+    enum nncl_status st = params && wa && wb && bx && bt && order && host && work
+                              ? NNCL_OK
+                              : nncl_set_error(NNCL_ERR_OOM, "check: out of host memory");
     if (!st) st = nncl_model_get_params(model, params, p);
     if (!st) st = nncl_backend_init("cpu", &cpu);
-    if (!st) st = side_init(cpu, model, params, rows, &a);
-    if (!st) st = side_init(dev, model, params, rows, &b);
-    const double per_step = 4 * unit_roundoff * chain_length(&model->spec, rows);
-    double previous = 0;
+    if (!st) st = side_init(cpu, model, params, rows, o, &a);
+    if (!st) st = side_init(dev, model, params, rows, o, &b);
+    const double chain = chain_length(&model->spec, rows), rounding = 4 * unit_roundoff * chain;
+    double previous = 0, bound = 0;
     size_t pos = data->n;
     for (size_t step = 1; !st && step <= steps; step++) {
         for (size_t r = 0; r < rows; r++) { /* the same batches on both sides: a seeded shuffle, epoch after epoch */
@@ -408,8 +504,10 @@ enum nncl_status check_lockstep(struct nncl_model *model, struct nncl_backend *d
             memcpy(bt + r * outs, data->y + i * outs, outs * sizeof(float));
         }
         float la = 0, lb = 0;
-        st = side_step(&a, bx, bt, rows, lr, &la);
-        if (!st) st = side_step(&b, bx, bt, rows, lr, &lb);
+        double step_rel = 0;
+        st = side_step(&a, bx, bt, rows, o, &before, &la);
+        if (!st) st = side_step(&b, bx, bt, rows, o, NULL, &lb);
+        if (!st) st = step_bound_rel(a.m, o, (long)step, &before, chain, work, &step_rel);
         if (!st) st = nncl_model_get_params(a.m, wa, p);
         if (!st) st = nncl_model_get_params(b.m, wb, p);
         if (st) break;
@@ -418,16 +516,20 @@ enum nncl_status check_lockstep(struct nncl_model *model, struct nncl_backend *d
         struct lockstep_row row = {.step = step, .loss_cpu = la, .loss_dev = lb};
         row.loss_diff_rel = fabs((double)lb - la) / (fabs((double)la) > 1e-30 ? fabs((double)la) : 1.0);
         row.weight_diff_rel = den > 0 ? sqrt(num / den) : sqrt(num);
-        /* drift: each step may add one step's rounding bound; a step that adds more than ten is a jump */
-        row.bound = per_step * (double)step;
+        /* drift: each step may add its own bound, the rounding of the step's sums (4 u L) plus what the
+         * optimizer makes of the gradients' difference (||b|| / ||w||); a step that adds more than ten times
+         * its bound is a jump */
+        const double per_step = rounding + step_rel;
+        bound += per_step;
+        row.bound = bound;
         row.jump = row.weight_diff_rel - previous > 10 * per_step;
         previous = row.weight_diff_rel;
         *failures += row.jump || row.weight_diff_rel > row.bound || !isfinite(row.weight_diff_rel);
         if (report) report(&row, user);
     }
-    if (a.m) nncl_buffer_free(a.buf), nncl_model_free(a.m);
-    if (b.m) nncl_buffer_free(b.buf), nncl_model_free(b.m);
+    if (a.m) nncl_buffer_free(a.buf), optimizer_free(&a.os), nncl_model_free(a.m);
+    if (b.m) nncl_buffer_free(b.buf), optimizer_free(&b.os), nncl_model_free(b.m);
     nncl_backend_free(cpu);
-    free(params), free(wa), free(wb), free(bx), free(bt), free(order);
+    free(params), free(wa), free(wb), free(bx), free(bt), free(order), free(host), free(work);
     return st;
 }

@@ -24,6 +24,11 @@ static const float canary = 12345.678f;
 
 int check_compare(const float *ref, const float *got, size_t n, size_t cols, double tol_abs, double tol_rel,
                   struct check_result *r) {
+    return check_compare_extra(ref, got, n, cols, tol_abs, tol_rel, NULL, r);
+}
+
+int check_compare_extra(const float *ref, const float *got, size_t n, size_t cols, double tol_abs, double tol_rel,
+                        const double *extra, struct check_result *r) {
     size_t worst = n;
     r->max_abs_err = 0, r->max_rel_err = 0, r->worst_excess = 0;
     r->tol_abs = tol_abs, r->tol_rel = tol_rel;
@@ -37,7 +42,7 @@ int check_compare(const float *ref, const float *got, size_t n, size_t cols, dou
         } else {
             diff = fabs(b - a);
             /* diff 0 is within any bound, a zero bound included (exact ops): no 0/0 = NaN verdict */
-            excess = diff == 0.0 ? 0.0 : diff / (tol_abs + tol_rel * fabs(a));
+            excess = diff == 0.0 ? 0.0 : diff / (tol_abs + tol_rel * fabs(a) + (extra ? extra[i] : 0.0));
             if (fabs(a) > 1e-30 && diff / fabs(a) > r->max_rel_err) r->max_rel_err = diff / fabs(a);
         }
         if (diff > r->max_abs_err) r->max_abs_err = diff;
@@ -62,10 +67,13 @@ int check_compare(const float *ref, const float *got, size_t n, size_t cols, dou
     }
     if (!r->pass && worst < n) {
         const size_t c = cols ? cols : 1;
+        const double e = extra ? extra[worst] : 0.0;
+        char own[64] = "";
+        if (extra) snprintf(own, sizeof own, " + this element's %.2e", e);
         snprintf(r->message, sizeof r->message, "%s: worst index %zu (row %zu, col %zu): reference %.9g, device %.9g, "
-                 "|diff| %.3g > bound %.3g (abs %.2e + rel %.2e; %s)", r->what, worst, worst / c, worst % c,
+                 "|diff| %.3g > bound %.3g (abs %.2e + rel %.2e%s; %s)", r->what, worst, worst / c, worst % c,
                  (double)ref[worst], (double)got[worst], fabs((double)got[worst] - ref[worst]),
-                 tol_abs + tol_rel * fabs((double)ref[worst]), tol_abs, tol_rel, r->tol_source);
+                 tol_abs + tol_rel * fabs((double)ref[worst]) + e, tol_abs, tol_rel, own, r->tol_source);
     }
     return r->pass;
 }

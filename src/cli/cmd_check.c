@@ -23,8 +23,9 @@ static void help(void) {
            "docs/validation.md, and exits 1 if any fails:\n"
            "  1. every case of the op-case table the parity tests use, timed on the device;\n"
            "  2. with --hidden or --model: every GEMM shape (M, N, K, transposes) of that net at --batch-size;\n"
-           "  3. with data and a net: one training step from identical weights and batch, compared per layer\n"
-           "     (pre-activations, outputs, deltas, weight and bias gradients, weights after the update);\n"
+           "  3. with data and a net: one training step (the run's optimizer: --optimizer etc., or a checkpoint's own)\n"
+           "     from identical weights and batch, compared per layer (pre-activations, outputs, deltas, weight\n"
+           "     and bias gradients, weights after the update);\n"
            "     --oracle fp64 also computes the step in float64 and reports each backend's error against it;\n"
            "  4. --lockstep N: N training steps on both from one seed with the same batches, the loss and\n"
            "     weight differences per step (--metrics FILE writes them as CSV).\n"
@@ -34,7 +35,6 @@ static void help(void) {
            "                   default 784 and 10)\n"
            "  --model M        a model file: its architecture and weights\n"
            "  --batch-size N   rows for the GEMM shapes and the training step (default 128)\n"
-           "  --lr X           learning rate of the checked step (default 0.01)\n"
            "  --repeat R       timing runs per op (default 5)\n"
            "  --seed S         initial weights for --hidden, and the lockstep batches (default 1)\n"
            "  --json FILE      the same report as JSON, with the device and library versions\n"
@@ -49,6 +49,7 @@ static void help(void) {
            "  --coverage       list every op and activation against every compiled backend and its device, with\n"
            "                   the case families covering it; exit 1 if one is uncovered\n"
            "  --case TEXT      only this case, as --random prints it (\"op=gemm rows=7 cols=11 k=13 ...\")\n\n");
+    cli_optim_help();
     cli_data_help();
     cli_backend_help(1);
 }
@@ -63,7 +64,7 @@ struct check_args {
     size_t random;        /* --random N: N random shapes per op instead of the table */
     const char *one_case; /* --case TEXT: one case, as a --random failure prints it */
     int coverage;         /* --coverage: which families cover each op and activation, per backend */
-    float lr;
+    struct cli_optim_opts optim; /* the checked step's optimizer (cli_optim_opts.c) */
     uint64_t seed;
 };
 
@@ -162,15 +163,15 @@ static void print_lockstep(const struct lockstep_row *r, void *user) {
 }
 
 static int parse(int argc, char **argv, struct check_args *a) {
-    enum { O_BACKEND = 256, O_HIDDEN, O_MODEL, O_BATCH, O_ORACLE, O_LOCK, O_METRICS, O_JSON, O_LR, O_REPEAT, O_SEED,
+    enum { O_BACKEND = 256, O_HIDDEN, O_MODEL, O_BATCH, O_ORACLE, O_LOCK, O_METRICS, O_JSON, O_REPEAT, O_SEED,
            O_INPUTS, O_OUTPUTS, O_SIMULATE, O_SELF_TEST, O_RANDOM, O_CASE, O_COVERAGE, O_CSV, O_HELP };
     static const struct option own_opts[] = {
         {"backend", required_argument, 0, O_BACKEND}, {"hidden", required_argument, 0, O_HIDDEN},
         {"model", required_argument, 0, O_MODEL},
         {"batch-size", required_argument, 0, O_BATCH}, {"oracle", required_argument, 0, O_ORACLE},
         {"lockstep", required_argument, 0, O_LOCK},   {"metrics", required_argument, 0, O_METRICS},
-        {"json", required_argument, 0, O_JSON},       {"lr", required_argument, 0, O_LR},
-        {"repeat", required_argument, 0, O_REPEAT},   {"seed", required_argument, 0, O_SEED},
+        {"json", required_argument, 0, O_JSON},       {"repeat", required_argument, 0, O_REPEAT},
+        {"seed", required_argument, 0, O_SEED},
         {"inputs", required_argument, 0, O_INPUTS},   {"outputs", required_argument, 0, O_OUTPUTS},
         {"simulate", no_argument, 0, O_SIMULATE},     {"self-test", no_argument, 0, O_SELF_TEST},
         {"random", required_argument, 0, O_RANDOM},   {"case", required_argument, 0, O_CASE},
@@ -179,16 +180,21 @@ static int parse(int argc, char **argv, struct check_args *a) {
     };
     memset(a, 0, sizeof *a);
     a->backend = "opencl";
-    a->batch = 128, a->inputs = 784, a->outputs = 10, a->repeat = 5, a->lr = 0.01f, a->seed = 1;
+    a->batch = 128, a->inputs = 784, a->outputs = 10, a->repeat = 5, a->seed = 1;
+    cli_optim_init(&a->optim);
     opterr = 0;
     optind = 1;
     int c;
-    struct option opts[CLI_MAX_OPTIONS];
-    cli_options_with_data(own_opts, opts, CLI_MAX_OPTIONS);
+    struct option opts[CLI_MAX_OPTIONS], with_optim[CLI_MAX_OPTIONS];
+    cli_options_with_data(cli_options_with_optim(own_opts, with_optim, CLI_MAX_OPTIONS), opts, CLI_MAX_OPTIONS);
     if (cli_refuse_abbreviations(CMD, argc, argv, opts)) return CLI_USAGE;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = CLI_OK;
         if (cli_data_option(c, optarg, &a->data)) continue;
+        if (cli_optim_option(CMD, c, optarg, &a->optim, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
         if (cli_backend_option(CMD, c, optarg, &a->bopts, &rc)) {
             if (rc) return rc;
             continue;
@@ -202,7 +208,6 @@ static int parse(int argc, char **argv, struct check_args *a) {
         case O_LOCK: rc = cli_parse_size(CMD, "--lockstep", optarg, &a->lockstep); break;
         case O_METRICS: a->metrics = optarg; break;
         case O_JSON: a->json = optarg; break;
-        case O_LR: rc = cli_parse_float(CMD, "--lr", optarg, &a->lr); break;
         case O_REPEAT: rc = cli_parse_size(CMD, "--repeat", optarg, &a->repeat); break;
         case O_SEED: rc = cli_parse_u64(CMD, "--seed", optarg, &a->seed); break;
         case O_INPUTS: rc = cli_parse_size(CMD, "--inputs", optarg, &a->inputs); break;
@@ -223,6 +228,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
     if (a->oracle && strcmp(a->oracle, "fp64") != 0) return cli_usage_error(CMD, "--oracle: the only oracle is fp64");
     if (a->hidden && a->model) return cli_usage_error(CMD, "give --hidden or --model, not both");
     if (cli_check_data_opts(CMD, &a->data)) return CLI_USAGE;
+    if (cli_optim_check(CMD, &a->optim)) return CLI_USAGE;
     const int have_data = a->data.data || a->data.dataset;
     if ((a->oracle || a->lockstep) && !(have_data && (a->hidden || a->model))) {
         return cli_usage_error(CMD, "--oracle and --lockstep check training steps: give data (--data or --dataset) and "
@@ -421,57 +427,6 @@ static int random_cases(const struct check_args *a, struct nncl_backend *cpu, st
     return CLI_OK;
 }
 
-/*
- * --coverage: every op and activation against every compiled backend (on the device it opens; NNCL_OPENCL_PLATFORM
- * and NNCL_OPENCL_DEVICE choose another), with the case families covering it. Uncovered: an op without a table
- * case, or an activation missing from act_fwd, act_bwd or bias_act_fwd cases. A backend without a device is
- * listed as unavailable, one without an op as "no" (ggml's "not supported"): neither is a hole in the cases.
- */
-#define COVERAGE_MAX_BACKENDS 4
-static int coverage(void) {
-    const char *const *names = nncl_backend_list();
-    struct nncl_backend *be[COVERAGE_MAX_BACKENDS] = {0};
-    size_t nb = 0;
-    printf("coverage: every op and activation against every compiled backend\n");
-    for (; names[nb] && nb < COVERAGE_MAX_BACKENDS; nb++) {
-        if (nncl_backend_init(names[nb], &be[nb])) {
-            printf("  backend %-8s unavailable: %s\n", names[nb], nncl_last_error());
-            nncl_clear_error();
-            be[nb] = NULL;
-        } else {
-            printf("  backend %-8s %s\n", names[nb], nncl_backend_device(be[nb]));
-        }
-    }
-    printf("\n%-22s", "op");
-    for (size_t b = 0; b < nb; b++) printf(" %-8s", names[b]);
-    printf(" covered by\n");
-    size_t holes = 0;
-    char families[256];
-    for (int op = 0; op < NNCL_OP_COUNT; op++) {
-        const int ok = check_op_coverage((enum nncl_op)op, op_cases, op_case_count, families, sizeof families);
-        holes += !ok;
-        printf("%-22s", nncl_op_name((enum nncl_op)op));
-        for (size_t b = 0; b < nb; b++) {
-            printf(" %-8s", !be[b] ? "-" : nncl_backend_supports_op(be[b], (enum nncl_op)op) ? "yes" : "no");
-        }
-        printf(" %s\n", ok ? families : "UNCOVERED: no case in src/check/op_cases.c");
-    }
-    for (int act = 0; act < NNCL_ACT_COUNT; act++) {
-        const int ok = check_act_coverage((enum nncl_act)act, op_cases, op_case_count, families, sizeof families);
-        holes += !ok;
-        char label[64];
-        snprintf(label, sizeof label, "activation %s", nncl_act_name((enum nncl_act)act));
-        printf("%-22s", label);
-        for (size_t b = 0; b < nb; b++) {
-            printf(" %-8s", !be[b] ? "-" : nncl_backend_supports_op(be[b], NNCL_OP_ACT_FWD) ? "yes" : "no");
-        }
-        printf(" %s%s\n", ok ? "" : "UNCOVERED: ", families);
-    }
-    for (size_t b = 0; b < nb; b++) nncl_backend_free(be[b]);
-    printf("\n%s\n", holes ? "some ops or activations are UNCOVERED (above)" : "every op and activation is covered");
-    return holes ? CLI_FAIL : CLI_OK;
-}
-
 /* --csv FILE: the header, then print_result writes a row per comparison. */
 static int open_csv(const struct check_args *a, struct nncl_backend *dev, struct report *rep) {
     if (!(rep->csv = fopen(a->csv, "w"))) {
@@ -488,7 +443,7 @@ int cmd_check(int argc, char **argv) {
     struct check_args a;
     int rc = parse(argc, argv, &a);
     if (rc) return rc;
-    if (a.coverage) return coverage();
+    if (a.coverage) return cli_check_coverage();
     if (a.self_test) {
         struct nncl_backend *ref = NULL;
         if (nncl_backend_init("cpu", &ref)) return cli_fail(CMD, "the CPU reference");
@@ -544,11 +499,17 @@ int cmd_check(int argc, char **argv) {
             else print_result(&r, &rep);
         }
     }
+    const char *optim_source = NULL;
+    if (!rc && model && have_data) rc = cli_optim_resolve(CMD, a.model, &a.optim, &optim_source);
+    const struct nncl_train_options *o = &a.optim.opts;
     if (!rc && model && have_data) {
-        printf("\none training step (SGD, lr %g) on the first %zu examples of %s\n", (double)a.lr,
-               a.batch < ds.n ? a.batch : ds.n, ds.source);
+        printf("\none training step (%s, lr %g, from %s) on the first %zu examples of %s\n",
+               nncl_optimizer_name(o->optimizer), (double)o->lr, optim_source, a.batch < ds.n ? a.batch : ds.n,
+               ds.source);
+        if (root) cJSON_AddStringToObject(root, "optimizer", nncl_optimizer_name(o->optimizer));
+        if (root) cJSON_AddNumberToObject(root, "lr", (double)o->lr);
         size_t failures = 0;
-        if (check_network(model, dev, &ds, a.batch, a.lr, a.oracle != NULL, print_result, &rep, &failures)) {
+        if (check_network(model, dev, &ds, a.batch, o, a.oracle != NULL, print_result, &rep, &failures)) {
             rc = cli_fail(CMD, "the training step");
         }
     }
@@ -559,10 +520,10 @@ int cmd_check(int argc, char **argv) {
             rc = CLI_FAIL;
         }
         if (lr.csv) fprintf(lr.csv, "step,loss_cpu,loss_device,loss_diff_rel,weight_diff_rel,bound,jump\n");
-        printf("\nlockstep: %zu SGD steps (lr %g, batch %zu) on both backends with the same batches\n", a.lockstep,
-               (double)a.lr, a.batch);
+        printf("\nlockstep: %zu %s steps (lr %g, batch %zu) on both backends with the same batches\n", a.lockstep,
+               nncl_optimizer_name(o->optimizer), (double)o->lr, a.batch);
         size_t failures = 0;
-        if (!rc && check_lockstep(model, dev, &ds, a.batch, a.lr, a.lockstep, a.seed, print_lockstep, &lr, &failures)) {
+        if (!rc && check_lockstep(model, dev, &ds, a.batch, o, a.lockstep, a.seed, print_lockstep, &lr, &failures)) {
             rc = cli_fail(CMD, "lockstep");
         }
         if (lr.csv && fclose(lr.csv) != 0 && !rc) rc = CLI_FAIL;

@@ -6,13 +6,15 @@
  * (the same list `nncl check` and the trainer's CLBlast guard use) and prints what happened. It needs no
  * OpenCL headers; a build without OpenCL reports that through nncl_opencl_tune's NNCL_ERR_UNSUPPORTED.
  */
-#define _GNU_SOURCE /* getopt_long */
+#define _GNU_SOURCE /* getopt_long, readlink */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check/check.h"
 #include "cli.h"
+#include "tune/tune_impl.h"
 
 static const char *const CMD = "tune";
 
@@ -42,23 +44,27 @@ static void help(void) {
            "                    net's products, weighted by their work; 256 for the default net)\n"
            "  --device P:D      the OpenCL platform and device to tune, each an index or part of a name (sets\n"
            "                    NNCL_OPENCL_PLATFORM/DEVICE); one that matches nothing is an error\n"
+           "  --check-candidate PARAMS --shapes M,N,K,TA,TB;...  (internal) what each candidate's child process\n"
+           "                    runs: check those Xgemm parameters on those products; prints ok or wrong: WHY\n"
            "\n"
            "Exit status: 0 done (stored, or CLBlast's own parameters were faster), 1 failure, 2 usage error.\n");
 }
 
 struct tune_args {
     const char *hidden;
+    const char *candidate, *shapes; /* --check-candidate, --shapes: the child side of the candidate check */
     size_t inputs, outputs, batch, size;
     float fraction, time_limit;
 };
 
 static int parse(int argc, char **argv, struct tune_args *a) {
-    enum { O_HIDDEN = 256, O_INPUTS, O_OUTPUTS, O_BATCH, O_FRACTION, O_LIMIT, O_SIZE, O_HELP };
+    enum { O_HIDDEN = 256, O_INPUTS, O_OUTPUTS, O_BATCH, O_FRACTION, O_LIMIT, O_SIZE, O_HELP, O_CANDIDATE, O_SHAPES };
     static const struct option own_opts[] = {
         {"hidden", required_argument, 0, O_HIDDEN},     {"inputs", required_argument, 0, O_INPUTS},
         {"outputs", required_argument, 0, O_OUTPUTS},   {"batch-size", required_argument, 0, O_BATCH},
         {"fraction", required_argument, 0, O_FRACTION}, {"time-limit", required_argument, 0, O_LIMIT},
         {"size", required_argument, 0, O_SIZE},         {"help", no_argument, 0, O_HELP},
+        {"check-candidate", required_argument, 0, O_CANDIDATE}, {"shapes", required_argument, 0, O_SHAPES},
         {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
@@ -96,6 +102,8 @@ static int parse(int argc, char **argv, struct tune_args *a) {
             }
             break;
         case O_SIZE: rc = cli_parse_size(CMD, "--size", optarg, &a->size); break;
+        case O_CANDIDATE: a->candidate = optarg; break;
+        case O_SHAPES: a->shapes = optarg; break;
         case 'h':
         case O_HELP: help(); exit(CLI_OK);
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
@@ -103,6 +111,7 @@ static int parse(int argc, char **argv, struct tune_args *a) {
         if (rc) return rc;
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
+    if (!a->candidate != !a->shapes) return cli_usage_error(CMD, "--check-candidate and --shapes go together");
     if (a->size && (a->size % 128 || a->size > 4096)) {
         return cli_usage_error(CMD, "--size %zu: give a multiple of 128 up to 4096 (the tuner's tiles divide it)",
                                a->size);
@@ -119,10 +128,26 @@ static void print_progress(const char *line, void *user) {
     fflush(stdout);
 }
 
+/* The child side of the candidate check (src/tune/tune_isolate.c): one line, "ok" (exit 0) or "wrong: WHY"
+ * (exit 1); anything else (exit 2 or a crash, which is what the isolation is for) refuses the candidate too. */
+static int check_candidate(const struct tune_args *a) {
+    struct nncl_gemm_shape shapes[NNCL_TUNE_MAX_SHAPES];
+    size_t n = 0;
+    char wrong[1024];
+    if (tune_shapes_parse(a->shapes, shapes, NNCL_TUNE_MAX_SHAPES, &n)) return cli_usage_error(CMD, "%s", nncl_last_error());
+    if (tune_check_candidate(a->candidate, shapes, n, wrong, sizeof wrong)) {
+        printf("could not check: %s\n", nncl_last_error());
+        return CLI_USAGE;
+    }
+    printf(wrong[0] ? "wrong: %s\n" : "ok%s\n", wrong);
+    return wrong[0] ? CLI_FAIL : CLI_OK;
+}
+
 int cmd_tune(int argc, char **argv) {
     struct tune_args a;
     int rc = parse(argc, argv, &a);
     if (rc) return rc;
+    if (a.candidate) return check_candidate(&a);
 
     /* the net, as nncl train and nncl check build it from --hidden */
     struct nncl_model_spec spec;
@@ -147,8 +172,13 @@ int cmd_tune(int argc, char **argv) {
     printf(" at batch %zu: %zu matrix products per training step, %.1f MFLOP\n", a.batch, n, flop / 1e6);
     fflush(stdout);
 
+    /* every candidate is checked in a child process running this program (src/tune/tune_isolate.c) */
+    char self[4096];
+    const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len > 0) self[len] = '\0';
     struct nncl_tune_options opt = {
         .fraction = a.fraction, .time_limit_s = a.time_limit, .tune_size = a.size, .progress = print_progress,
+        .isolate_exe = len > 0 ? self : NULL,
     };
     struct nncl_tune_result r;
     if (nncl_opencl_tune(shapes, n, &opt, &r)) return cli_fail(CMD, "tuning failed");

@@ -4,6 +4,9 @@
  */
 #include <clblast_c.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "ocl_impl.h"
 
 static enum nncl_status clblast_fail(struct ocl_state *st, CLBlastStatusCode code, const struct nncl_op_call *call,
@@ -24,6 +27,30 @@ static enum nncl_status clblast_fail(struct ocl_state *st, CLBlastStatusCode cod
 }
 
 /* a (M x K, or K x M when trans_a), b (K x N, or N x K when trans_b), c (M x N): c = alpha op(a) op(b) + beta c */
+/*
+ * Test hook (tests/check/tune_isolation.sh): with NNCL_TEST_GEMM_WRITE_PAST_C=1 in the environment every product
+ * also writes one float (0) just past C's last element, when that lies in C's buffer, as a mistuned CLBlast
+ * kernel writing out of bounds would. It exists to show that `nncl tune`'s candidate check and the CLBlast
+ * guard catch an out-of-bounds write by their guard regions even when it does not crash; unset, it costs one
+ * cached getenv per product.
+ */
+static enum nncl_status write_past_c(struct ocl_state *st, const struct nncl_tensor *c, size_t m, size_t n) {
+    static int hook = -1;
+    if (hook < 0) {
+        const char *e = getenv("NNCL_TEST_GEMM_WRITE_PAST_C");
+        hook = e && strcmp(e, "1") == 0;
+    }
+    if (!hook || m == 0 || n == 0) return NNCL_OK;
+    const size_t past = c->offset + (m - 1) * c->cols + n; /* the float after C's last element */
+    size_t size = 0;
+    NNCL_CL_CHECK(clGetMemObjectInfo(ocl_mem_of(c), CL_MEM_SIZE, sizeof size, &size, NULL));
+    if ((past + 1) * sizeof(float) > size) return NNCL_OK;
+    const float zero = 0.0f;
+    NNCL_CL_CHECK(clEnqueueWriteBuffer(st->queue, ocl_mem_of(c), CL_TRUE, past * sizeof(float), sizeof zero, &zero, 0,
+                                       NULL, NULL));
+    return NNCL_OK;
+}
+
 enum nncl_status ocl_gemm(struct nncl_backend *be, const struct nncl_op_call *call) {
     struct ocl_state *st = ocl_state_of(be);
     const struct nncl_tensor *a = &call->t[0], *b = &call->t[1], *c = &call->t[2];
@@ -41,5 +68,5 @@ enum nncl_status ocl_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
         ocl_mem_of(b), b->offset, b->cols, beta, ocl_mem_of(c), c->offset, c->cols, &st->queue, slot);
     if (code != CLBlastSuccess) return clblast_fail(st, code, call, m, n, k);
     ocl_profile_record(st, slot, OCL_CMD_GEMM, "gemm (CLBlast)");
-    return NNCL_OK;
+    return write_past_c(st, c, m, n);
 }

@@ -37,14 +37,18 @@ static_assert(sizeof act_macros / sizeof act_macros[0] == NNCL_ACT_COUNT, "one k
  * -DNNCL_ACT_<ID>=<value> for every activation, so the kernels see the values of enum nncl_act without a
  * copy of their own. They appear in build-failure messages.
  */
-static void build_options(char *out, size_t cap) {
+static void build_options(char *out, size_t cap, const char *file) {
     int used = snprintf(out, cap, "-cl-std=CL1.2");
     for (int i = 0; i < NNCL_ACT_COUNT && used > 0 && (size_t)used < cap; i++) {
         used += snprintf(out + used, cap - (size_t)used, " -D%s=%d", act_macros[i], i);
     }
-    /* fault injection for `nncl check --self-test` (kernels/common.cl): NNCL_KERNEL_PERTURB=<kind>[:<factor>] */
+    /* fault injection for `nncl check --self-test` (kernels/common.cl): NNCL_KERNEL_PERTURB=<kind>[:<factor>],
+     * planted in every program, or with a suffix @<file> (@optim.cl) only in kernels/<file>: a bug in one
+     * op family, which the whole-network step must then name (tests/check/network_adam_planted.sh) */
     const char *perturb = getenv("NNCL_KERNEL_PERTURB");
-    if (perturb && *perturb && used > 0 && (size_t)used < cap) {
+    const char *at = perturb ? strchr(perturb, '@') : NULL;
+    const int here = !at || (file && strcmp(at + 1, file) == 0);
+    if (perturb && *perturb && here && used > 0 && (size_t)used < cap) {
         int kind = atoi(perturb);
         const char *colon = strchr(perturb, ':');
         used += snprintf(out + used, cap - (size_t)used, " -DNNCL_PERTURB=%d -DNNCL_PERTURB_FACTOR=%.9gf", kind,
@@ -169,7 +173,7 @@ enum nncl_status ocl_program_build(struct ocl_state *st, const char *file, const
     free(common);
     NNCL_CL_CHECK(err);
     char options[1024];
-    build_options(options, sizeof options);
+    build_options(options, sizeof options, file);
     err = clBuildProgram(program, 1, &st->device, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         s = build_failure(st, program, err, file, options);
@@ -226,7 +230,7 @@ uint64_t ocl_kernel_sources_hash(void) {
         free(text);
     }
     char options[1024]; /* the activation constants are part of what the kernels compute */
-    build_options(options, sizeof options);
+    build_options(options, sizeof options, NULL);
     for (const char *p = options; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
     return h;
 }

@@ -8,6 +8,7 @@
  * We only pick a few of its best on the net's own shapes, choose XGEMM_MIN_INDIRECT_SIZE (which products
  * use the tuned kernel rather than the "direct" one), check the winner against the CPU reference and store.
  */
+#define _POSIX_C_SOURCE 200809L /* strtok_r in ISO C mode */
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -129,6 +130,39 @@ static enum nncl_status verify(struct nncl_backend *cpu, struct nncl_backend *de
     return NNCL_OK;
 }
 
+enum nncl_status tune_check_candidate(const char *params, const struct nncl_gemm_shape *shapes, size_t n, char *wrong,
+                                      size_t cap) {
+    struct ocl_tuning_kernel k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.name, sizeof k.name, "Xgemm");
+    char text[512];
+    snprintf(text, sizeof text, "%s", params);
+    for (char *save = NULL, *tok = strtok_r(text, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(tok, '='), *end = NULL;
+        const unsigned long long v = eq ? strtoull(eq + 1, &end, 10) : 0;
+        if (!eq || eq == tok || !end || *end || end == eq + 1) {
+            return nncl_set_error(NNCL_ERR_INVALID_ARG, "tune: --check-candidate \"%s\": write NAME=VALUE ... (\"%s\")",
+                                  params, tok);
+        }
+        *eq = '\0';
+        tune_kernel_add_param(&k, tok, (size_t)v);
+    }
+    struct nncl_backend *be = NULL, *cpu = NULL;
+    ocl_tuning_suspend(1); /* CLBlast's own parameters, then only this candidate's on top */
+    enum nncl_status s = nncl_backend_init("opencl", &be);
+    ocl_tuning_suspend(0);
+    if (!s) s = nncl_backend_init("cpu", &cpu);
+    struct ocl_tuning_set set;
+    if (!s) {
+        make_set(ocl_tuning_state(be), &k, 1, &set); /* m*n*k < 1 never: every product on the candidate */
+        s = ocl_tuning_override(ocl_tuning_state(be), &set);
+    }
+    if (!s) s = verify(cpu, be, shapes, n, wrong, cap);
+    nncl_backend_free(cpu);
+    nncl_backend_free(be);
+    return s;
+}
+
 /* The work of nncl_opencl_tune once the backend is open; `bn` holds the shapes, then the 1024 cube. */
 static enum nncl_status tune_on(struct nncl_backend *be, struct tune_bench *bn, const struct nncl_gemm_shape *shapes,
                                 size_t n, char *tuner, const struct nncl_tune_options *opt,
@@ -191,10 +225,16 @@ static enum nncl_status tune_on(struct nncl_backend *be, struct tune_bench *bn, 
             tune_progress(opt, "candidate %zu skipped: GEMMK=%d gave wrong results above [%s]", c + 1, kind, text);
             continue;
         }
-        make_set(st, &cand.k[c], 1, &set); /* m*n*k < 1 never: all indirect */
-        s = ocl_tuning_override(st, &set);
-        if (!s) s = verify(cpu, be, shapes, n, wrong, sizeof wrong);
-        if (!s) s = tune_bench_time(be, bn, 0, n, REPEATS, &pass, indirect);
+        /* checked first in a child process when there is one to run (nncl tune: itself), so a candidate that
+         * crashes, hangs or writes out of bounds never runs here; then applied and timed here */
+        if (opt->isolate_exe) s = tune_isolated_check(opt->isolate_exe, text, shapes, n, opt->candidate_timeout_s, wrong,
+                                                      sizeof wrong);
+        if (!s && !wrong[0]) {
+            make_set(st, &cand.k[c], 1, &set); /* m*n*k < 1 never: all indirect */
+            s = ocl_tuning_override(st, &set);
+        }
+        if (!s && !wrong[0]) s = verify(cpu, be, shapes, n, wrong, sizeof wrong);
+        if (!s && !wrong[0]) s = tune_bench_time(be, bn, 0, n, REPEATS, &pass, indirect);
         if (s == NNCL_ERR_CLBLAST || s == NNCL_ERR_KERNEL_BUILD) {
             snprintf(wrong, sizeof wrong, "%s", nncl_last_error()); /* CLBlast could not build or run it */
             nncl_clear_error();

@@ -7,6 +7,7 @@
  *                  net's shapes, check the winner against the CPU reference, store it (ocl_tuning.c's file)
  *   tune_bench.c   timing the net's products on a backend, through the public op API
  *   tune_runner.c  running CLBlast's tuner as a child process (fork, pipe, poll) and reading what it reports
+ *   tune_isolate.c checking each candidate in a child process (fork, exec, poll), so a crash or hang is its own
  *
  * The OpenCL backend is seen only through opencl/ocl_tuning.h, which has no OpenCL types.
  */
@@ -76,6 +77,22 @@ int tune_find_on_path(const char *name, char *out, size_t cap);
 enum nncl_status tune_run_tuner(char *tuner, int platform, int device, size_t size, double divisor,
                                 const struct nncl_tune_options *opt, double limit_s, struct tune_candidates *out,
                                 size_t *timed, int *stopped);
+
+/* ---- checking a candidate, in a child process (tune.c, tune_isolate.c) ---- */
+
+/* Checks the Xgemm parameters `params` ("GEMMK=0 KREG=1 ...") on every shape against the CPU reference, in
+ * guarded buffers (check_op_case), on a backend of its own: what the child runs. The first wrong product (or
+ * overwritten guard) goes into `wrong`, empty when all agree; an error status only when it could not run. */
+enum nncl_status tune_check_candidate(const char *params, const struct nncl_gemm_shape *shapes, size_t n, char *wrong,
+                                      size_t cap);
+/* Shapes as one argument, "m,n,k,ta,tb;m,n,k,ta,tb;...", and back (an error naming the text). */
+void tune_shapes_format(const struct nncl_gemm_shape *s, size_t n, char *out, size_t cap);
+enum nncl_status tune_shapes_parse(const char *text, struct nncl_gemm_shape *s, size_t cap, size_t *n);
+/* Runs `exe tune --check-candidate params --shapes ...` and waits up to timeout_s: `reason` gets why the
+ * candidate is refused (wrong result, crash, hang, a failed check), empty when it passed. An error status only
+ * when the child could not be started. */
+enum nncl_status tune_isolated_check(const char *exe, const char *params, const struct nncl_gemm_shape *shapes,
+                                     size_t n, double timeout_s, char *reason, size_t cap);
 
 /* ---- reporting (tune.c) ---- */
 
