@@ -144,9 +144,9 @@ static enum nncl_status run_case(struct nncl_backend *be, struct nncl_backend *c
         st = alloc_guarded(be, rows[i], cols[i], inputs[i], unwritten, offset, &g[i]);
         call.t[i] = g[i].t;
     }
-    /* in place: the output lives in the input's buffer (act_fwd y = x; act_bwd dx = dy) */
-    const int alias_out = !c->inplace ? -1 : c->op == NNCL_OP_ACT_FWD ? 1 : 3;
-    const int alias_in = !c->inplace ? -1 : c->op == NNCL_OP_ACT_FWD ? 0 : 2;
+    /* in place: the output lives in the input's buffer (act_fwd y = x; act_bwd dx = dy; dropout y = x) */
+    const int alias_out = !c->inplace ? -1 : c->op == NNCL_OP_ACT_BWD ? 3 : 1;
+    const int alias_in = !c->inplace ? -1 : c->op == NNCL_OP_ACT_BWD ? 2 : 0;
     if (alias_out >= 0) call.t[alias_out] = call.t[alias_in];
     if (!st) st = nncl_op_run(be, &call);
     if (!st) st = nncl_backend_synchronize(be);
@@ -218,7 +218,7 @@ enum nncl_status check_op_case_at(struct nncl_backend *cpu, struct nncl_backend 
     snprintf(out->tol_source, sizeof out->tol_source, "%s", op_case_tolerance_source(c));
     for (int i = 0; !st && i < info->n_tensors; i++) {
         const size_t n = rows[i] * cols[i];
-        const int aliased_input = c->inplace && ((c->op == NNCL_OP_ACT_FWD && i == 0) || (c->op == NNCL_OP_ACT_BWD && i == 2));
+        const int aliased_input = c->inplace && i == (c->op == NNCL_OP_ACT_BWD ? 2 : 0);
         if (info->written & (1u << i)) {
             struct check_result r = *out;
             snprintf(r.what, sizeof r.what, "%.340s, tensor %s", out->what, info->tensor_names[i]);
