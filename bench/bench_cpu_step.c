@@ -83,7 +83,7 @@ static int step_init(struct nncl_backend *be, const struct net *n, size_t steps,
     memset(sb, 0, sizeof *sb);
     struct nncl_model_spec spec = {.n_inputs = n->inputs, .loss = NNCL_LOSS_XENT};
     if (nncl_parse_hidden(n->hidden, &spec)) return fail("hidden");
-    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){n->outputs, NNCL_ACT_IDENTITY, 0.0f};
+    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){n->outputs, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     if (nncl_model_init(be, &spec, NNCL_INIT_HE, 1, &sb->m)) return fail("model");
     struct nncl_dataset *ds = &sb->ds;
     ds->n = steps * n->batch, ds->n_inputs = n->inputs, ds->n_outputs = n->outputs;
@@ -137,7 +137,7 @@ static int gemm_init(struct nncl_backend *be, const struct net *n, struct gemm_b
     memset(gb, 0, sizeof *gb);
     struct nncl_model_spec spec = {.n_inputs = n->inputs};
     if (nncl_parse_hidden(n->hidden, &spec)) return fail("hidden");
-    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){n->outputs, NNCL_ACT_IDENTITY, 0.0f};
+    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){n->outputs, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     const size_t layers = spec.n_layers, batch = n->batch;
     size_t width[MAX_LAYERS + 1], total = 0;
     width[0] = n->inputs;

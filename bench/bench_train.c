@@ -77,7 +77,7 @@ static int bench(const struct preset *p, const char *backend, size_t steps, size
     if (nncl_backend_init(backend, &be)) return fail(backend);
     struct nncl_model_spec spec = {.n_inputs = p->inputs, .loss = p->loss};
     if (nncl_parse_hidden(p->hidden, &spec)) return fail("hidden");
-    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){p->outputs, p->out_act, 0.0f};
+    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){p->outputs, p->out_act, 0.0f, 0.0f};
     struct nncl_model *m = NULL;
     if (nncl_model_init(be, &spec, NNCL_INIT_HE, 1, &m)) return fail("model");
     r->setup_ms = 1e3 * (now() - t0);

@@ -80,3 +80,34 @@ kernel void nncl_gather_rows(ulong n, ulong rows, ulong cols, global const float
     const int valid = r >= 0.0f && r < (float)n && floor(r) == r;
     dst[dst_off + b * cols + c] = OUT(valid ? src[src_off + (ulong)r * cols + c] : NAN);
 }
+
+// Inverted dropout, forward (x = the activation's output) and backward (x = the delta), one work-item per
+// element: y = keep ? x * scale : 0. keep: word 0 of Philox4x32-10 (key0, key1; counter e0 + i, ctr2, ctr3) below
+// the host's threshold, an integer comparison; scale = 1 / (1 - p) from the host. The rounds are those of
+// src/philox_impl.h, with its constants as build options (NNCL_PHILOX_*, src/opencl/ocl_program.c).
+#ifndef NNCL_PHILOX_M0
+#error "build with the options of src/opencl/ocl_program.c: -DNNCL_PHILOX_M0 and the other Philox constants"
+#endif
+inline uint nncl_philox_word0(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1) {
+    for (int round = 0; round < 10; round++) {
+        if (round > 0) {
+            k0 += NNCL_PHILOX_W0;
+            k1 += NNCL_PHILOX_W1;
+        }
+        const ulong p0 = (ulong)NNCL_PHILOX_M0 * c0, p1 = (ulong)NNCL_PHILOX_M1 * c2;
+        const uint n0 = (uint)(p1 >> 32) ^ c1 ^ k0, n2 = (uint)(p0 >> 32) ^ c3 ^ k1;
+        c1 = (uint)p1;
+        c3 = (uint)p0;
+        c0 = n0;
+        c2 = n2;
+    }
+    return c0;
+}
+
+kernel void nncl_dropout(ulong n, ulong threshold, float scale, uint key0, uint key1, uint ctr2, uint ctr3, ulong e0,
+                         global const float *x, ulong x_off, global float *y, ulong y_off) {
+    ELEMENT(i, n);
+    const ulong e = e0 + i;
+    const uint bits = nncl_philox_word0((uint)e, (uint)(e >> 32), ctr2, ctr3, key0, key1);
+    y[y_off + i] = OUT((ulong)bits < threshold ? x[x_off + i] * scale : 0.0f);
+}

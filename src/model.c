@@ -64,6 +64,23 @@ enum nncl_status nncl_parse_hidden(const char *text, struct nncl_model_spec *spe
         }
         memcpy(item, p, len);
         item[len] = '\0';
+        /* the layer's dropout rate, written last: units[:activation[:param]][:dropout=P] */
+        float rate = 0.0f;
+        char *drop = strstr(item, "dropout=");
+        if (drop) {
+            char *end = NULL;
+            const char *v = drop + strlen("dropout=");
+            rate = strtof(v, &end);
+            if (drop == item || drop[-1] != ':' || !*v || *end || !isfinite(rate)) {
+                return nncl_set_error(NNCL_ERR_FORMAT, "--hidden \"%s\": \"%s\": write the dropout rate last, as "
+                                      "a number after the layer's other fields, e.g. 256:relu:dropout=0.2", text, item);
+            }
+            if (!(rate >= 0.0f && rate < 1.0f)) {
+                return nncl_set_error(NNCL_ERR_FORMAT, "--hidden \"%s\": dropout=%s must be in [0, 1) (the fraction "
+                                      "of the layer's units dropped in each training step)", text, v);
+            }
+            drop[-1] = '\0'; /* the rest is parsed as before */
+        }
         if (spec->n_layers >= NNCL_MAX_LAYERS - 1) { /* every caller appends the output layer after these */
             return nncl_set_error(NNCL_ERR_INVALID_ARG, "--hidden \"%s\": more than %d hidden layers (a net has at "
                                   "most %d layers, the output layer included)", text, NNCL_MAX_LAYERS - 1,
@@ -104,6 +121,7 @@ enum nncl_status nncl_parse_hidden(const char *text, struct nncl_model_spec *spe
         } else {
             layer->act_param = nncl_act_default_param(layer->act);
         }
+        layer->dropout = rate;
         spec->n_layers++;
         p += len;
         if (*p == ',') {
@@ -130,6 +148,15 @@ enum nncl_status nncl_model_spec_check(const struct nncl_model_spec *s) {
         snprintf(where, sizeof where, "model: layer %zu", l + 1);
         enum nncl_status st = nncl_act_check(where, (int)s->layers[l].act, s->layers[l].act_param);
         if (st) return st;
+        const float p = s->layers[l].dropout;
+        if (!(p >= 0.0f && p < 1.0f)) {
+            return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: layer %zu has dropout %g; the rate must be in [0, 1)",
+                                  l + 1, (double)p);
+        }
+        if (p > 0.0f && l + 1 == s->n_layers) {
+            return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: layer %zu is the output layer and cannot take dropout "
+                                  "(%g): dropout applies to hidden layers only", l + 1, (double)p);
+        }
     }
     const size_t outputs = nncl_model_outputs(s);
     if ((unsigned)s->loss >= NNCL_LOSS_COUNT) return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: invalid loss");
@@ -270,7 +297,7 @@ struct nncl_tensor nncl_model_layer_tensor(const struct nncl_model *m, size_t l,
 
 size_t nncl_model_workspace_bytes(const struct nncl_model_spec *s, size_t rows) {
     size_t floats = 0;
-    for (size_t l = 0; l < s->n_layers; l++) floats += 3 * rows * nncl_layer_out(s, l);
+    for (size_t l = 0; l < s->n_layers; l++) floats += (s->layers[l].dropout > 0.0f ? 4 : 3) * rows * nncl_layer_out(s, l);
     if (s->output_softmax) floats += rows * nncl_model_outputs(s);
     return floats * sizeof(float);
 }
@@ -334,6 +361,7 @@ enum nncl_status nncl_model_reserve(struct nncl_model *m, size_t rows) {
         m->s_off[l] = total, total += width;
         m->x_off[l] = total, total += width;
         m->d_off[l] = total, total += width;
+        m->r_off[l] = total, total += s->layers[l].dropout > 0.0f ? width : 0;
     }
     m->g_off = total;
     if (s->output_softmax) total += rows * nncl_model_outputs(s);
@@ -387,6 +415,12 @@ enum nncl_status nncl_model_forward(struct nncl_model *m, const struct nncl_tens
             if (l == last && s->output_softmax && s->loss == NNCL_LOSS_MSE) TRY(nncl_op_softmax_fwd(be, &sl, &xl));
         }
         in = xl;
+        if (nncl_model_drops(m, l)) {
+            /* inverted dropout after the activation; x keeps f(s) for the backward's f' */
+            struct nncl_tensor rl = work_view(m, m->r_off[l], rows, l);
+            TRY(nncl_op_dropout(be, s->layers[l].dropout, m->drop.seed, m->drop.step, (int)l, m->drop.row0, &xl, &rl));
+            in = rl;
+        }
     }
     struct nncl_tensor logits = work_view(m, m->s_off[last], rows, last);
     struct nncl_tensor out = work_view(m, m->x_off[last], rows, last);
@@ -438,7 +472,10 @@ enum nncl_status nncl_model_backward(struct nncl_model *m, const struct nncl_ten
     }
     for (size_t l = last + 1; l-- > 0;) {
         struct nncl_tensor d = work_view(m, m->d_off[l], rows, l);
-        struct nncl_tensor in = l == 0 ? *x : work_view(m, m->x_off[l - 1], rows, l - 1);
+        /* the layer's input as the forward gave it: the previous layer's output after its dropout */
+        struct nncl_tensor in = l == 0                         ? *x
+                                : nncl_model_drops(m, l - 1) ? work_view(m, m->r_off[l - 1], rows, l - 1)
+                                                               : work_view(m, m->x_off[l - 1], rows, l - 1);
         struct nncl_tensor dw = nncl_model_weight_grad(m, l), db = nncl_model_bias_grad(m, l);
         /* dE/dw_ij = x_i delta_j, summed over the batch: dW = delta^T x; the bias sees x_0 = 1 */
         TRY(nncl_op_gemm(be, 1, 0, 1.0f, &d, &in, 0.0f, &dw));
@@ -448,11 +485,37 @@ enum nncl_status nncl_model_backward(struct nncl_model *m, const struct nncl_ten
             struct nncl_tensor w = nncl_model_weight(m, l);
             struct nncl_tensor dprev = work_view(m, m->d_off[l - 1], rows, l - 1);
             struct nncl_tensor sprev = work_view(m, m->s_off[l - 1], rows, l - 1);
+            struct nncl_tensor xprev = work_view(m, m->x_off[l - 1], rows, l - 1);
             TRY(nncl_op_gemm(be, 0, 0, 1.0f, &d, &w, 0.0f, &dprev));
-            TRY(nncl_op_act_bwd(be, s->layers[l - 1].act, s->layers[l - 1].act_param, &sprev, &in, &dprev, 0.0f,
+            if (nncl_model_drops(m, l - 1)) {
+                /* through r = mask x / (1 - p): the forward's mask and scale on the delta, in place */
+                TRY(nncl_op_dropout(be, s->layers[l - 1].dropout, m->drop.seed, m->drop.step, (int)(l - 1),
+                                    m->drop.row0, &dprev, &dprev));
+            }
+            TRY(nncl_op_act_bwd(be, s->layers[l - 1].act, s->layers[l - 1].act_param, &sprev, &xprev, &dprev, 0.0f,
                                 &dprev));
         }
     }
+    return NNCL_OK;
+}
+
+enum nncl_status nncl_model_set_dropout(struct nncl_model *m, int on, uint64_t seed, uint64_t step, size_t row0) {
+    if (!m) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_model_set_dropout: model is NULL");
+    m->drop.on = on != 0, m->drop.seed = seed, m->drop.step = step, m->drop.row0 = row0;
+    return NNCL_OK;
+}
+
+enum nncl_status nncl_model_set_dropout_rates(struct nncl_model *m, const float *rates, size_t n_layers) {
+    if (n_layers != m->spec.n_layers) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "model: %zu dropout rates for %zu layers", n_layers,
+                              m->spec.n_layers);
+    }
+    struct nncl_model_spec s = m->spec;
+    for (size_t l = 0; l < n_layers; l++) s.layers[l].dropout = rates[l];
+    TRY(nncl_model_spec_check(&s));
+    m->spec = s;
+    nncl_buffer_free(m->work); /* the next pass reserves the dropout outputs too */
+    m->work = NULL, m->batch_cap = 0;
     return NNCL_OK;
 }
 

@@ -21,6 +21,16 @@ struct nncl_model {
     size_t batch_cap;
     struct nncl_buffer *work;
     size_t s_off[NNCL_MAX_LAYERS], x_off[NNCL_MAX_LAYERS], d_off[NNCL_MAX_LAYERS], g_off;
+    /* For each layer with a dropout rate, R: its output after dropout, what the next layer reads in a training
+     * step (X keeps the activation's output, which the backward's f' reads). */
+    size_t r_off[NNCL_MAX_LAYERS];
+
+    /* nncl_model_set_dropout: whether the passes are a training step's, and its mask's key */
+    struct {
+        int on;
+        uint64_t seed, step;
+        size_t row0;
+    } drop;
 
     uint64_t seed; /* of the initial weights (written into model files) */
     /* what the data looked like (written into model files) */
@@ -42,6 +52,15 @@ int nncl_model_find_nonfinite(struct nncl_model *m, size_t rows, int check_grads
 enum nncl_layer_tensor { NNCL_LAYER_S, NNCL_LAYER_X, NNCL_LAYER_DELTA };
 struct nncl_tensor nncl_model_layer_tensor(const struct nncl_model *m, size_t layer, enum nncl_layer_tensor which,
                                            size_t rows);
+
+/** Replaces the hidden layers' dropout rates with `rates[l]` (checked by nncl_model_spec_check), dropping the
+ *  workspace so the next pass sizes it anew: `nncl train --init-from` with a --hidden that sets new rates. */
+enum nncl_status nncl_model_set_dropout_rates(struct nncl_model *m, const float *rates, size_t n_layers);
+
+/** Whether layer l drops units in the passes that follow (a training step, a rate above 0). */
+static inline int nncl_model_drops(const struct nncl_model *m, size_t l) {
+    return m->drop.on && m->spec.layers[l].dropout > 0.0f;
+}
 
 /** Bytes of per-batch workspace for `rows` rows. */
 size_t nncl_model_workspace_bytes(const struct nncl_model_spec *s, size_t rows);

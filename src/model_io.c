@@ -3,7 +3,7 @@
  *   layers.{i}.weight  F32 (out x in), the layout of torch.nn.Linear.weight
  *   layers.{i}.bias    F32 (out)
  * and __metadata__ (strings): format = "nncl-model", format_version = "1", architecture (JSON: inputs,
- * layers with units/activation/param, loss, output_softmax), task, class_names (JSON array),
+ * layers with units/activation/param and, for a layer with dropout, its rate; loss, output_softmax), task, class_names (JSON array),
  * preprocess (JSON, the CSV transform), nncl_version, backend, versions (nncl_backend_versions: device,
  * driver, CLBlast and kernel versions of the backend that trained it) and seed: a run manifest.
  */
@@ -33,6 +33,8 @@ static char *architecture_json(const struct nncl_model_spec *s) {
         cJSON_AddNumberToObject(layer, "units", (double)s->layers[l].units);
         cJSON_AddStringToObject(layer, "activation", nncl_act_name(s->layers[l].act));
         nncl_json_add_double(layer, "param", (double)s->layers[l].act_param);
+        /* only when set: a file without dropout reads as before, and one from before loads with rate 0 */
+        if (s->layers[l].dropout > 0.0f) nncl_json_add_double(layer, "dropout", (double)s->layers[l].dropout);
         cJSON_AddItemToArray(layers, layer);
     }
     cJSON_AddStringToObject(root, "loss", nncl_loss_name(s->loss));
@@ -147,8 +149,9 @@ static enum nncl_status parse_architecture(const char *path, const char *text, s
             const cJSON *units = cJSON_GetObjectItemCaseSensitive(layer, "units");
             const cJSON *act = cJSON_GetObjectItemCaseSensitive(layer, "activation");
             const cJSON *param = cJSON_GetObjectItemCaseSensitive(layer, "param");
+            const cJSON *dropout = cJSON_GetObjectItemCaseSensitive(layer, "dropout"); /* optional: 0 */
             if (s->n_layers >= NNCL_MAX_LAYERS || !json_count(units, 1e6) || !cJSON_IsString(act) ||
-                !cJSON_IsNumber(param)) {
+                !cJSON_IsNumber(param) || (dropout && !cJSON_IsNumber(dropout))) {
                 st = nncl_set_error(NNCL_ERR_FORMAT, "%s: layer %zu of the architecture is malformed", path,
                                     s->n_layers);
                 break;
@@ -156,6 +159,7 @@ static enum nncl_status parse_architecture(const char *path, const char *text, s
             struct nncl_layer_spec *ls = &s->layers[s->n_layers++];
             ls->units = (size_t)units->valuedouble;
             ls->act_param = (float)param->valuedouble;
+            ls->dropout = dropout ? (float)dropout->valuedouble : 0.0f; /* the range: nncl_model_spec_check */
             st = nncl_act_from_name(act->valuestring, &ls->act);
         }
     }

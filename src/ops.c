@@ -253,6 +253,7 @@ static enum nncl_status check_shapes(const struct nncl_op_call *call) {
         enum nncl_status st = check_same_shapes(call, T(0) | T(1) | T(2) | T(3));
         return st ? st : check_sumsq(call, 4);
     }
+    case NNCL_OP_DROPOUT: return check_same_shapes(call, T(0) | T(1));
     case NNCL_OP_COUNT: break;
     }
     NNCL_ASSERT(!"unreachable: op validated before check_shapes");
@@ -326,6 +327,7 @@ static enum nncl_status check_params(const struct nncl_op_call *call) {
     }
     enum nncl_status opt_st = check_optimizer_params(call);
     if (opt_st) return opt_st;
+    if (call->op == NNCL_OP_DROPOUT) return nncl_dropout_check_params(call);
     /* every op that takes an activation: the integer parameter named "act" (NNCL_OP_LIST) */
     const int act = op_act_iparam(info);
     if (act >= 0) return nncl_act_check(info->name, call->ip[act], call->p[op_act_param(info)]);
@@ -363,14 +365,7 @@ enum nncl_status nncl_op_run(struct nncl_backend *be, const struct nncl_op_call 
 
 /* ---- typed wrappers ---------------------------------------------------------------------------- */
 
-/* NULL tensor arguments become empty tensors, which nncl_op_run() reports by name. */
-static struct nncl_tensor tensor_or_empty(const struct nncl_tensor *t) {
-    struct nncl_tensor empty = {0};
-    return t ? *t : empty;
-}
-
-#define CALL_INIT(op_) struct nncl_op_call call = {.op = (op_)}
-#define SET_T(i, x) call.t[i] = tensor_or_empty(x)
+/* (CALL_INIT and SET_T are in ops_impl.h; the clipping, newer optimizer and dropout wrappers in ops_train.c.) */
 
 enum nncl_status nncl_op_gemm(struct nncl_backend *be, int trans_a, int trans_b, float alpha,
                               const struct nncl_tensor *a, const struct nncl_tensor *b, float beta,
@@ -566,69 +561,5 @@ enum nncl_status nncl_op_bias_act_fwd(struct nncl_backend *be, enum nncl_act act
     CALL_INIT(NNCL_OP_BIAS_ACT_FWD);
     SET_T(0, s); SET_T(1, bias); SET_T(2, y);
     call.ip[0] = (int)act; call.p[0] = act_param;
-    return nncl_op_run(be, &call);
-}
-
-/* ---- gradient clipping and the newer optimizers ---------------------------------------------------- */
-
-enum nncl_status nncl_op_sumsq(struct nncl_backend *be, const struct nncl_tensor *x, const struct nncl_tensor *out) {
-    CALL_INIT(NNCL_OP_SUMSQ);
-    SET_T(0, x); SET_T(1, out);
-    return nncl_op_run(be, &call);
-}
-
-enum nncl_status nncl_op_clip_grad(struct nncl_backend *be, float max_norm, const struct nncl_tensor *g,
-                                   const struct nncl_tensor *sumsq) {
-    CALL_INIT(NNCL_OP_CLIP_GRAD);
-    SET_T(0, g); SET_T(1, sumsq);
-    call.p[0] = max_norm;
-    return nncl_op_run(be, &call);
-}
-
-enum nncl_status nncl_op_nesterov_update(struct nncl_backend *be, float lr, float momentum, float weight_decay,
-                                         float max_norm, const struct nncl_tensor *w, const struct nncl_tensor *g,
-                                         const struct nncl_tensor *v, const struct nncl_tensor *sumsq) {
-    CALL_INIT(NNCL_OP_NESTEROV_UPDATE);
-    SET_T(0, w); SET_T(1, g); SET_T(2, v); SET_T(3, sumsq);
-    call.p[0] = lr; call.p[1] = momentum; call.p[2] = weight_decay; call.p[3] = max_norm;
-    return nncl_op_run(be, &call);
-}
-
-enum nncl_status nncl_op_rmsprop_update(struct nncl_backend *be, float lr, float alpha, float eps, float weight_decay,
-                                        float momentum, float max_norm, const struct nncl_tensor *w,
-                                        const struct nncl_tensor *g, const struct nncl_tensor *sq,
-                                        const struct nncl_tensor *buf, const struct nncl_tensor *sumsq) {
-    CALL_INIT(NNCL_OP_RMSPROP_UPDATE);
-    SET_T(0, w); SET_T(1, g); SET_T(2, sq); SET_T(3, buf); SET_T(4, sumsq);
-    call.p[0] = lr; call.p[1] = alpha; call.p[2] = eps; call.p[3] = weight_decay; call.p[4] = momentum;
-    call.p[5] = max_norm;
-    return nncl_op_run(be, &call);
-}
-
-enum nncl_status nncl_op_adamw_update(struct nncl_backend *be, float lr, float beta1, float beta2, float eps,
-                                      float weight_decay, long step, float max_norm, const struct nncl_tensor *w,
-                                      const struct nncl_tensor *g, const struct nncl_tensor *m,
-                                      const struct nncl_tensor *v, const struct nncl_tensor *sumsq) {
-    if (step < 1) {
-        return nncl_set_error(NNCL_ERR_INVALID_ARG, "adamw_update: step is %ld; steps count from 1", step);
-    }
-    CALL_INIT(NNCL_OP_ADAMW_UPDATE);
-    SET_T(0, w); SET_T(1, g); SET_T(2, m); SET_T(3, v); SET_T(4, sumsq);
-    call.p[0] = lr; call.p[1] = beta1; call.p[2] = beta2; call.p[3] = eps; call.p[4] = weight_decay;
-    call.p[5] = (float)(1.0 - pow((double)beta1, (double)step)); /* in double, as Adam's */
-    call.p[6] = (float)(1.0 - pow((double)beta2, (double)step));
-    call.p[7] = max_norm;
-    return nncl_op_run(be, &call);
-}
-
-enum nncl_status nncl_op_irprop_update(struct nncl_backend *be, float increase, float decrease, float delta_min,
-                                       float delta_max, float weight_decay, float max_norm,
-                                       const struct nncl_tensor *w, const struct nncl_tensor *g,
-                                       const struct nncl_tensor *gprev, const struct nncl_tensor *delta,
-                                       const struct nncl_tensor *sumsq) {
-    CALL_INIT(NNCL_OP_IRPROP_UPDATE);
-    SET_T(0, w); SET_T(1, g); SET_T(2, gprev); SET_T(3, delta); SET_T(4, sumsq);
-    call.p[0] = increase; call.p[1] = decrease; call.p[2] = delta_min; call.p[3] = delta_max;
-    call.p[4] = weight_decay; call.p[5] = max_norm;
     return nncl_op_run(be, &call);
 }

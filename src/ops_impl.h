@@ -14,4 +14,17 @@
  */
 enum nncl_status nncl_act_check(const char *where, int act, float param);
 
+/* The parameter rule of NNCL_OP_DROPOUT (ops_train.c), run by nncl_op_run()'s checks: p in [0, 1), layer in
+ * [0, 255], step below 2^56, row0 >= 0. */
+enum nncl_status nncl_dropout_check_params(const struct nncl_op_call *call);
+
+/* For the typed wrappers (ops.c, ops_train.c): NULL tensor arguments become empty tensors, which nncl_op_run()
+ * reports by name. */
+static inline struct nncl_tensor nncl_tensor_or_empty(const struct nncl_tensor *t) {
+    struct nncl_tensor empty = {0};
+    return t ? *t : empty;
+}
+#define CALL_INIT(op_) struct nncl_op_call call = {.op = (op_)}
+#define SET_T(i, x) call.t[i] = nncl_tensor_or_empty(x)
+
 #endif /* NNCL_OPS_IMPL_H */

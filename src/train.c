@@ -218,6 +218,15 @@ static size_t val_batch_rows(const struct nncl_train_geometry *g, size_t batch) 
     return batch + 1 < g->val_batches ? g->val_batch_rows : g->val_last_batch_rows;
 }
 
+/* Dropout for the forward and backward of the step the optimizer takes next: keyed by the run's seed and that
+ * step's 0-based count over the whole run (a checkpoint restores it, so a resumed run draws the same masks), with
+ * row0 the first row of the pass within the step's whole batch. Cleared after the backward. */
+static enum nncl_status dropout_on(struct trainer *tr, size_t row0) {
+    return nncl_model_set_dropout(tr->m, 1, tr->o->seed, (uint64_t)tr->opt.step, row0);
+}
+
+static enum nncl_status dropout_off(struct trainer *tr) { return nncl_model_set_dropout(tr->m, 0, 0, 0, 0); }
+
 /* Scales a part's gradient to its share of the step's: the same multiplication on every rank and in
  * --accumulate, so the exact reduction of N ranks and --accumulate N sum the same bits. */
 static void scale_part(float *g, size_t n, size_t rows, size_t total) {
@@ -248,6 +257,7 @@ static enum nncl_status train_step_parts(struct trainer *tr, size_t step) {
             TRY(gather(tr, first, rows));
             struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
             struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows), out;
+            TRY(dropout_on(tr, first - step * g->batch_rows));
             TRY(nncl_model_forward(m, &x, &t, &loss_rows, &out));
             TRY(nncl_op_sum(m->be, 1.0f, &loss_rows, 0.0f, &loss_slot));
             if (measures_error(m)) {
@@ -256,6 +266,7 @@ static enum nncl_status train_step_parts(struct trainer *tr, size_t step) {
                 TRY(nncl_op_sum(m->be, 1.0f, &err_rows, 1.0f, &tr->batch.acc[ACC_TRAIN_ERR]));
             }
             TRY(nncl_model_backward(m, &x, &t));
+            TRY(dropout_off(tr));
             TRY(nncl_tensor_get(&grads, dst, p));
             TRY(nncl_tensor_get(&loss_slot, &loss, 1));
             if (rows != total) scale_part(dst, p, rows, total);
@@ -301,6 +312,7 @@ static enum nncl_status train_step(struct trainer *tr, size_t step) {
     struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
     struct nncl_tensor loss_slot = nncl_tensor_view(tr->health, step, 1, 1);
     struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows), out;
+    TRY(dropout_on(tr, 0));
     TRY(nncl_model_forward(m, &x, &t, &loss_rows, &out));
     TRY(nncl_op_sum(m->be, 1.0f, &loss_rows, 0.0f, &loss_slot));
     if (measures_error(m)) {
@@ -309,6 +321,7 @@ static enum nncl_status train_step(struct trainer *tr, size_t step) {
         TRY(nncl_op_sum(m->be, 1.0f, &err_rows, 1.0f, &tr->batch.acc[ACC_TRAIN_ERR]));
     }
     TRY(nncl_model_backward(m, &x, &t));
+    TRY(dropout_off(tr));
     return model_step(m, tr->o, &tr->opt);
 }
 
@@ -349,6 +362,7 @@ static enum nncl_status report_divergence(struct trainer *tr, size_t epoch, size
         TRY(gather(tr, first, rows));
         struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
         struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows);
+        TRY(dropout_on(tr, 0)); /* the replay draws the masks the epoch drew */
         TRY(nncl_model_forward(m, &x, &t, &loss_rows, NULL));
         float loss = 0.0f, grad = 0.0f;
         TRY(host_sum(tr, &loss_rows, &loss));
@@ -362,6 +376,7 @@ static enum nncl_status report_divergence(struct trainer *tr, size_t epoch, size
                 bad_step = step;
             }
         }
+        TRY(dropout_off(tr));
         if (bad_step == steps) TRY(model_step(m, tr->o, &tr->opt));
     }
     TRY(snapshot_copy(tr, 0));
@@ -685,6 +700,7 @@ enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *dat
             break;
         }
     }
+    nncl_model_set_dropout(m, 0, 0, 0, 0); /* also after a failed step: the model leaves evaluating */
     res.best_epoch = sr.best_epoch;
     res.best_loss = sr.best_epoch ? sr.best : NAN;
     res.first_step_seconds = tr.t_first_step ? tr.t_first_step - tr.t_start - res.setup_seconds : 0.0;
@@ -704,6 +720,7 @@ enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *dat
 enum nncl_status nncl_evaluate(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, double *loss,
                                double *error) {
     if (!m) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_evaluate: model is NULL");
+    TRY(nncl_model_set_dropout(m, 0, 0, 0, 0)); /* evaluation never drops */
     TRY(train_check_data(m, data, 1));
     const size_t rows_max = batch_size == 0 || batch_size > data->n ? data->n : batch_size;
     struct device_data dd;
@@ -729,6 +746,7 @@ enum nncl_status nncl_evaluate(struct nncl_model *m, const struct nncl_dataset *
 
 enum nncl_status nncl_predict(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, float *out) {
     if (!m || !out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_predict: model or out is NULL");
+    TRY(nncl_model_set_dropout(m, 0, 0, 0, 0)); /* prediction never drops */
     TRY(train_check_data(m, data, 0));
     const size_t rows_max = batch_size == 0 || batch_size > data->n ? data->n : batch_size;
     const size_t outputs = nncl_model_outputs(&m->spec);
@@ -748,6 +766,7 @@ enum nncl_status nncl_predict(struct nncl_model *m, const struct nncl_dataset *d
 
 enum nncl_status nncl_compute_gradient(struct nncl_model *m, const struct nncl_dataset *data, size_t n, double *loss) {
     if (!m) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_compute_gradient: model is NULL");
+    TRY(nncl_model_set_dropout(m, 0, 0, 0, 0)); /* the gradient of the model as evaluated: no dropout */
     TRY(train_check_data(m, data, 1));
     if (n == 0 || n > data->n) n = data->n;
     struct device_data dd;

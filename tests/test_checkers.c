@@ -87,7 +87,8 @@ static struct op_tolerance documented(const struct op_case *c) {
     case NNCL_OP_FILL:
     case NNCL_OP_COPY:
     case NNCL_OP_SCALE:
-    case NNCL_OP_GATHER_ROWS: return (struct op_tolerance){0.0, 0.0}; /* exact */
+    case NNCL_OP_GATHER_ROWS:
+    case NNCL_OP_DROPOUT: return (struct op_tolerance){0.0, 0.0}; /* exact */
     default: return (struct op_tolerance){1e-6, 2e-5};
     }
 }
@@ -255,7 +256,7 @@ static void saved_model(const char *path, struct st_file *f) {
     memset(&s, 0, sizeof s);
     s.n_inputs = 3;
     tu_ok(nncl_parse_hidden("4:tanh", &s), "hidden");
-    s.layers[s.n_layers++] = (struct nncl_layer_spec){2, NNCL_ACT_IDENTITY, 0.0f};
+    s.layers[s.n_layers++] = (struct nncl_layer_spec){2, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     s.loss = NNCL_LOSS_MSE;
     struct nncl_model *m = NULL;
     tu_ok(nncl_model_init(be, &s, NNCL_INIT_UNIFORM, 3, &m), "init");

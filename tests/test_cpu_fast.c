@@ -148,7 +148,7 @@ Test(cpu_fast, training_is_bit_identical_for_any_thread_count) {
         tu_ok(nncl_backend_set_threads(b, thread_counts[k]), "threads");
         struct nncl_model_spec spec = {.n_inputs = inputs, .loss = NNCL_LOSS_XENT};
         tu_ok(nncl_parse_hidden("300:relu,64:tanh", &spec), "hidden");
-        spec.layers[spec.n_layers++] = (struct nncl_layer_spec){10, NNCL_ACT_IDENTITY, 0.0f};
+        spec.layers[spec.n_layers++] = (struct nncl_layer_spec){10, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
         struct nncl_model *m = NULL;
         tu_ok(nncl_model_init(b, &spec, NNCL_INIT_HE, 3, &m), "model");
         for (int opt = 0; opt < NNCL_OPT_COUNT; opt++) {

@@ -61,11 +61,11 @@ Test(network_parity, every_head_and_activation_depth_1_to_4) {
                 spec.n_inputs = 13;
                 for (size_t l = 0; l + 1 < depth; l++) {
                     spec.layers[l] = (struct nncl_layer_spec){17 + 4 * l, (enum nncl_act)act,
-                                                              nncl_act_default_param((enum nncl_act)act)};
+                                                              nncl_act_default_param((enum nncl_act)act), 0.0f};
                 }
                 /* the output: mse heads use the activation too (tanh + mse is the lecture's net) */
                 spec.layers[depth - 1] = (struct nncl_layer_spec){5, (enum nncl_act)act,
-                                                                  nncl_act_default_param((enum nncl_act)act)};
+                                                                  nncl_act_default_param((enum nncl_act)act), 0.0f};
                 spec.n_layers = depth;
                 spec.loss = losses[li];
                 struct nncl_dataset ds;
@@ -120,7 +120,7 @@ Test(network_parity, training_runs_agree) {
     memset(&spec, 0, sizeof spec);
     spec.n_inputs = 20;
     tu_ok(nncl_parse_hidden("32:relu,16:tanh", &spec), "hidden");
-    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){4, NNCL_ACT_IDENTITY, 0};
+    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){4, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     spec.loss = NNCL_LOSS_XENT;
     struct losses runs[2] = {{{0}, 0}, {{0}, 0}};
     struct nncl_backend *bes[2] = {cpu, dev};
@@ -168,7 +168,7 @@ Test(network_parity, train_runs_the_clblast_guard) {
     memset(&spec, 0, sizeof spec);
     spec.n_inputs = 5;
     tu_ok(nncl_parse_hidden("7:relu", &spec), "hidden");
-    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){3, NNCL_ACT_IDENTITY, 0};
+    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){3, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     spec.loss = NNCL_LOSS_XENT;
     struct nncl_model *m = NULL;
     tu_ok(nncl_model_init(dev, &spec, NNCL_INIT_UNIFORM, 5, &m), "model_init");

@@ -307,7 +307,7 @@ static struct nncl_model *xor_net(struct nncl_backend *be) {
     memset(&s, 0, sizeof s);
     s.n_inputs = 2;
     tu_ok(nncl_parse_hidden("4:tanh", &s), "hidden");
-    s.layers[s.n_layers++] = (struct nncl_layer_spec){1, NNCL_ACT_IDENTITY, 0.0f};
+    s.layers[s.n_layers++] = (struct nncl_layer_spec){1, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     s.loss = NNCL_LOSS_MSE;
     struct nncl_model *m = NULL;
     tu_ok(nncl_model_init(be, &s, NNCL_INIT_UNIFORM, 3, &m), "model_init");

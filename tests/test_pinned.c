@@ -48,7 +48,7 @@ static struct nncl_model *model(struct nncl_backend *be) {
     memset(&s, 0, sizeof s);
     s.n_inputs = IN;
     tu_ok(nncl_parse_hidden("4:tanh", &s), "hidden");
-    s.layers[s.n_layers++] = (struct nncl_layer_spec){OUT, NNCL_ACT_IDENTITY, 0.0f};
+    s.layers[s.n_layers++] = (struct nncl_layer_spec){OUT, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     s.loss = NNCL_LOSS_MSE;
     struct nncl_model *m = NULL;
     tu_ok(nncl_model_init(be, &s, NNCL_INIT_UNIFORM, 7, &m), "model_init");
@@ -376,7 +376,7 @@ Test(pinned, bce_predictions_are_the_sigmoid_of_the_outputs) {
     memset(&s, 0, sizeof s);
     s.n_inputs = IN;
     tu_ok(nncl_parse_hidden("4:tanh", &s), "hidden");
-    s.layers[s.n_layers++] = (struct nncl_layer_spec){1, NNCL_ACT_IDENTITY, 0.0f};
+    s.layers[s.n_layers++] = (struct nncl_layer_spec){1, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     s.loss = NNCL_LOSS_MSE;
     tu_ok(nncl_model_init(be, &s, NNCL_INIT_UNIFORM, 5, &raw), "raw");
     s.loss = NNCL_LOSS_BCE;

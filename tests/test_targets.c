@@ -31,7 +31,7 @@ static struct nncl_model *linear(struct nncl_backend *be, size_t in, size_t out,
     struct nncl_model_spec s;
     memset(&s, 0, sizeof s);
     s.n_inputs = in;
-    s.layers[s.n_layers++] = (struct nncl_layer_spec){out, NNCL_ACT_IDENTITY, 0.0f};
+    s.layers[s.n_layers++] = (struct nncl_layer_spec){out, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     s.loss = loss;
     struct nncl_model *m = NULL;
     tu_ok(nncl_model_init(be, &s, NNCL_INIT_UNIFORM, 1, &m), "model_init");

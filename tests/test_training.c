@@ -33,7 +33,7 @@ static struct nncl_model *net(struct nncl_backend *be, size_t in, const char *hi
     memset(&s, 0, sizeof s);
     s.n_inputs = in;
     tu_ok(nncl_parse_hidden(hidden, &s), "hidden");
-    s.layers[s.n_layers++] = (struct nncl_layer_spec){out, out_act, 0.0f};
+    s.layers[s.n_layers++] = (struct nncl_layer_spec){out, out_act, 0.0f, 0.0f};
     s.loss = loss;
     struct nncl_model *m = NULL;
     tu_ok(nncl_model_init(be, &s, NNCL_INIT_UNIFORM, seed, &m), "model_init");
@@ -389,7 +389,7 @@ Test(training, guard_checks_every_shape_the_run_executes) {
     memset(&spec, 0, sizeof spec);
     spec.n_inputs = 5;
     tu_ok(nncl_parse_hidden("7:relu", &spec), "hidden");
-    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){3, NNCL_ACT_IDENTITY, 0.0f};
+    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){3, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     spec.loss = NNCL_LOSS_XENT;
     struct op_case cases[TRAIN_MAX_GEMM_CASES];
     const size_t n = train_gemm_cases(&spec, &g, cases, TRAIN_MAX_GEMM_CASES);

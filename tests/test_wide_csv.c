@@ -57,7 +57,7 @@ Test(wide_csv, loads_and_trains_one_step_in_seconds) {
     struct nncl_backend *be = NULL;
     cr_assert_eq(nncl_backend_init("cpu", &be), NNCL_OK);
     struct nncl_model_spec spec = {.n_inputs = ds.n_inputs, .n_layers = 1, .loss = NNCL_LOSS_MSE};
-    spec.layers[0] = (struct nncl_layer_spec){1, NNCL_ACT_IDENTITY, 0.0f};
+    spec.layers[0] = (struct nncl_layer_spec){1, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     struct nncl_model *m = NULL;
     cr_assert_eq(nncl_model_init(be, &spec, NNCL_INIT_UNIFORM, 1, &m), NNCL_OK, "%s", nncl_last_error());
     struct nncl_train_options to = nncl_train_defaults();

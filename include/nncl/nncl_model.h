@@ -44,6 +44,8 @@ struct nncl_layer_spec {
     size_t units;
     enum nncl_act act; /* ignored on the output layer of BCE (sigmoid) and XENT (softmax) heads */
     float act_param;   /* leaky ReLU slope, ELU alpha */
+    float dropout;     /* hidden layers only: the fraction p in [0, 1) of the layer's outputs dropped in each
+                          training step (inverted: the kept ones scaled by 1 / (1 - p)); 0: none */
 };
 
 struct nncl_model_spec {
@@ -64,7 +66,8 @@ NNCL_API const char *nncl_init_name(enum nncl_init init);
 NNCL_API enum nncl_status nncl_init_from_name(const char *name, enum nncl_init *out);
 
 /**
- * Parses "256:relu,128:tanh" (units:activation[:param], left to right) into spec->layers, appending
+ * Parses "256:relu,128:tanh" (units:activation[:param][:dropout=P], left to right; "256:relu:dropout=0.2"
+ * drops a fifth of that layer's outputs in each training step) into spec->layers, appending
  * after any layers already there. An empty string adds nothing (logistic or linear regression). It
  * leaves room for the output layer the caller appends: at most NNCL_MAX_LAYERS - 1 layers in all.
  */
@@ -122,6 +125,17 @@ NNCL_API enum nncl_status nncl_model_forward(struct nncl_model *m, const struct 
  * mean loss over the batch (the lecture's delta recursion). Queues ops only.
  */
 NNCL_API enum nncl_status nncl_model_backward(struct nncl_model *m, const struct nncl_tensor *x, const struct nncl_tensor *target);
+
+/**
+ * Dropout for the passes that follow. on = 1: every later nncl_model_forward and nncl_model_backward is training
+ * step `step` (0-based, counted over the whole run), and layer l's outputs are dropped with its spec's rate by
+ * the mask of (seed, step, l, element), where x's row r is row row0 + r of the step's whole batch (0 unless the
+ * step is split into parts); the backward applies the forward's mask to the delta. on = 0 (the state of a new or
+ * loaded model): no dropout, as evaluation, prediction and gradient checks need. The trainer sets it around
+ * each step and clears it after.
+ */
+NNCL_API enum nncl_status nncl_model_set_dropout(struct nncl_model *m, int on, uint64_t seed, uint64_t step,
+                                                 size_t row0);
 
 /* Training metadata carried into model files (the data transform and labels). */
 NNCL_API enum nncl_status nncl_model_set_data_info(struct nncl_model *m, const struct nncl_dataset *ds);

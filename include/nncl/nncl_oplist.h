@@ -113,7 +113,13 @@
      * w -= sign(g') delta; gprev = g' (iRPROP-) */                                                          \
     X(IRPROP_UPDATE, "irprop_update", 5, ("w", "g", "gprev", "delta", "sumsq"),                              \
       NNCL_OP_T(0) | NNCL_OP_T(2) | NNCL_OP_T(3), NNCL_OP_T(0) | NNCL_OP_T(2) | NNCL_OP_T(3), 6,             \
-      ("increase", "decrease", "delta_min", "delta_max", "weight_decay", "max_norm"), 0, (0))
+      ("increase", "decrease", "delta_min", "delta_max", "weight_decay", "max_norm"), 0, (0))                \
+    /* x, y(out) same; p; seed_lo, seed_hi, step_lo, step_hi, layer, row0:  inverted dropout,                \
+     * y = keep(e) ? x / (1 - p) : 0, keep(e) = Philox4x32-10(seed; e, step, layer) < round((1 - p) 2^32),    \
+     * e = row0 cols + i (src/philox_impl.h). The forward after the activation, and the backward on the      \
+     * delta (x = dy, y = dx: the same mask and scale); y may be x */                                        \
+    X(DROPOUT, "dropout", 2, ("x", "y"), NNCL_OP_T(1), 0, 1, ("p"), 6,                                       \
+      ("seed_lo", "seed_hi", "step_lo", "step_hi", "layer", "row0"))
 
 /*
  * X(ID, "name", takes_param, default_param, param_min, param_max)

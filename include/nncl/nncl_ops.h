@@ -19,6 +19,9 @@
 #ifndef NNCL_OPS_H
 #define NNCL_OPS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "nncl_backend.h"
 #include "nncl_oplist.h"
 
@@ -44,14 +47,15 @@ enum nncl_act {
 
 #define NNCL_OP_MAX_TENSORS 5
 #define NNCL_OP_MAX_PARAMS 8
-#define NNCL_OP_MAX_IPARAMS 2
+#define NNCL_OP_MAX_IPARAMS 6
 
 /** One op invocation in generic form, as the typed wrappers below build it. */
 struct nncl_op_call {
     enum nncl_op op;
     struct nncl_tensor t[NNCL_OP_MAX_TENSORS]; /* in the order of NNCL_OP_LIST's tensor names */
     float p[NNCL_OP_MAX_PARAMS];              /* float parameters, same order */
-    int ip[NNCL_OP_MAX_IPARAMS];              /* integer parameters: transposes, activation kind */
+    int ip[NNCL_OP_MAX_IPARAMS];              /* integer parameters: transposes, activation kind, dropout's key
+                                                  (32-bit words as int bit patterns) */
 };
 
 /** Static description of an op, for generic tools (parity tests, benchmarks, nncl check). */
@@ -171,6 +175,14 @@ NNCL_API enum nncl_status nncl_op_irprop_update(struct nncl_backend *be, float i
                                                 const struct nncl_tensor *w, const struct nncl_tensor *g,
                                                 const struct nncl_tensor *gprev, const struct nncl_tensor *delta,
                                                 const struct nncl_tensor *sumsq);
+/**
+ * Inverted dropout (docs/architecture.md section 5.8): y = x / (1 - p) where the element is kept, 0 where it is
+ * dropped, the mask a function of (seed, step, layer, element) only: element i of x is element row0 * cols + i
+ * of the step's whole batch (row0: the first row of x in it), decided by Philox4x32-10. The same call on the
+ * delta (x = dy, y = dx) is its backward. p in [0, 1); layer below 256; step below 2^56; y may be x.
+ */
+NNCL_API enum nncl_status nncl_op_dropout(struct nncl_backend *be, float p, uint64_t seed, uint64_t step, int layer,
+                                          size_t row0, const struct nncl_tensor *x, const struct nncl_tensor *y);
 NNCL_API enum nncl_status nncl_op_fill(struct nncl_backend *be, float value, const struct nncl_tensor *x);
 NNCL_API enum nncl_status nncl_op_copy(struct nncl_backend *be, const struct nncl_tensor *src,
                               const struct nncl_tensor *dst);

@@ -229,7 +229,8 @@ struct nncl_memory_plan {
 NNCL_API enum nncl_status nncl_train_plan(struct nncl_model *m, const struct nncl_dataset *data,
                                  const struct nncl_train_options *opts, struct nncl_memory_plan *plan);
 
-/** Mean loss and classification error (NaN for regression) of `m` over `data`, in batches of `batch_size`. */
+/** Mean loss and classification error (NaN for regression) of `m` over `data`, in batches of `batch_size`.
+ *  Evaluation, prediction and nncl_compute_gradient switch dropout off (nncl_model_set_dropout). */
 NNCL_API enum nncl_status nncl_evaluate(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, double *loss,
                                double *error);
 

@@ -15,6 +15,7 @@
 #include "check/check.h"
 #include "model_impl.h"
 #include "optimizer_impl.h"
+#include "philox_impl.h"
 #include "random_impl.h"
 #include "status_impl.h"
 #include "util/util.h"
@@ -70,6 +71,19 @@ double check_act_d(enum nncl_act act, double a, double x, double y) {
     return NAN;
 }
 
+/* The checked step's dropout key (a net with rates drops in it as in training): both backends and the oracle. */
+#define CHECK_DROPOUT_SEED 1u
+#define CHECK_DROPOUT_STEP 0u
+
+/* What element e of hidden layer l's output is multiplied by in the checked step: 1 without dropout, else the
+ * mask's 0 or the float scale 1 / (1 - p), from the generator the backends use (src/philox_impl.h). */
+static double oracle_keep(const struct nncl_model_spec *s, size_t l, size_t e) {
+    const float p = s->layers[l].dropout;
+    if (p <= 0.0f) return 1.0;
+    const uint32_t bits = nncl_dropout_bits(CHECK_DROPOUT_SEED, CHECK_DROPOUT_STEP, (uint32_t)l, e);
+    return bits < nncl_dropout_threshold(p) ? (double)nncl_dropout_scale(p) : 0.0;
+}
+
 /* Forward and backward in float64 from the float parameters `w` (arena layout of `m`), batch x (B x in), t;
  * the update (w_after) is check_update's, applied by check_network over the whole arena. */
 static enum nncl_status oracle_step(const struct nncl_model *m, const float *w, const float *x, const float *t,
@@ -94,7 +108,10 @@ static enum nncl_status oracle_step(const struct nncl_model *m, const float *w, 
         for (size_t n = 0; n < rows; n++) {
             for (size_t j = 0; j < out; j++) {
                 double acc = b[j];
-                for (size_t i = 0; i < in; i++) acc += (l ? L[l - 1].x[n * in + i] : (double)x[n * in + i]) * W[j * in + i];
+                for (size_t i = 0; i < in; i++) {
+                    const double xi = l ? L[l - 1].x[n * in + i] * oracle_keep(s, l - 1, n * in + i) : (double)x[n * in + i];
+                    acc += xi * W[j * in + i];
+                }
                 L[l].s[n * out + j] = acc;
             }
             double *xr = L[l].x + n * out;
@@ -149,7 +166,10 @@ static enum nncl_status oracle_step(const struct nncl_model *m, const float *w, 
         for (size_t j = 0; j < out; j++) {
             for (size_t i = 0; i < in; i++) {
                 double acc = 0;
-                for (size_t n = 0; n < rows; n++) acc += L[l].d[n * out + j] * (l ? L[l - 1].x[n * in + i] : (double)x[n * in + i]);
+                for (size_t n = 0; n < rows; n++) {
+                    const double xi = l ? L[l - 1].x[n * in + i] * oracle_keep(s, l - 1, n * in + i) : (double)x[n * in + i];
+                    acc += L[l].d[n * out + j] * xi;
+                }
                 L[l].dw[j * in + i] = acc;
             }
             double acc = 0;
@@ -161,7 +181,8 @@ static enum nncl_status oracle_step(const struct nncl_model *m, const float *w, 
             for (size_t i = 0; i < in; i++) {
                 double acc = 0;
                 for (size_t j = 0; j < out; j++) acc += L[l].d[n * out + j] * W[j * in + i];
-                L[l - 1].d[n * in + i] = acc * check_act_d(s->layers[l - 1].act, s->layers[l - 1].act_param,
+                L[l - 1].d[n * in + i] = acc * oracle_keep(s, l - 1, n * in + i) *
+                                         check_act_d(s->layers[l - 1].act, s->layers[l - 1].act_param,
                                                      L[l - 1].s[n * in + i], L[l - 1].x[n * in + i]);
             }
         }
@@ -209,6 +230,7 @@ static enum nncl_status step_on(struct nncl_backend *be, const struct nncl_model
     struct nncl_tensor total = nncl_tensor_view(buf, rows * (in + outs + 1), 1, 1);
     if (!st) st = nncl_tensor_set(&tx, x, rows * in);
     if (!st) st = nncl_tensor_set(&tt, t, rows * outs);
+    if (!st) st = nncl_model_set_dropout(m, 1, CHECK_DROPOUT_SEED, CHECK_DROPOUT_STEP, 0); /* a training step */
     if (!st) st = nncl_model_forward(m, &tx, &tt, &loss_rows, NULL);
     if (!st) st = nncl_op_sum(be, 1.0f / (float)rows, &loss_rows, 0.0f, &total);
     if (!st) st = nncl_model_backward(m, &tx, &tt);
@@ -424,14 +446,17 @@ struct step_inputs {
     float *w, *g, *s0, *s1;
 };
 
+/* One training step of `side` (dropout keyed by seed and step, as the trainer keys it) with the run's optimizer. */
 static enum nncl_status side_step(struct lock_side *side, const float *x, const float *t, size_t rows,
-                                  const struct nncl_train_options *o, struct step_inputs *before, float *loss) {
+                                  const struct nncl_train_options *o, uint64_t seed, size_t step,
+                                  struct step_inputs *before, float *loss) {
     struct nncl_backend *be = side->m->be;
     struct nncl_tensor x_view = nncl_tensor_view(side->buf, 0, rows, side->x.cols);
     struct nncl_tensor t_view = nncl_tensor_view(side->buf, side->t.offset, rows, side->t.cols);
     struct nncl_tensor lr_view = nncl_tensor_view(side->buf, side->loss_rows.offset, rows, 1);
     TRY(nncl_tensor_set(&x_view, x, rows * x_view.cols));
     TRY(nncl_tensor_set(&t_view, t, rows * t_view.cols));
+    TRY(nncl_model_set_dropout(side->m, 1, seed, step, 0)); /* training steps: a net with rates drops */
     TRY(nncl_model_forward(side->m, &x_view, &t_view, &lr_view, NULL));
     TRY(nncl_op_sum(be, 1.0f / (float)rows, &lr_view, 0.0f, &side->total));
     TRY(nncl_model_backward(side->m, &x_view, &t_view));
@@ -489,6 +514,7 @@ enum nncl_status check_lockstep(struct nncl_model *model, struct nncl_backend *d
     const double chain = chain_length(&model->spec, rows), rounding = 4 * unit_roundoff * chain;
     double previous = 0, bound = 0;
     size_t pos = data->n;
+    const uint64_t drop_seed = seed; /* (the shuffle below advances `seed`) */
     for (size_t step = 1; !st && step <= steps; step++) {
         for (size_t r = 0; r < rows; r++) { /* the same batches on both sides: a seeded shuffle, epoch after epoch */
             if (pos == data->n) {
@@ -505,8 +531,8 @@ enum nncl_status check_lockstep(struct nncl_model *model, struct nncl_backend *d
         }
         float la = 0, lb = 0;
         double step_rel = 0;
-        st = side_step(&a, bx, bt, rows, o, &before, &la);
-        if (!st) st = side_step(&b, bx, bt, rows, o, NULL, &lb);
+        st = side_step(&a, bx, bt, rows, o, drop_seed, step - 1, &before, &la);
+        if (!st) st = side_step(&b, bx, bt, rows, o, drop_seed, step - 1, NULL, &lb);
         if (!st) st = step_bound_rel(a.m, o, (long)step, &before, chain, work, &step_rel);
         if (!st) st = nncl_model_get_params(a.m, wa, p);
         if (!st) st = nncl_model_get_params(b.m, wb, p);

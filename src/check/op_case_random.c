@@ -38,6 +38,7 @@ void op_case_random(enum nncl_op op, uint64_t *rng, struct op_case *c, size_t *o
     for (size_t i = 0; i < op_case_count && !t; i++) {
         if (op_cases[i].op == op && which-- == 0) t = &op_cases[i];
     }
+    NNCL_ASSERT(t); /* (also tells gcc's -Warray-bounds that t points into the table) */
     memset(c, 0, sizeof *c); /* padding included: the case's bytes seed its inputs */
     c->op = op;
     memcpy(c->ip, t->ip, sizeof c->ip);

@@ -142,6 +142,12 @@ const struct op_case op_cases[] = {
     {NNCL_OP_IRPROP_UPDATE, 13, 7, 0, {0}, {1.2f, 0.5f, 1e-6f, 0.3f, 0.01f, 0.5f}, 1.0f, 0,
      "primes, narrow range, weight decay, clipped"},
     {NNCL_OP_IRPROP_UPDATE, 1, 300007, 0, {0}, {1.2f, 0.5f, 0.0f, 50.0f, 0.0f, 0.0f}, 1.0f, 0, "large"},
+    /* dropout: ip = seed_lo, seed_hi, step_lo, step_hi, layer, row0 (32-bit words as int bit patterns); p */
+    {NNCL_OP_DROPOUT, 1, 1, 0, {2, 0, 0, 0, 0, 0}, {0.5f}, 1.0f, 0, "1x1, kept (seed 2)"},
+    {NNCL_OP_DROPOUT, 7, 13, 0, {-1, 7, 12345, 1, 3, 5}, {0.2f}, 1.0f, 0, "primes, high key and step words, row0 5"},
+    {NNCL_OP_DROPOUT, 13, 7, 0, {42, 0, 9, 0, 1, 0}, {0.0f}, 1.0f, 0, "p = 0: the identity"},
+    {NNCL_OP_DROPOUT, 300, 129, 0, {1, 0, 77, 0, 2, 0}, {0.5f}, 3.0f, 1, "in place (the backward on a delta)"},
+    {NNCL_OP_DROPOUT, 1, 300007, 0, {-559038737, 0, 1000000, 0, 14, 0}, {0.8f}, 1.0f, 0, "large prime, p 0.8"},
 };
 
 const size_t op_case_count = sizeof op_cases / sizeof op_cases[0];
@@ -184,7 +190,8 @@ void op_case_shapes(const struct op_case *c, size_t rows[NNCL_OP_MAX_TENSORS], s
     case NNCL_OP_ADAM_UPDATE:
     case NNCL_OP_FILL:
     case NNCL_OP_COPY:
-    case NNCL_OP_SCALE: break; /* every tensor rows x cols */
+    case NNCL_OP_SCALE:
+    case NNCL_OP_DROPOUT: break; /* every tensor rows x cols */
     case NNCL_OP_COUNT: NNCL_ASSERT(!"op_case_shapes: not an enum nncl_op value"); break;
     }
 }
@@ -318,7 +325,9 @@ static enum tolerance_kind tolerance_kind(enum nncl_op op) {
     case NNCL_OP_SIGMOID_BCE_FWD:
     case NNCL_OP_MSE_FWD: return TOL_ROW_SUM;
     /* exact: data movement, or one IEEE operation that OpenCL, like C, rounds correctly (bias_add's x + b,
-     * scale's x * alpha): the device must give the CPU's bits */
+     * scale's x * alpha), or dropout: an integer keep decision and one product by the host's float scale: the
+     * device must give the CPU's bits */
+    case NNCL_OP_DROPOUT:
     case NNCL_OP_BIAS_ADD:
     case NNCL_OP_FILL:
     case NNCL_OP_COPY:
@@ -374,7 +383,7 @@ const char *op_case_tolerance_source(const struct op_case *c) {
     case TOL_ROW_SUM: return "4 u C + rel 2e-5: row sums over C columns";
     case TOL_ELEMENTWISE: return "rel 2e-5: a few ulp of exp/tanh/sqrt (OpenCL allows 3-5)";
     case TOL_SUMSQ: return "rel 2e-5: a float sum of non-negative squares, no cancellation";
-    case TOL_EXACT: return "exact: a copy, or one correctly rounded + or *";
+    case TOL_EXACT: return "exact: a copy, one correctly rounded + or *, or an integer mask";
     }
     NNCL_ASSERT(!"op_case_tolerance_source: unknown tolerance kind");
     return "";

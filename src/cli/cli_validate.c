@@ -60,7 +60,7 @@ int cli_check_hidden(const char *cmd, const char *hidden) {
     spec.n_inputs = 1;
     if (nncl_parse_hidden(hidden, &spec)) return cli_usage_error(cmd, "%s", nncl_last_error());
     /* the ranges of the activations' parameters, as the model will check them */
-    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){1, NNCL_ACT_IDENTITY, 0.0f};
+    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){1, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     spec.loss = NNCL_LOSS_MSE;
     if (nncl_model_spec_check(&spec)) return cli_usage_error(cmd, "--hidden \"%s\": %s", hidden, nncl_last_error());
     return CLI_OK;

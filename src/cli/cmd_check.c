@@ -259,7 +259,7 @@ static int build_model(const struct check_args *a, struct nncl_backend *cpu, con
     spec.n_inputs = ds ? ds->n_inputs : a->inputs;
     if (nncl_parse_hidden(a->hidden, &spec)) return cli_fail(CMD, "--hidden");
     const size_t outputs = ds ? ds->n_outputs : a->outputs;
-    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){outputs, NNCL_ACT_IDENTITY, 0.0f};
+    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){outputs, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     spec.loss = ds && ds->task == NNCL_TASK_REGRESSION ? NNCL_LOSS_MSE
                 : ds && ds->task == NNCL_TASK_BINARY  ? NNCL_LOSS_BCE
                 : outputs == 1                         ? NNCL_LOSS_BCE

@@ -12,6 +12,7 @@
 
 #include "check/op_cases.h"
 #include "cli.h"
+#include "model_impl.h"
 #include "train_impl.h"
 #include "runs.h"
 #include "util/util.h"
@@ -28,7 +29,8 @@ static void help(void) {
            "net:\n"
            "  --hidden SPEC          hidden layers, units:activation[:param] left to right, e.g. 256:relu,128:tanh\n"
            "                         activations:" NNCL_ACT_NAMES_SPACED " (default: none; \n"
-           "                         " FASHION_MNIST_HIDDEN " for fashion-mnist)\n"
+           "                         " FASHION_MNIST_HIDDEN " for fashion-mnist); :dropout=P last drops a\n"
+           "                         fraction P in [0, 1) of the layer's outputs in training, e.g. 256:relu:dropout=0.2\n"
            "  --loss L               mse|bce|xent (default: mse for regression, bce for binary, xent for classes)\n"
            "  --output-act A         output activation with the mse loss: an activation name or softmax\n"
            "  --init I               uniform (default, scaled by fan-in)|xavier|he|zero\n"
@@ -327,6 +329,19 @@ static int same_architecture(const struct nncl_model_spec *x, const struct nncl_
     return 1;
 }
 
+static int same_dropout(const struct nncl_model_spec *x, const struct nncl_model_spec *y) {
+    for (size_t l = 0; l < x->n_layers && l < y->n_layers; l++) {
+        if (x->layers[l].dropout != y->layers[l].dropout) return 0;
+    }
+    return 1;
+}
+
+static int set_dropout_rates(struct nncl_model *m, const struct nncl_model_spec *from_hidden) {
+    float rates[NNCL_MAX_LAYERS];
+    for (size_t l = 0; l < from_hidden->n_layers; l++) rates[l] = from_hidden->layers[l].dropout;
+    return nncl_model_set_dropout_rates(m, rates, from_hidden->n_layers) ? cli_fail(CMD, "--init-from") : CLI_OK;
+}
+
 struct progress {
     FILE *metrics;
     int tty, quiet;
@@ -504,6 +519,9 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         if (a->hidden && !same_architecture(&spec, nncl_model_get_spec(from))) {
             rc = cli_usage_error(CMD, "--init-from %s: the model file has another architecture than --hidden "
                                       "describes; drop --hidden to continue that model", a->init_from);
+        } else if (a->hidden && !same_dropout(&spec, nncl_model_get_spec(from)) && a->resume) {
+            rc = cli_usage_error(CMD, "--resume %s: --hidden sets other dropout rates than the checkpoint trains "
+                                      "with, and a resumed run continues exactly; drop --hidden", a->resume);
         } else if (nncl_model_get_spec(from)->n_inputs != ds.n_inputs ||
                    outputs_of(nncl_model_get_spec(from)) != ds.n_outputs) {
             fprintf(stderr, "nncl train: --init-from %s takes %zu inputs and gives %zu outputs, the data has %zu and %zu\n",
@@ -511,6 +529,8 @@ static int run(struct train_args *a, struct nncl_backend *be) {
                     ds.n_inputs, ds.n_outputs);
             rc = CLI_FAIL;
         }
+        /* --init-from: the dropout rates are a training choice, --hidden's replace the file's */
+        if (!rc && a->hidden && !same_dropout(&spec, nncl_model_get_spec(from))) rc = set_dropout_rates(from, &spec);
         model = from;
         from = NULL;
     } else if (!rc) {

@@ -154,7 +154,7 @@ int cmd_tune(int argc, char **argv) {
     memset(&spec, 0, sizeof spec);
     spec.n_inputs = a.inputs;
     if (nncl_parse_hidden(a.hidden, &spec)) return cli_usage_error(CMD, "--hidden: %s", nncl_last_error());
-    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){a.outputs, NNCL_ACT_IDENTITY, 0.0f};
+    spec.layers[spec.n_layers++] = (struct nncl_layer_spec){a.outputs, NNCL_ACT_IDENTITY, 0.0f, 0.0f};
     spec.loss = a.outputs == 1 ? NNCL_LOSS_BCE : NNCL_LOSS_XENT;
     if (nncl_model_spec_check(&spec)) return cli_usage_error(CMD, "the net: %s", nncl_last_error());
 

@@ -42,6 +42,7 @@ static const nncl_op_fn cpu_ops[NNCL_OP_COUNT] = {
     [NNCL_OP_RMSPROP_UPDATE] = cpu_rmsprop_update,
     [NNCL_OP_ADAMW_UPDATE] = cpu_adamw_update,
     [NNCL_OP_IRPROP_UPDATE] = cpu_irprop_update,
+    [NNCL_OP_DROPOUT] = cpu_dropout,
 };
 
 static void cpu_free(struct nncl_backend *be) { free(be); }

@@ -77,6 +77,7 @@ enum nncl_status cpu_nesterov_update(struct nncl_backend *be, const struct nncl_
 enum nncl_status cpu_rmsprop_update(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_adamw_update(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_irprop_update(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status cpu_dropout(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_fill(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_copy(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status cpu_scale(struct nncl_backend *be, const struct nncl_op_call *call);

@@ -40,6 +40,7 @@ static const nncl_op_fn ocl_ops[NNCL_OP_COUNT] = {
     [NNCL_OP_RMSPROP_UPDATE] = ocl_rmsprop_update,
     [NNCL_OP_ADAMW_UPDATE] = ocl_adamw_update,
     [NNCL_OP_IRPROP_UPDATE] = ocl_irprop_update,
+    [NNCL_OP_DROPOUT] = ocl_dropout,
 };
 
 /* Launches: work-groups of LAUNCH_GROUP items (along the columns in a 2D launch) covering all the work-items

@@ -55,6 +55,7 @@ enum ocl_kernel_id {
     OCL_KERNEL_RMSPROP_UPDATE,
     OCL_KERNEL_ADAMW_UPDATE,
     OCL_KERNEL_IRPROP_UPDATE,
+    OCL_KERNEL_DROPOUT,
     OCL_KERNEL_COUNT
 };
 
@@ -201,6 +202,7 @@ enum nncl_status ocl_nesterov_update(struct nncl_backend *be, const struct nncl_
 enum nncl_status ocl_rmsprop_update(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status ocl_adamw_update(struct nncl_backend *be, const struct nncl_op_call *call);
 enum nncl_status ocl_irprop_update(struct nncl_backend *be, const struct nncl_op_call *call);
+enum nncl_status ocl_dropout(struct nncl_backend *be, const struct nncl_op_call *call);
 
 /* Buffer functions of the vtable (ocl_buffer.c). */
 enum nncl_status ocl_buffer_alloc(struct nncl_backend *be, struct nncl_buffer *buf);

@@ -1,7 +1,8 @@
 /*
- * ocl_ops_elementwise.c: enqueueing kernels/elementwise.cl: bias, sum, fill, copy, scale.
+ * ocl_ops_elementwise.c: enqueueing kernels/elementwise.cl: bias, sum, fill, copy, scale, gather, dropout.
  */
 #include "ocl_impl.h"
+#include "philox_impl.h"
 
 /* y (N x C), bias (1 x C) */
 enum nncl_status ocl_bias_add(struct nncl_backend *be, const struct nncl_op_call *call) {
@@ -76,4 +77,20 @@ enum nncl_status ocl_gather_rows(struct nncl_backend *be, const struct nncl_op_c
     const struct ocl_arg args[] = {OCL_ARG(n),     OCL_ARG(rows), OCL_ARG(cols),  OCL_ARG(src), OCL_ARG(s_off),
                                   OCL_ARG(idx),   OCL_ARG(i_off), OCL_ARG(dst), OCL_ARG(d_off)};
     return ocl_launch_2d(be, "gather_rows", OCL_KERNEL_GATHER_ROWS, rows, cols, args, 9);
+}
+
+/* x, y (same; y may be x). The keep threshold and the scale are computed here, on the host, by the helpers the
+ * CPU reference uses (src/philox_impl.h), so the kernel compares the same integer and multiplies by the same
+ * float; the Philox key and counter words reach it as they are. */
+enum nncl_status ocl_dropout(struct nncl_backend *be, const struct nncl_op_call *call) {
+    cl_ulong n = nncl_tensor_count(&call->t[0]), x_off = call->t[0].offset, y_off = call->t[1].offset;
+    cl_ulong threshold = nncl_dropout_threshold(call->p[0]), e0 = (cl_ulong)call->ip[5] * call->t[0].cols;
+    cl_float scale = nncl_dropout_scale(call->p[0]);
+    cl_uint key0 = nncl_ip_to_u32(call->ip[0]), key1 = nncl_ip_to_u32(call->ip[1]);
+    cl_uint ctr2 = nncl_ip_to_u32(call->ip[2]), ctr3 = nncl_ip_to_u32(call->ip[3]) | (cl_uint)call->ip[4] << 24;
+    cl_mem x = ocl_mem_of(&call->t[0]), y = ocl_mem_of(&call->t[1]);
+    const struct ocl_arg args[] = {OCL_ARG(n),    OCL_ARG(threshold), OCL_ARG(scale), OCL_ARG(key0),
+                                  OCL_ARG(key1), OCL_ARG(ctr2),      OCL_ARG(ctr3),  OCL_ARG(e0),
+                                  OCL_ARG(x),    OCL_ARG(x_off),     OCL_ARG(y),     OCL_ARG(y_off)};
+    return ocl_launch(be, "dropout", OCL_KERNEL_DROPOUT, n, args, 12);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ocl_impl.h"
+#include "philox_impl.h"
 #include "util/util.h"
 
 #ifdef NNCL_EMBED_KERNELS
@@ -56,6 +57,12 @@ static void build_options(char *out, size_t cap, const char *file) {
     }
     /* the reduction group size of nncl_sum and nncl_sumsq (ocl_impl.h): one value, from the C side */
     if (used > 0 && (size_t)used < cap) used += snprintf(out + used, cap - (size_t)used, " -DNNCL_SUM_GROUP=%d", OCL_SUM_GROUP);
+    /* dropout's Philox4x32-10 constants (src/philox_impl.h): the kernel's rounds use the C side's values */
+    if (used > 0 && (size_t)used < cap) {
+        used += snprintf(out + used, cap - (size_t)used,
+                         " -DNNCL_PHILOX_M0=0x%Xu -DNNCL_PHILOX_M1=0x%Xu -DNNCL_PHILOX_W0=0x%Xu -DNNCL_PHILOX_W1=0x%Xu",
+                         NNCL_PHILOX_M0, NNCL_PHILOX_M1, NNCL_PHILOX_W0, NNCL_PHILOX_W1);
+    }
     NNCL_ASSERT(used > 0 && (size_t)used < cap);
 }
 
@@ -100,6 +107,7 @@ static const struct kernel_entry kernel_entries[OCL_KERNEL_COUNT] = {
     [OCL_KERNEL_COPY] = {OCL_PROGRAM_ELEMENTWISE, "nncl_copy"},
     [OCL_KERNEL_SCALE] = {OCL_PROGRAM_ELEMENTWISE, "nncl_scale"},
     [OCL_KERNEL_GATHER_ROWS] = {OCL_PROGRAM_ELEMENTWISE, "nncl_gather_rows"},
+    [OCL_KERNEL_DROPOUT] = {OCL_PROGRAM_ELEMENTWISE, "nncl_dropout"},
     [OCL_KERNEL_SGD_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_sgd_update"},
     [OCL_KERNEL_MOMENTUM_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_momentum_update"},
     [OCL_KERNEL_ADAM_UPDATE] = {OCL_PROGRAM_OPTIM, "nncl_adam_update"},

@@ -15,7 +15,8 @@ awk 'BEGIN { srand(7); print "a,b,c,d,e,f,y";
                  for (j = 0; j < 6; j++) { v = rand() * 2 - 1; s += v * (j - 2.5); line = line sprintf("%.4f,", v) }
                  print line (s > 0 ? "yes" : "no") } }' > data.csv
 epochs=6
-args=(--data data.csv --hidden 32:tanh,16:relu --batch-size 1 --epochs "$epochs" --val-split 0.1 --patience 3
+# NNCL_RESUME_HIDDEN: another net, e.g. with dropout (its masks are keyed by the step a checkpoint restores)
+args=(--data data.csv --hidden "${NNCL_RESUME_HIDDEN:-32:tanh,16:relu}" --batch-size 1 --epochs "$epochs" --val-split 0.1 --patience 3
       --lr-schedule cosine --warmup 1 --backend cpu --quiet)
 # NNCL_RESUME_EXTRA: more options for every run (another optimizer, clipping), e.g. "--optimizer adamw"
 read -r -a extra <<< "${NNCL_RESUME_EXTRA:-}"
