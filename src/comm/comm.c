@@ -118,6 +118,10 @@ enum nncl_status nncl_comm_sum_end(struct nncl_comm *c, struct nncl_comm_request
     return c ? c->iface->sum_end(c->ctx, req) : NNCL_OK;
 }
 
+enum nncl_status nncl_comm_progress(struct nncl_comm *c) {
+    return c && c->iface->progress ? c->iface->progress(c->ctx) : NNCL_OK;
+}
+
 enum nncl_status nncl_comm_sum(struct nncl_comm *c, float *buf, size_t n, enum nncl_reduction mode) {
     struct nncl_comm_request *req = NULL;
     TRY(nncl_comm_sum_begin(c, buf, n, mode, &req));
