@@ -47,6 +47,12 @@ NNCL_API int nncl_comm_have_mpi(void);
  */
 NNCL_API enum nncl_status nncl_comm_open(const char *kind, struct nncl_comm **out);
 NNCL_API void nncl_comm_free(struct nncl_comm *c);
+/**
+ * Ends every rank of the job with exit status `code` (MPI_Abort), for a rank that fails on its own while the
+ * others may be waiting for it in a sum: freeing the communicator instead would wait in MPI_Finalize for ranks
+ * that never get there. Does not return with MPI; with one process it does nothing.
+ */
+NNCL_API void nncl_comm_abort(struct nncl_comm *c, int code);
 
 NNCL_API int nncl_comm_rank(const struct nncl_comm *c);
 NNCL_API int nncl_comm_size(const struct nncl_comm *c);

@@ -749,6 +749,13 @@ int cmd_train(int argc, char **argv) {
     if ((rc = cli_open_backend(CMD, a.backend, &a.bopts, &be))) return rc;
     rc = run(&a, be);
     nncl_backend_free(be);
+    if (several_ranks && rc != CLI_OK && rc < 128) { /* 128 + signal: a stop every rank agreed on */
+        /* this rank failed (its message is out), maybe alone (rank 0's own checks: the outputs); the others
+         * may be waiting for it in a sum and would wait forever, and so would this one in MPI_Finalize: end
+         * the whole job instead */
+        fprintf(stderr, "nncl train: rank %d failed: ending the job\n", a.rank);
+        nncl_comm_abort(comm, rc);
+    }
     nncl_comm_free(comm);
     cli_args_free(stored, n_stored);
     free(a.args_json);

@@ -101,6 +101,10 @@ void nncl_comm_free(struct nncl_comm *c) {
     free(c);
 }
 
+void nncl_comm_abort(struct nncl_comm *c, int code) {
+    if (c && c->iface->abort) c->iface->abort(c->ctx, code);
+}
+
 int nncl_comm_rank(const struct nncl_comm *c) { return c ? c->rank : 0; }
 int nncl_comm_size(const struct nncl_comm *c) { return c ? c->size : 1; }
 int nncl_comm_local_rank(const struct nncl_comm *c) { return c ? c->local_rank : 0; }

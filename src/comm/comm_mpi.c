@@ -187,12 +187,19 @@ static enum nncl_status mpi_max(void *ctx_, int *value) {
     return NNCL_OK;
 }
 
+static void mpi_abort(void *ctx_, int code) {
+    (void)ctx_;
+    MPI_Abort(MPI_COMM_WORLD, code);
+}
+
 static void mpi_free(void *ctx_) {
     struct mpi_ctx *ctx = ctx_;
     if (!ctx) return;
-    while (ctx->inflight) { /* sums begun and never finished (an error path): their buffers may go away */
-        struct nncl_comm_request *r = ctx->inflight;
-        if (mpi_end(ctx, r)) break;
+    if (ctx->inflight) {
+        /* sums begun and never finished (an error on this rank): the other ranks may wait in them, and in
+         * MPI_Finalize this rank would wait for them; ending the job is the one way out that never hangs */
+        nncl_log(NNCL_LOG_ERROR, "MPI: the communicator is freed with sums in flight; ending the job");
+        MPI_Abort(MPI_COMM_WORLD, 1);
     }
     while (ctx->free_list) {
         struct nncl_comm_request *r = ctx->free_list;
@@ -208,7 +215,8 @@ static void mpi_free(void *ctx_) {
 }
 
 static const struct nncl_comm_i mpi_iface = {
-    .name = "mpi", .sum_begin = mpi_begin, .sum_end = mpi_end, .progress = mpi_progress, .max = mpi_max, .free = mpi_free,
+    .name = "mpi", .sum_begin = mpi_begin, .sum_end = mpi_end, .progress = mpi_progress, .max = mpi_max,
+    .abort = mpi_abort, .free = mpi_free,
 };
 
 enum nncl_status comm_mpi_open(struct nncl_comm *c) {

@@ -10,6 +10,8 @@
 #   fast      one SGD step with the fast reduction is within the bound of docs/distributed.md of the exact one
 #   opencl    the exact case on the OpenCL backend (PoCL on CI: every rank opens the one device, --device :0),
 #             N = 1, 2, 3, the gradient read to the host per bucket
+#   fail      a rank that fails alone (rank 0: its checkpoint folder does not exist) ends the job with its message,
+#             no hang
 #   kill      SIGKILL to one rank mid-run ends the whole job, with mpirun's message naming the signal, no hang
 #   resume    a 2-rank run killed (SIGKILL on a rank) after a checkpoint and resumed with the same N ends
 #             byte-identical to an uninterrupted 2-rank run
@@ -97,6 +99,19 @@ fast)
         if "$compare" exact.safetensors fast.safetensors 1e-6 2.4e-7; then echo "ok: fast within the bound ($bb-byte buckets)";
         else echo "FAIL: fast beyond the bound ($bb-byte buckets)" >&2; fail=1; fi
     done
+    ;;
+fail)
+    start=$(date +%s)
+    timeout -k 5 60 mpirun -n 3 --oversubscribe "$nncl" train "${args[@]}" --checkpoint no-such-dir/m.ckpt \
+        --checkpoint-every 1 > fail.out 2>&1
+    rc=$? took=$(($(date +%s) - start))
+    if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ] || [ "$took" -ge 55 ]; then
+        echo "FAIL: exit $rc after ${took} s when rank 0 failed alone (0: it went on; 124: it hung)" >&2; fail=1
+    elif ! grep -q "no-such-dir" fail.out || ! grep -q "rank 0 failed: ending the job" fail.out; then
+        echo "FAIL: no message says why the job ended" >&2; cat fail.out >&2; fail=1
+    else
+        echo "ok: rank 0 failing alone ended the job (exit $rc, ${took} s)"
+    fi
     ;;
 kill)
     long=(--data data.csv --hidden 64:tanh,64:relu --batch-size 1 --epochs 1000 --backend cpu --quiet)
