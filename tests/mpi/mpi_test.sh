@@ -102,7 +102,7 @@ fast)
     ;;
 fail)
     start=$(date +%s)
-    timeout -k 5 60 mpirun -n 3 --oversubscribe "$nncl" train "${args[@]}" --checkpoint no-such-dir/m.ckpt \
+    timeout -k 5 60 mpirun -n 3 --oversubscribe "$nncl" train "${args[@]}" --out m.safetensors --checkpoint no-such-dir/m.ckpt \
         --checkpoint-every 1 > fail.out 2>&1
     rc=$? took=$(($(date +%s) - start))
     if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ] || [ "$took" -ge 55 ]; then
