@@ -36,7 +36,7 @@ run() { # run WAY: one training run; prints "WAY seconds/step comm-ms/step"
     comm=$(sed -n 's/.*(\([0-9.]*\) ms a step.*/\1/p' "$way.err")
     echo "$way $step ${comm:-0}"
 }
-echo "# way seconds/step comm-ms/step ($(nproc) cores, $(date -u +%FT%TZ))"
+echo "# way seconds/step comm-ms/step ($(getconf _NPROCESSORS_ONLN) cores, $(date -u +%FT%TZ))"
 : > results.txt
 for ((r = 0; r < rounds; r++)); do
     for way in single overlap serial fast; do run "$way" | tee -a results.txt; done
