@@ -2,6 +2,7 @@
  * bench_comm.c: the communicator's sum of a host buffer (nncl_comm_sum), exact and fast, over a range of
  * sizes: seconds per sum and the bus bandwidth 2 (N-1)/N x bytes / seconds (docs/distributed.md).
  *   mpirun -n 2 --oversubscribe --mca btl self,tcp build/bench/bench_comm [MAX_FLOATS] [ROUNDS]
+ * Sizes 1024, 4096, ... up to MAX_FLOATS, and MAX_FLOATS itself (e.g. a net's parameter count).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ int main(int argc, char **argv) {
     if (!buf) return 1;
     for (size_t i = 0; i < max; i++) buf[i] = (float)(i % 97) * 1e-3f;
     if (rank == 0) printf("# %d ranks (%s)\n# floats      mode   seconds/sum   bus GB/s\n", n, nncl_comm_name(c));
-    for (size_t len = 1024; len <= max; len *= 4) {
+    for (size_t len = 1024; len <= max; len = len * 4 > max && len < max ? max : len * 4) {
         for (int mode = 0; mode < NNCL_REDUCE_COUNT; mode++) {
             nncl_comm_sum(c, buf, len, (enum nncl_reduction)mode); /* warm-up */
             const double t0 = nncl_now_seconds();

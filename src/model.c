@@ -443,6 +443,11 @@ enum nncl_status nncl_model_forward(struct nncl_model *m, const struct nncl_tens
 }
 
 enum nncl_status nncl_model_backward(struct nncl_model *m, const struct nncl_tensor *x, const struct nncl_tensor *target) {
+    return nncl_model_backward_layers(m, x, target, NULL, NULL);
+}
+
+enum nncl_status nncl_model_backward_layers(struct nncl_model *m, const struct nncl_tensor *x,
+                                            const struct nncl_tensor *target, nncl_layer_grad_fn done, void *user) {
     TRY(check_batch(m, x, target, "backward"));
     if (!target) return nncl_set_error(NNCL_ERR_INVALID_ARG, "backward: needs the targets of the forward pass");
     const struct nncl_model_spec *s = &m->spec;
@@ -480,6 +485,7 @@ enum nncl_status nncl_model_backward(struct nncl_model *m, const struct nncl_ten
         /* dE/dw_ij = x_i delta_j, summed over the batch: dW = delta^T x; the bias sees x_0 = 1 */
         TRY(nncl_op_gemm(be, 1, 0, 1.0f, &d, &in, 0.0f, &dw));
         TRY(nncl_op_bias_grad(be, 1.0f, &d, 0.0f, &db));
+        if (done) TRY(done(user, l)); /* layer l's gradient is complete: its reduction may start */
         if (l > 0) {
             /* delta^(l-1) = theta'(s^(l-1)) * sum_j w_ij delta_j: first delta W, then theta' in place */
             struct nncl_tensor w = nncl_model_weight(m, l);

@@ -62,6 +62,15 @@ static inline int nncl_model_drops(const struct nncl_model *m, size_t l) {
     return m->drop.on && m->spec.layers[l].dropout > 0.0f;
 }
 
+/*
+ * nncl_model_backward, calling done(user, l) as soon as layer l's weight and bias gradients are computed (queued,
+ * on a device backend: a read of them waits for them), before the pass goes on to layer l - 1; layers come last
+ * first. A status other than NNCL_OK from done ends the pass with it. done NULL: nncl_model_backward.
+ */
+typedef enum nncl_status (*nncl_layer_grad_fn)(void *user, size_t layer);
+enum nncl_status nncl_model_backward_layers(struct nncl_model *m, const struct nncl_tensor *x,
+                                            const struct nncl_tensor *target, nncl_layer_grad_fn done, void *user);
+
 /** Bytes of per-batch workspace for `rows` rows. */
 size_t nncl_model_workspace_bytes(const struct nncl_model_spec *s, size_t rows);
 

@@ -169,8 +169,8 @@ struct trainer {
     float resume_err, err_sum;
     size_t steps_done;               /* steps of the last epoch (fewer than steps_per_epoch when stopped) */
     double t_start, t_first_step;
-    /* accumulation and ranks (train_step_parts): the gradient of a part, the step's sum (and a stop flag) */
-    float *grad_part, *grad_sum;
+    /* accumulation and ranks (train_step_parts): the host sums and the buckets (train_reduce.c) */
+    struct train_reduce reduce;
     int parts_mode, stop_agreed;
 };
 
@@ -186,8 +186,7 @@ static void trainer_free(struct trainer *tr) {
     free(tr->health_host);
     free(tr->host_x);
     free(tr->host_t);
-    free(tr->grad_part);
-    free(tr->grad_sum);
+    train_reduce_free(&tr->reduce);
 }
 
 /* The rows listed at order[first .. first + rows) into the batch tensors: gathered on the device, or,
@@ -227,35 +226,26 @@ static enum nncl_status dropout_on(struct trainer *tr, size_t row0) {
 
 static enum nncl_status dropout_off(struct trainer *tr) { return nncl_model_set_dropout(tr->m, 0, 0, 0, 0); }
 
-/* Scales a part's gradient to its share of the step's: the same multiplication on every rank and in
- * --accumulate, so the exact reduction of N ranks and --accumulate N sum the same bits. */
-static void scale_part(float *g, size_t n, size_t rows, size_t total) {
-    const float s = (float)rows / (float)total;
-    for (size_t i = 0; i < n; i++) g[i] = g[i] * s;
-}
-
 /*
  * A step of several parts (docs/distributed.md): this rank's parts of the global batch in order, each forward
  * and backward on its rows (the gradient of its mean loss), scaled by rows / the step's rows and folded into
- * grad_sum on the host; the ranks' sums summed by the communicator (exact: in rank order), with a stop flag
- * after the gradient so every rank stops at the same step; the sum back into the gradient, the update.
- * The step's loss slot gets this rank's loss sum (the ranks' are summed at the end of the epoch).
+ * the host sum; the sum over the ranks (exact: in rank order) in buckets begun during the last part's backward,
+ * with a stop flag so every rank stops at the same step (train_reduce.c); the sum back into the gradient, the
+ * update. The step's loss slot gets this rank's loss sum (the ranks' are summed at the end of the epoch).
  */
 static enum nncl_status train_step_parts(struct trainer *tr, size_t step) {
     struct nncl_model *m = tr->m;
     const struct nncl_train_geometry *g = tr->g;
-    const size_t p = m->n_params, total = step_rows(g, step);
-    struct nncl_tensor grads = nncl_model_grads(m), loss_slot = nncl_tensor_view(tr->health, step, 1, 1);
+    const size_t total = step_rows(g, step);
+    struct nncl_tensor loss_slot = nncl_tensor_view(tr->health, step, 1, 1);
     float loss_sum = 0.0f;
     for (size_t a = 0; a < g->accumulate; a++) {
         size_t first, rows;
         train_part_rows(g, step, g->rank * g->accumulate + a, &first, &rows);
-        float *dst = a == 0 ? tr->grad_sum : tr->grad_part, loss = 0.0f;
-        if (rows == 0) { /* a batch of fewer rows than parts */
-            memset(dst, 0, p * sizeof(float));
-        } else {
+        struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
+        float loss = 0.0f;
+        if (rows) {
             TRY(gather(tr, first, rows));
-            struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
             struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows), out;
             TRY(dropout_on(tr, first - step * g->batch_rows));
             TRY(nncl_model_forward(m, &x, &t, &loss_rows, &out));
@@ -265,23 +255,18 @@ static enum nncl_status train_step_parts(struct trainer *tr, size_t step) {
                 TRY(nncl_op_class_error(m->be, &out, &t, &err_rows));
                 TRY(nncl_op_sum(m->be, 1.0f, &err_rows, 1.0f, &tr->batch.acc[ACC_TRAIN_ERR]));
             }
-            TRY(nncl_model_backward(m, &x, &t));
-            TRY(dropout_off(tr));
-            TRY(nncl_tensor_get(&grads, dst, p));
-            TRY(nncl_tensor_get(&loss_slot, &loss, 1));
-            if (rows != total) scale_part(dst, p, rows, total);
         }
+        const float stop = tr->o->stop && *tr->o->stop ? 1.0f : 0.0f;
+        TRY(train_reduce_part(&tr->reduce, &x, &t, rows, total, a == 0, a + 1 == g->accumulate, stop));
+        TRY(dropout_off(tr)); /* the part's backward (in train_reduce_part) was the last pass to drop */
+        if (rows) TRY(nncl_tensor_get(&loss_slot, &loss, 1));
         if (a == 0) {
             loss_sum = loss;
         } else {
-            nncl_comm_fold(tr->grad_sum, tr->grad_part, p);
             nncl_comm_fold(&loss_sum, &loss, 1);
         }
     }
-    tr->grad_sum[p] = tr->o->stop && *tr->o->stop ? 1.0f : 0.0f;
-    TRY(nncl_comm_sum(tr->o->comm, tr->grad_sum, p + 1, tr->o->reduction));
-    tr->stop_agreed = tr->grad_sum[p] > 0.0f;
-    TRY(nncl_tensor_set(&grads, tr->grad_sum, p));
+    TRY(train_reduce_finish(&tr->reduce, &tr->stop_agreed));
     TRY(nncl_tensor_set(&loss_slot, &loss_sum, 1));
     return model_step(m, tr->o, &tr->opt);
 }
@@ -294,7 +279,7 @@ static enum nncl_status train_step_parts(struct trainer *tr, size_t step) {
 static enum nncl_status reduce_epoch_counts(struct trainer *tr, size_t first, size_t steps, float *acc) {
     if (nncl_comm_size(tr->o->comm) == 1) return NNCL_OK;
     const size_t n = steps - first;
-    float *buf = tr->grad_part; /* free between steps; max(n_params, steps_per_epoch) + 1 floats */
+    float *buf = tr->reduce.part; /* free between steps; max(n_params, steps_per_epoch) + 1 floats */
     memcpy(buf, tr->health_host + first, n * sizeof(float));
     buf[n] = acc[ACC_TRAIN_ERR];
     TRY(nncl_comm_sum(tr->o->comm, buf, n + 1, tr->o->reduction));
@@ -537,9 +522,7 @@ static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_data
     tr->parts_mode = g->parts > 1;
     if (tr->parts_mode) {
         const size_t cap = (m->n_params > g->steps_per_epoch ? m->n_params : g->steps_per_epoch) + 1;
-        tr->grad_part = malloc(cap * sizeof(float));
-        tr->grad_sum = malloc(cap * sizeof(float));
-        if (!tr->grad_part || !tr->grad_sum) return nncl_set_error(NNCL_ERR_OOM, "trainer: out of host memory");
+        TRY(train_reduce_init(&tr->reduce, m, o->comm, o->reduction, o->bucket_bytes, cap));
     }
     TRY(nncl_buffer_alloc(m->be, (g->steps_per_epoch + 1) * sizeof(float), &tr->health));
     TRY(nncl_buffer_alloc(m->be, tr->plan.snapshot, &tr->snapshot));
@@ -704,6 +687,9 @@ enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *dat
     res.best_epoch = sr.best_epoch;
     res.best_loss = sr.best_epoch ? sr.best : NAN;
     res.first_step_seconds = tr.t_first_step ? tr.t_first_step - tr.t_start - res.setup_seconds : 0.0;
+    res.buckets = tr.reduce.n_buckets;
+    res.reduce_seconds = tr.reduce.comm_seconds;
+    res.reduce_steps = tr.reduce.steps;
     if (!st && tr.best && sr.best_epoch && (sr.best_epoch != res.epochs || res.interrupted)) {
         /* early stopping keeps the best: the model ends with the weights of the best epoch */
         struct nncl_tensor params = nncl_model_params(m), kept = nncl_tensor_view(tr.best, 0, 1, m->n_params);

@@ -5,6 +5,7 @@
 #ifndef NNCL_TRAIN_IMPL_H
 #define NNCL_TRAIN_IMPL_H
 
+#include "nncl/nncl_model.h"
 #include "nncl/nncl_train.h"
 
 struct op_case; /* src/check/op_cases.h */
@@ -36,5 +37,44 @@ void train_part_rows(const struct nncl_train_geometry *g, size_t step, size_t pa
  */
 size_t train_gemm_cases(const struct nncl_model_spec *spec, const struct nncl_train_geometry *g, struct op_case *out,
                         size_t cap);
+
+/*
+ * The gradient of a step of several parts, summed on the host and over the ranks in buckets (train_reduce.c,
+ * docs/distributed.md). Bucket k (begun k-th; the arena's end first) is arena floats [off, off + n), its layers
+ * first_layer .. the next bucket's; bucket 0 carries the stop flag as its last float.
+ */
+struct train_bucket {
+    size_t first_layer, off, n;
+    struct nncl_comm_request *req;
+};
+
+struct train_reduce {
+    struct nncl_model *m;
+    struct nncl_comm *comm;
+    enum nncl_reduction mode;
+    float *part, *sum; /* a part's gradient, the step's sum; `cap` floats each (at least n_params + 1) */
+    struct train_bucket bucket[NNCL_MAX_LAYERS];
+    size_t n_buckets, begun; /* begun: buckets of this step whose sum has begun */
+    size_t rows, total;      /* the part's rows, the step's */
+    int first_part;
+    float stop;
+    double comm_seconds; /* in nncl_comm_sum_begin, _progress and _end, over all steps: what overlap left exposed */
+    size_t steps;
+};
+
+/* Buckets of at least bucket_bytes (0: NNCL_TRAIN_BUCKET_BYTES) over m's arena; the host sums. */
+enum nncl_status train_reduce_init(struct train_reduce *r, struct nncl_model *m, struct nncl_comm *comm,
+                                   enum nncl_reduction mode, size_t bucket_bytes, size_t cap);
+void train_reduce_free(struct train_reduce *r);
+/*
+ * Backward over the part (x, t) of `rows` rows (0: none; a step of fewer rows than parts) of a step of `total`
+ * rows, its gradient scaled and folded into the sum (`first`: the rank's first part, which starts the sum).
+ * `last`: the rank's last part of the step, whose buckets begin their sums during backward; stop: the flag
+ * the ranks agree on (summed with the gradient).
+ */
+enum nncl_status train_reduce_part(struct train_reduce *r, const struct nncl_tensor *x, const struct nncl_tensor *t,
+                                   size_t rows, size_t total, int first, int last, float stop);
+/* Waits for the buckets in order and writes each sum into the model's gradient; *stop_agreed: any rank's flag. */
+enum nncl_status train_reduce_finish(struct train_reduce *r, int *stop_agreed);
 
 #endif /* NNCL_TRAIN_IMPL_H */

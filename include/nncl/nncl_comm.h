@@ -47,6 +47,12 @@ NNCL_API int nncl_comm_have_mpi(void);
  */
 NNCL_API enum nncl_status nncl_comm_open(const char *kind, struct nncl_comm **out);
 NNCL_API void nncl_comm_free(struct nncl_comm *c);
+/**
+ * Ends every rank of the job with exit status `code` (MPI_Abort), for a rank that fails on its own while the
+ * others may be waiting for it in a sum: freeing the communicator instead would wait in MPI_Finalize for ranks
+ * that never get there. Does not return with MPI; with one process it does nothing.
+ */
+NNCL_API void nncl_comm_abort(struct nncl_comm *c, int code);
 
 NNCL_API int nncl_comm_rank(const struct nncl_comm *c);
 NNCL_API int nncl_comm_size(const struct nncl_comm *c);
@@ -61,7 +67,17 @@ NNCL_API const char *nncl_comm_name(const struct nncl_comm *c);
  */
 NNCL_API enum nncl_status nncl_comm_sum_begin(struct nncl_comm *c, float *buf, size_t n, enum nncl_reduction mode,
                                               struct nncl_comm_request **req);
-/** Waits for a sum begun by nncl_comm_sum_begin; buf then holds the sum on every rank. Frees req. */
+/**
+ * Lets the sums begun and not yet finished advance, without waiting (MPI: MPI_Test on each; the exact mode's
+ * second phase starts here once its first is complete). Open MPI 4.1 moves a non-blocking collective on only
+ * inside MPI calls, so a caller that computes between nncl_comm_sum_begin and _end calls this between pieces
+ * of work (the trainer: after every layer's backward). A no-op for one process.
+ */
+NNCL_API enum nncl_status nncl_comm_progress(struct nncl_comm *c);
+/**
+ * Waits for a sum begun by nncl_comm_sum_begin; buf then holds the sum on every rank. Frees req. Several sums
+ * may be outstanding; every rank finishes them in the same order.
+ */
 NNCL_API enum nncl_status nncl_comm_sum_end(struct nncl_comm *c, struct nncl_comm_request *req);
 /** Begin and end. */
 NNCL_API enum nncl_status nncl_comm_sum(struct nncl_comm *c, float *buf, size_t n, enum nncl_reduction mode);

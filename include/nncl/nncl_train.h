@@ -142,7 +142,13 @@ struct nncl_train_options {
     struct nncl_comm *comm; /* optional (NULL: one process): the ranks that train this model together; each takes
                                its contiguous share of every global batch; only rank 0 writes checkpoints */
     enum nncl_reduction reduction; /* how gradients are summed over ranks; NNCL_REDUCE_EXACT (0) by default */
+    size_t bucket_bytes;    /* with several parts: the gradient is summed in buckets of adjacent layers of at least
+                               this many bytes (0: NNCL_TRAIN_BUCKET_BYTES), each begun as soon as backward has
+                               produced it; SIZE_MAX: one bucket, begun after the whole backward */
 };
+
+/* The default gradient bucket: 1 MiB (docs/distributed.md, "Overlap"). */
+#define NNCL_TRAIN_BUCKET_BYTES ((size_t)1 << 20)
 
 /** Defaults: batch 128, 10 epochs, Adam lr 1e-3 (0.9, 0.999, 1e-8), shuffle, seed 1, no validation, no stop rule,
  *  the CLBlast guard on. */
@@ -161,6 +167,10 @@ struct nncl_train_result {
     size_t first_epoch;     /* where this call started: 1, or the epoch a resume continued */
     double setup_seconds;   /* set-up: data upload, buffers, the checkpoint read */
     double first_step_seconds; /* the first step (kernel builds happen there) */
+    /* with several parts (ranks, accumulate): the gradient buckets, and the seconds this call spent in the
+     * communicator's calls for them (begin, progress, wait): the reduction's cost that overlap did not hide */
+    size_t buckets, reduce_steps;
+    double reduce_seconds;
 };
 
 /**

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -68,7 +69,10 @@ static void help(void) {
            "                         --batch-size; the device holds one micro-batch)\n"
            "data-parallel (mpirun -n N nncl train ...; docs/distributed.md; each rank opens OpenCL device\n"
            "its rank on the machine, unless --device names one):\n"
-           "  --reduction R          exact (default: N ranks give the bits of --accumulate N) | fast (MPI_Allreduce)\n");
+           "  --reduction R          exact (default: N ranks give the bits of --accumulate N) | fast (MPI_Allreduce)\n"
+           "  --bucket-bytes B       sum the gradient in buckets of adjacent layers of at least B bytes, each begun\n"
+           "                         as backward produces it (default 1048576; 1: a bucket per layer; all: one\n"
+           "                         bucket after the whole backward, no overlap)\n");
     cli_backend_help(1);
     printf("output:\n"
            "  --out FILE             save the model (safetensors, written atomically)\n"
@@ -153,7 +157,7 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
            O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_QUIET, O_HELP, O_CHECKPOINT,
            O_DRYRUN, O_NOVERIFY, O_MANIFEST, O_RESUME, O_CKPT_FILE, O_KEEP_LAST, O_SCHEDULE, O_LR_STEP, O_LR_GAMMA,
            O_LR_MIN, O_WARMUP, O_RMS_ALPHA, O_RMS_MOM, O_RP_INC, O_RP_DEC, O_RP_DMIN, O_RP_DMAX, O_RP_D0,
-           O_CLIP, O_ACCUMULATE, O_REDUCTION, O_SAVE_LAST_GOOD };
+           O_CLIP, O_ACCUMULATE, O_REDUCTION, O_SAVE_LAST_GOOD, O_BUCKET };
     static const struct option own_opts[] = {
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
         {"no-verify", no_argument, 0, O_NOVERIFY}, {"manifest", required_argument, 0, O_MANIFEST},
@@ -177,7 +181,8 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         {"rprop-delta-min", required_argument, 0, O_RP_DMIN}, {"rprop-delta-max", required_argument, 0, O_RP_DMAX},
         {"rprop-delta-zero", required_argument, 0, O_RP_D0}, {"clip-norm", required_argument, 0, O_CLIP},
         {"accumulate", required_argument, 0, O_ACCUMULATE}, {"reduction", required_argument, 0, O_REDUCTION},
-        {"save-last-good", no_argument, 0, O_SAVE_LAST_GOOD}, {0, 0, 0, 0},
+        {"save-last-good", no_argument, 0, O_SAVE_LAST_GOOD}, {"bucket-bytes", required_argument, 0, O_BUCKET},
+        {0, 0, 0, 0},
     };
     a->opts = nncl_train_defaults();
     a->backend = "auto";
@@ -243,6 +248,14 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
         case O_CLIP: rc = cli_parse_float(CMD, "--clip-norm", optarg, &a->opts.clip_norm); break;
         case O_ACCUMULATE: rc = cli_parse_size(CMD, "--accumulate", optarg, &a->opts.accumulate); break;
         case O_REDUCTION: a->reduction = optarg; break;
+        case O_BUCKET:
+            if (strcmp(optarg, "all") == 0) {
+                a->opts.bucket_bytes = SIZE_MAX;
+            } else if (!(rc = cli_parse_size(CMD, "--bucket-bytes", optarg, &a->opts.bucket_bytes)) &&
+                       !a->opts.bucket_bytes) {
+                rc = cli_usage_error(CMD, "--bucket-bytes: give at least 1 byte, or all");
+            }
+            break;
         default: return cli_usage_error(CMD, "unknown or incomplete option \"%s\"", argv[optind - 1]);
         }
         if (rc) return rc;
@@ -642,6 +655,11 @@ static int run(struct train_args *a, struct nncl_backend *be) {
             fprintf(stderr, "nncl train: set-up %.2f s, first step %.2f s (device start-up, kernel builds), then "
                     "%.2f s%s\n", res.setup_seconds, res.first_step_seconds, steady > 0 ? steady : 0.0,
                     res.first_epoch > 1 ? " (resumed)" : "");
+            if (res.buckets) { /* several parts: what the gradient sums cost this rank beyond backward */
+                fprintf(stderr, "nncl train: gradient sums in %zu bucket%s; %.3f s in the communicator's calls (%.1f ms "
+                        "a step: what overlap with backward left exposed)\n", res.buckets, res.buckets > 1 ? "s" : "",
+                        res.reduce_seconds, res.reduce_steps ? 1e3 * res.reduce_seconds / (double)res.reduce_steps : 0.0);
+            }
             if (a->opts.patience && res.best_epoch) {
                 fprintf(stderr, "nncl train: best epoch %zu (%s loss %.6g)%s\n", res.best_epoch,
                         a->opts.val_fraction > 0 ? "validation" : "training", res.best_loss,
@@ -752,6 +770,13 @@ int cmd_train(int argc, char **argv) {
     if ((rc = cli_open_backend(CMD, a.backend, &a.bopts, &be))) return rc;
     rc = run(&a, be);
     nncl_backend_free(be);
+    if (several_ranks && rc != CLI_OK && rc < 128) { /* 128 + signal: a stop every rank agreed on */
+        /* this rank failed (its message is out), maybe alone (rank 0's own checks: the outputs); the others
+         * may be waiting for it in a sum and would wait forever, and so would this one in MPI_Finalize: end
+         * the whole job instead */
+        fprintf(stderr, "nncl train: rank %d failed: ending the job\n", a.rank);
+        nncl_comm_abort(comm, rc);
+    }
     nncl_comm_free(comm);
     cli_args_free(stored, n_stored);
     free(a.args_json);

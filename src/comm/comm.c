@@ -101,6 +101,10 @@ void nncl_comm_free(struct nncl_comm *c) {
     free(c);
 }
 
+void nncl_comm_abort(struct nncl_comm *c, int code) {
+    if (c && c->iface->abort) c->iface->abort(c->ctx, code);
+}
+
 int nncl_comm_rank(const struct nncl_comm *c) { return c ? c->rank : 0; }
 int nncl_comm_size(const struct nncl_comm *c) { return c ? c->size : 1; }
 int nncl_comm_local_rank(const struct nncl_comm *c) { return c ? c->local_rank : 0; }
@@ -116,6 +120,10 @@ enum nncl_status nncl_comm_sum_begin(struct nncl_comm *c, float *buf, size_t n, 
 enum nncl_status nncl_comm_sum_end(struct nncl_comm *c, struct nncl_comm_request *req) {
     if (!req) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_comm_sum_end: NULL argument");
     return c ? c->iface->sum_end(c->ctx, req) : NNCL_OK;
+}
+
+enum nncl_status nncl_comm_progress(struct nncl_comm *c) {
+    return c && c->iface->progress ? c->iface->progress(c->ctx) : NNCL_OK;
 }
 
 enum nncl_status nncl_comm_sum(struct nncl_comm *c, float *buf, size_t n, enum nncl_reduction mode) {

@@ -13,7 +13,9 @@ struct nncl_comm_i {
     enum nncl_status (*sum_begin)(void *ctx, float *buf, size_t n, enum nncl_reduction mode,
                                   struct nncl_comm_request **req);
     enum nncl_status (*sum_end)(void *ctx, struct nncl_comm_request *req);
+    enum nncl_status (*progress)(void *ctx); /* optional (NULL: sums need no help to advance) */
     enum nncl_status (*max)(void *ctx, int *value);
+    void (*abort)(void *ctx, int code); /* optional (NULL: one process, nothing to end) */
     void (*free)(void *ctx);
 };
 

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# mpi_test.sh: data-parallel training under Open MPI (docs/distributed.md), on the CPU backend.
+# mpi_test.sh: data-parallel training under Open MPI (docs/distributed.md), on the CPU backend (and PoCL).
 #   mpi_test.sh NNCL COMPARE WORK_DIR CASE
 # CASE:
 #   exact     mpirun -n N (exact reduction) == nncl train --accumulate N, byte for byte (cmp of the models),
-#             for N = 1, 2, 3 (and -n 1 == a plain run; the metrics files too)
-#   repeat    the same N twice gives the same bytes, in both reductions
+#             for N = 1, 2, 3 (and -n 1 == a plain run; the metrics files too); with one gradient bucket (the
+#             default for this small net) and with a bucket per layer (--bucket-bytes 1: sums begun during
+#             backward, several in flight)
+#   repeat    the same N twice gives the same bytes, in both reductions, one bucket and a bucket per layer
 #   fast      one SGD step with the fast reduction is within the bound of docs/distributed.md of the exact one
+#   opencl    the exact case on the OpenCL backend (PoCL on CI: every rank opens the one device, --device :0),
+#             N = 1, 2, 3, the gradient read to the host per bucket
+#   fail      a rank that fails alone (rank 0: its checkpoint folder does not exist) ends the job with its message,
+#             no hang
 #   kill      SIGKILL to one rank mid-run ends the whole job, with mpirun's message naming the signal, no hang
 #   resume    a 2-rank run killed (SIGKILL on a rank) after a checkpoint and resumed with the same N ends
 #             byte-identical to an uninterrupted 2-rank run
@@ -28,6 +34,10 @@ rank_pid() { # rank_pid TIMEOUT_PID K: the pid of the K-th rank mpirun (the chil
     m=$(pgrep -P "$1" -x mpirun) || return 0
     pgrep -P "$m" -x nncl | sed -n "$2p"
 }
+buckets() { # buckets ERR_FILE K: rank 0 reported K gradient buckets
+    if grep -q "gradient sums in $2 bucket" "$1"; then echo "ok: $2 bucket(s) in $1";
+    else echo "FAIL: not $2 bucket(s) in $1" >&2; grep "gradient sums" "$1" >&2; fail=1; fi
+}
 same() { # same A B WHAT
     if cmp -s "$1" "$2"; then echo "ok: $3"; else echo "FAIL: $3 ($1 and $2 differ)" >&2; fail=1; fi
 }
@@ -41,17 +51,41 @@ exact)
         same "mpi$n.safetensors" "acc$n.safetensors" "$n ranks (exact) == --accumulate $n"
         cut -d, -f1-6 "mpi$n.csv" > "mpi$n.cut"; cut -d, -f1-6 "acc$n.csv" > "acc$n.cut"
         same "mpi$n.cut" "acc$n.cut" "$n ranks: the metrics (losses, errors) == --accumulate $n"
+        [ "$n" -gt 1 ] || continue
+        mpi "$n" "${args[@]}" --bucket-bytes 1 --out "mpib$n.safetensors" 2>"mpib$n.err" || { cat "mpib$n.err"; exit 1; }
+        buckets "mpib$n.err" 3
+        same "mpib$n.safetensors" "acc$n.safetensors" "$n ranks (exact), a bucket per layer == --accumulate $n"
+        "$nncl" train "${args[@]}" --accumulate "$n" --bucket-bytes 1 --out "accb$n.safetensors" 2>"accb$n.err" ||
+            { cat "accb$n.err"; exit 1; }
+        same "accb$n.safetensors" "acc$n.safetensors" "--accumulate $n, a bucket per layer == one bucket"
     done
+    buckets mpi2.err 1
     same plain.safetensors mpi1.safetensors "mpirun -n 1 == a plain run"
     same plain.safetensors acc1.safetensors "--accumulate 1 == a plain run"
     if cmp -s acc2.safetensors plain.safetensors; then echo "FAIL: --accumulate 2 changed nothing" >&2; fail=1; fi
     ;;
+opencl)
+    # --backend opencl fails rather than falls back when no device opens; the ranks share device 0 (PoCL has one)
+    ocl=("${args[@]/cpu/opencl}" --device :0 --epochs 2)
+    "$nncl" train "${ocl[@]}" --out plain.safetensors 2>plain.err || { cat plain.err; exit 1; }
+    for n in 1 2 3; do
+        mpi "$n" "${ocl[@]}" --bucket-bytes 1 --out "mpi$n.safetensors" 2>"mpi$n.err" || { cat "mpi$n.err"; exit 1; }
+        "$nncl" train "${ocl[@]}" --accumulate "$n" --out "acc$n.safetensors" 2>"acc$n.err" || { cat "acc$n.err"; exit 1; }
+        same "mpi$n.safetensors" "acc$n.safetensors" "opencl: $n ranks (exact, a bucket per layer) == --accumulate $n"
+    done
+    buckets mpi3.err 3
+    same plain.safetensors mpi1.safetensors "opencl: mpirun -n 1 == a plain run"
+    if cmp -s acc2.safetensors plain.safetensors; then echo "FAIL: opencl --accumulate 2 changed nothing" >&2; fail=1; fi
+    ;;
 repeat)
     for red in exact fast; do
-        for r in 1 2; do
-            mpi 3 "${args[@]}" --reduction "$red" --out "$red$r.safetensors" 2>"$red$r.err" || { cat "$red$r.err"; exit 1; }
+        for bb in 1048576 1; do
+            for r in 1 2; do
+                mpi 3 "${args[@]}" --reduction "$red" --bucket-bytes "$bb" --out "$red$bb-$r.safetensors" 2>"$red$r.err" ||
+                    { cat "$red$r.err"; exit 1; }
+            done
+            same "$red$bb-1.safetensors" "$red$bb-2.safetensors" "3 ranks, $red reduction, buckets of $bb bytes, twice"
         done
-        same "${red}1.safetensors" "${red}2.safetensors" "3 ranks, $red reduction, twice"
     done
     ;;
 fast)
@@ -60,9 +94,24 @@ fast)
     # gradients below 2 in magnitude (tanh/relu net, inputs in [-1, 1], BCE): abs 1e-6, rel 2.4e-7
     one=(--data data.csv --hidden 16:tanh,8:relu --batch-size 0 --epochs 1 --optimizer sgd --lr 0.1 --backend cpu --quiet)
     mpi 3 "${one[@]}" --reduction exact --out exact.safetensors 2>exact.err || { cat exact.err; exit 1; }
-    mpi 3 "${one[@]}" --reduction fast --out fast.safetensors 2>fast.err || { cat fast.err; exit 1; }
-    if "$compare" exact.safetensors fast.safetensors 1e-6 2.4e-7; then echo "ok: fast within the bound";
-    else echo "FAIL: fast beyond the bound" >&2; fail=1; fi
+    for bb in 1048576 1; do
+        mpi 3 "${one[@]}" --reduction fast --bucket-bytes "$bb" --out fast.safetensors 2>fast.err || { cat fast.err; exit 1; }
+        if "$compare" exact.safetensors fast.safetensors 1e-6 2.4e-7; then echo "ok: fast within the bound ($bb-byte buckets)";
+        else echo "FAIL: fast beyond the bound ($bb-byte buckets)" >&2; fail=1; fi
+    done
+    ;;
+fail)
+    start=$(date +%s)
+    timeout -k 5 60 mpirun -n 3 --oversubscribe "$nncl" train "${args[@]}" --out m.safetensors --checkpoint no-such-dir/m.ckpt \
+        --checkpoint-every 1 > fail.out 2>&1
+    rc=$? took=$(($(date +%s) - start))
+    if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ] || [ "$took" -ge 55 ]; then
+        echo "FAIL: exit $rc after ${took} s when rank 0 failed alone (0: it went on; 124: it hung)" >&2; fail=1
+    elif ! grep -q "no-such-dir" fail.out || ! grep -q "rank 0 failed: ending the job" fail.out; then
+        echo "FAIL: no message says why the job ended" >&2; cat fail.out >&2; fail=1
+    else
+        echo "ok: rank 0 failing alone ended the job (exit $rc, ${took} s)"
+    fi
     ;;
 kill)
     long=(--data data.csv --hidden 64:tanh,64:relu --batch-size 1 --epochs 1000 --backend cpu --quiet)
