@@ -5,7 +5,7 @@
 #   exact     mpirun -n N (exact reduction) == nncl train --accumulate N, byte for byte (cmp of the models),
 #             for N = 1, 2, 3 (and -n 1 == a plain run; the metrics files too); with one gradient bucket (the
 #             default for this small net) and with a bucket per layer (--bucket-bytes 1: sums begun during
-#             backward, several in flight)
+#             backward, several in flight); and N = 2 with dropout
 #   repeat    the same N twice gives the same bytes, in both reductions, one bucket and a bucket per layer
 #   fast      one SGD step with the fast reduction is within the bound of docs/distributed.md of the exact one
 #   opencl    the exact case on the OpenCL backend (PoCL on CI: every rank opens the one device, --device :0),
@@ -63,6 +63,13 @@ exact)
     same plain.safetensors mpi1.safetensors "mpirun -n 1 == a plain run"
     same plain.safetensors acc1.safetensors "--accumulate 1 == a plain run"
     if cmp -s acc2.safetensors plain.safetensors; then echo "FAIL: --accumulate 2 changed nothing" >&2; fail=1; fi
+    # dropout: each part's mask is keyed by its rows' place in the global batch, so the ranks draw the masks
+    # --accumulate draws, and the runs agree to the byte
+    drop=("${args[@]/16:tanh,8:relu/16:tanh:dropout=0.3,8:relu:dropout=0.2}")
+    mpi 2 "${drop[@]}" --bucket-bytes 1 --out mpid2.safetensors 2>mpid2.err || { cat mpid2.err; exit 1; }
+    "$nncl" train "${drop[@]}" --accumulate 2 --out accd2.safetensors 2>accd2.err || { cat accd2.err; exit 1; }
+    same mpid2.safetensors accd2.safetensors "dropout: 2 ranks (exact, a bucket per layer) == --accumulate 2"
+    if cmp -s accd2.safetensors acc2.safetensors; then echo "FAIL: dropout changed nothing" >&2; fail=1; fi
     ;;
 opencl)
     # --backend opencl fails rather than falls back when no device opens; the ranks share device 0 (PoCL has one)
