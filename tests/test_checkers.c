@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend_impl.h"
 #include "check/check.h"
 #include "check/op_cases.h"
 #include "data/preprocess_json.h"
@@ -238,6 +239,47 @@ Test(names, cases_print_activations_and_ops_by_name) {
     }
 }
 
+/* ---- in-place cases run in place --------------------------------------------------------------------- */
+
+static nncl_op_fn real_act_bwd;
+
+/* Right out of place, wrong in place: the op runs twice, so a dx that is dy gets f' applied twice (beta 0). */
+static enum nncl_status act_bwd_twice(struct nncl_backend *be, const struct nncl_op_call *call) {
+    enum nncl_status st = real_act_bwd(be, call);
+    return st ? st : real_act_bwd(be, call);
+}
+
+/* The op table's "dx = dy in place" cases must alias dx to dy: a backend whose act_bwd is wrong only in
+ * place fails the in-place case and passes the same case out of place. */
+Test(in_place, an_op_wrong_only_in_place_fails_the_in_place_case) {
+    struct nncl_backend *cpu = tu_backend("cpu"), *fake = NULL;
+    tu_ok(nncl_backend_init("cpu", &fake), "second cpu backend");
+    static nncl_op_fn ops[NNCL_OP_COUNT];
+    memcpy(ops, fake->iface.ops, sizeof ops);
+    real_act_bwd = ops[NNCL_OP_ACT_BWD];
+    ops[NNCL_OP_ACT_BWD] = act_bwd_twice;
+    fake->iface.ops = ops;
+    size_t found = 0;
+    for (size_t i = 0; i < op_case_count; i++) {
+        const struct op_case *c = &op_cases[i];
+        if (c->op != NNCL_OP_ACT_BWD || !c->inplace || c->p[1] != 0.0f ||
+            (c->ip[0] != NNCL_ACT_SIGMOID && c->ip[0] != NNCL_ACT_TANH)) {
+            continue;
+        }
+        found++;
+        struct check_result r;
+        tu_ok(check_op_case(cpu, fake, c, 0, &r), "in place");
+        cr_assert(!r.pass, "%s: an act_bwd wrong only in place passed the in-place case", r.what);
+        struct op_case apart = *c;
+        apart.inplace = 0;
+        tu_ok(check_op_case(cpu, fake, &apart, 0, &r), "out of place");
+        cr_assert(r.pass, "%s: the same act_bwd failed out of place (worst %g of its bound)", r.what, r.worst_excess);
+    }
+    cr_assert_eq(found, 2, "the table's in-place act_bwd cases of sigmoid and tanh");
+    nncl_backend_free(fake);
+    tu_free_all();
+}
+
 /* ---- model files with one wrong tensor ------------------------------------------------------------ */
 
 static char tmpdir[] = "/tmp/nncl-checkers-XXXXXX";
@@ -393,21 +435,53 @@ Test(model_files, a_tensor_of_another_dtype_is_refused_naming_the_dtype, .init =
     tu_free_all();
 }
 
-/* Rewrites `f` to `path` with its "architecture" metadata replaced by `arch` (tensors unchanged). */
-static void rewrite_architecture(const struct st_file *f, const char *path, const char *arch) {
-    struct st_metadata_entry meta[16];
-    char value[4096];
-    cr_assert(f->n_metadata <= 16 && strlen(arch) < sizeof value);
-    snprintf(value, sizeof value, "%s", arch);
-    int found = 0;
-    for (size_t i = 0; i < f->n_metadata; i++) {
+/* Rewrites `f` to `path` with metadata `key` set to `text` (added when the file lacks it; tensors unchanged). */
+static void rewrite_metadata(const struct st_file *f, const char *path, const char *key, const char *text) {
+    struct st_metadata_entry meta[17];
+    char k[64], value[4096];
+    cr_assert(f->n_metadata < 16 && strlen(text) < sizeof value && strlen(key) < sizeof k);
+    snprintf(value, sizeof value, "%s", text);
+    snprintf(k, sizeof k, "%s", key);
+    size_t n = f->n_metadata, found = n;
+    for (size_t i = 0; i < n; i++) {
         meta[i] = f->metadata[i];
-        if (strcmp(meta[i].key, "architecture") == 0) meta[i].value = value, found = 1;
+        if (strcmp(meta[i].key, key) == 0) found = i;
     }
-    cr_assert(found, "a saved model has architecture metadata");
+    if (found == n) n++;
+    meta[found].key = k, meta[found].value = value;
     struct st_file copy = *f;
-    copy.metadata = meta;
+    copy.metadata = meta, copy.n_metadata = n;
     rewrite(&copy, path, "", 1, 0); /* no tensor is named "": all kept as they are */
+}
+
+static void rewrite_architecture(const struct st_file *f, const char *path, const char *arch) {
+    cr_assert(st_metadata(f, "architecture"), "a saved model has architecture metadata");
+    rewrite_metadata(f, path, "architecture", arch);
+}
+
+/* An empty class_names array is a model without class names: nncl_model_class_names says NULL, as documented. */
+Test(model_files, empty_class_names_mean_no_names, .init = make_tmpdir, .fini = remove_tmpdir) {
+    char good[600], edited[600];
+    snprintf(good, sizeof good, "%s/good.safetensors", tmpdir);
+    snprintf(edited, sizeof edited, "%s/edited.safetensors", tmpdir);
+    struct st_file f;
+    saved_model(good, &f);
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_model *m = NULL;
+    rewrite_metadata(&f, edited, "class_names", "[]");
+    tu_ok(nncl_model_load(be, edited, &m), "load with class_names []");
+    cr_assert_eq(nncl_model_class_count(m), 0);
+    cr_assert_null(nncl_model_class_names(m), "no names: NULL");
+    nncl_model_free(m);
+    rewrite_metadata(&f, edited, "class_names", "[\"cat\", \"dog\"]");
+    tu_ok(nncl_model_load(be, edited, &m), "load with two class names");
+    cr_assert_eq(nncl_model_class_count(m), 2);
+    cr_assert_str_eq(nncl_model_class_names(m)[1], "dog");
+    nncl_model_free(m);
+    rewrite_metadata(&f, edited, "class_names", "{}");
+    assert_refused(edited, "\"class_names\"", "not a JSON array");
+    st_free(&f);
+    tu_free_all();
 }
 
 /* The architecture must give the input count and the layers: a file without them is refused by the

@@ -219,6 +219,32 @@ Test(csv, income_binary_by_default) {
     nncl_dataset_free(&ds);
 }
 
+/* A standardised regression target records the column's exact mean and standard deviation, every row counted. */
+Test(csv, standardised_target_statistics_count_every_row) {
+    const char *path = write_text("target_stats.csv", "x,y\n1,10\n2,0\n3,0\n4,0\n");
+    struct nncl_csv_options o = {0};
+    o.target = "y", o.task = NNCL_TASK_REGRESSION, o.require_target = 1, o.standardize_targets = 1;
+    struct nncl_dataset ds;
+    tu_ok(nncl_dataset_load_csv(path, &o, &ds), "load");
+    cr_assert_eq(ds.preprocess.target_mean, 2.5, "mean %.17g", ds.preprocess.target_mean);
+    cr_assert(fabs(ds.preprocess.target_std - sqrt(18.75)) < 1e-12, "std %.17g", ds.preprocess.target_std);
+    cr_assert_float_eq(ds.y[0], (float)((10 - 2.5) / sqrt(18.75)), 1e-6);
+    nncl_dataset_free(&ds);
+}
+
+/* A model stores its target list in 63 bytes: a longer list is refused, naming the file and the list. */
+Test(csv, a_target_list_too_long_for_a_model_is_refused_by_name) {
+    const char *path = write_text("targets.csv", "x,first_target_with_a_long_name,second_target_with_a_long_name,"
+                                                 "third_target_with_a_long_name\n1,2,3,4\n5,6,7,8\n");
+    struct nncl_csv_options o = {0};
+    o.target = "first_target_with_a_long_name,second_target_with_a_long_name,third_target_with_a_long_name";
+    o.require_target = 1;
+    struct nncl_dataset ds;
+    ASSERT_ERROR(nncl_dataset_load_csv(path, &o, &ds), NNCL_ERR_INVALID_ARG, "targets.csv",
+                 "\"first_target_with_a_long_name,second_target_with_a_long_name,third_target_with_a_long_name\"",
+                 "longer than 63 bytes");
+}
+
 Test(csv, income_regression) {
     struct nncl_csv_options o = {.target = "income", .require_target = 1};
     struct nncl_dataset ds;

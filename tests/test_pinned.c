@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 /*
  * test_pinned.c: the trainer's arithmetic pinned where it is exact. Convergence tests only say that
  * training goes somewhere good; these say which update it makes: one SGD, momentum and Adam step against
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nncl/nncl_model.h"
 #include "nncl/nncl_train.h"
@@ -345,6 +347,41 @@ Test(pinned, epoch_loss_is_the_mean_over_the_examples_with_a_partial_batch) {
     cr_assert(fabs(r.last.train_loss - loss) <= 1e-6 * fabs(loss), "epoch loss %.9g, the data's mean loss %.9g",
               r.last.train_loss, loss);
     nncl_model_free(m);
+    nncl_dataset_free(&ds);
+    tu_free_all();
+}
+
+static size_t reported_first_epoch;
+static void note_first_epoch(const struct nncl_step_report *r, void *user) {
+    (void)user;
+    reported_first_epoch = r->first_epoch;
+}
+
+/* A resumed run says where it started: the result's and every step report's first_epoch is the epoch after
+ * the checkpoint's (the CLI prints "(resumed)" from it), 1 for a run from the start. */
+Test(pinned, a_resumed_run_reports_the_epoch_it_started_in) {
+    struct nncl_backend *be = tu_backend("cpu");
+    struct nncl_dataset ds = data();
+    char dir[] = "/tmp/nncl_pinned_XXXXXX", ckpt[64];
+    cr_assert(mkdtemp(dir));
+    snprintf(ckpt, sizeof ckpt, "%s/run.ckpt", dir);
+    struct nncl_model *m = model(be);
+    struct nncl_train_options o = plain(NNCL_OPT_SGD, 3, 3);
+    o.checkpoint_path = ckpt, o.checkpoint_every = 1, o.on_step = note_first_epoch;
+    struct nncl_train_result r;
+    tu_ok(nncl_train(m, &ds, &o, &r), "three epochs");
+    cr_assert_eq(r.first_epoch, 1);
+    cr_assert_eq(reported_first_epoch, 1);
+    nncl_model_free(m);
+    m = model(be);
+    o.epochs = 5, o.resume_from = ckpt, o.checkpoint_path = NULL;
+    tu_ok(nncl_train(m, &ds, &o, &r), "resumed to five");
+    cr_assert_eq(r.first_epoch, 4, "resumed after epoch 3: first_epoch %zu", r.first_epoch);
+    cr_assert_eq(reported_first_epoch, 4, "the step reports' first_epoch %zu", reported_first_epoch);
+    cr_assert_eq(r.epochs, 5);
+    nncl_model_free(m);
+    unlink(ckpt);
+    cr_assert_eq(rmdir(dir), 0, "the checkpoint is the only file left");
     nncl_dataset_free(&ds);
     tu_free_all();
 }

@@ -330,6 +330,24 @@ Test(safetensors, byte_layout) {
     free(bytes);
 }
 
+/* Bytes between two tensors' data (a hole, as at the start above) are tolerated too; only overlaps are refused. */
+Test(safetensors, a_gap_between_tensors_is_read_like_a_gap_at_the_start) {
+    char path[512];
+    tpath(path, sizeof path, "gap.safetensors");
+    unsigned char data[20] = {0};
+    const float a[2] = {1.5f, -3.0f}, b[2] = {0.25f, 8.0f};
+    le_floats(data, a, 2);
+    le_floats(data + 12, b, 2); /* bytes 8..11 belong to no tensor */
+    write_raw(path, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                    "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[12,20]}}", data, 20);
+    struct st_file f;
+    tu_ok(st_read(path, &f), "st_read");
+    float out[2];
+    tu_ok(st_to_float(&f, st_find(&f, "b"), out, 2, 1), "st_to_float");
+    cr_assert(out[0] == 0.25f && out[1] == 8.0f);
+    st_free(&f);
+}
+
 Test(safetensors, reads_unaligned_and_padded_files) {
     /* a foreign writer: a data offset of 1 (unaligned), newlines and spaces around the JSON */
     char path[512];
