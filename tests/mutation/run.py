@@ -8,6 +8,8 @@ the test that kills it) or equivalent to the original (list it in equivalent.txt
 
   python3 tests/mutation/run.py [--mutants N] [--seed S] [--budget-minutes M] [--out DIR] [FOLDER...]
   python3 tests/mutation/run.py --smoke     # the fixed mutants of smoke.txt, each must be killed (CI)
+  python3 tests/mutation/run.py --rerun R.json [...]   # earlier survivors again, after new tests
+  python3 tests/mutation/run.py --merge R.json [...] --out DIR   # one report of several runs
 
 FOLDER defaults to the areas below; mutants are spread evenly over them. The scratch tree and its build
 live in $NNCL_MUTATION_DIR (default /tmp/nncl-mutation); the report goes to --out (default that folder):
@@ -224,6 +226,30 @@ def load_smoke():
     return mutants
 
 
+def load_survivors(reports):
+    """The surviving mutants of earlier reports, each placed on its line in the tree as it is now."""
+    chosen, seen, equivalent = [], set(), load_equivalent()
+    for path in reports:
+        for r in json.load(open(path))["results"]:
+            if r["verdict"] != "survived" or r["id"] in seen:
+                continue
+            seen.add(r["id"])
+            if r["id"] in equivalent:  # its reason says no test can kill it; --merge counts it as equivalent
+                print(f"equivalent (equivalent.txt): {r['id']} {r['file']}:{r['line']}; not run", flush=True)
+                continue
+            text = open(os.path.join(REPO, r["file"])).read().split("\n")
+            line = r["line"]
+            if line > len(text) or text[line - 1] != r["original"]:
+                hits = [i + 1 for i, t in enumerate(text) if t == r["original"]]
+                if len(hits) != 1:
+                    print(f"gone: {r['id']} {r['file']}:{r['line']}: the line `{r['original'].strip()[:80]}` is "
+                          f"{'no longer' if not hits else 'more than once'} in the file; left out", flush=True)
+                    continue
+                line = hits[0]
+            chosen.append({"file": r["file"], "line": line, "original": r["original"], "mutant": r["mutant"]})
+    return chosen
+
+
 def prepare(scratch):
     tree, build = os.path.join(scratch, "tree"), os.path.join(scratch, "build")
     # Both afresh: copytree keeps the files' times, so a build left by an interrupted run (its last mutant
@@ -278,6 +304,9 @@ def main():
     ap.add_argument("--budget-minutes", type=float, default=120)
     ap.add_argument("--out")
     ap.add_argument("--smoke", action="store_true", help="run smoke.txt's fixed mutants; fail unless all die")
+    ap.add_argument("--rerun", nargs="+", metavar="REPORT",
+                    help="run the survivors of these report.json files again on the tree as it is now (a mutant whose "
+                         "line moved is found by its text; one whose line is gone is listed and left out)")
     ap.add_argument("--resume", action="store_true",
                     help="keep the killed and invalid verdicts of --out's report.json from an interrupted run of the "
                          "same --seed and --mutants; run the others (its survivors again)")
@@ -297,6 +326,8 @@ def main():
 
     if a.smoke:
         chosen = load_smoke()
+    elif a.rerun:
+        chosen = load_survivors(a.rerun)
     else:
         rng = random.Random(a.seed)
         per_area = {}
@@ -322,7 +353,7 @@ def main():
     equivalent = load_equivalent()
     deadline = time.time() + 60 * a.budget_minutes
     results = []
-    meta = {"seed": a.seed, "areas": a.areas, "smoke": a.smoke, "mutants": a.mutants}
+    meta = {"seed": a.seed, "areas": a.areas, "smoke": a.smoke, "mutants": a.mutants, "rerun": a.rerun}
     done = {}
     if a.resume and os.path.exists(os.path.join(out, "report.json")):
         old = json.load(open(os.path.join(out, "report.json")))
