@@ -1,6 +1,7 @@
 /*
- * train.c: the trainer (batch, stochastic and mini-batch gradient descent; SGD, momentum, Adam; the
- * stop rule), evaluation, prediction and single-batch gradients, all through backend ops.
+ * train.c: the trainer (batch, stochastic and mini-batch gradient descent with the optimizers of
+ * optimizer.c, the stop rule, checkpoints and resume), through backend ops. Evaluation, prediction and
+ * single-batch gradients are in train_eval.c.
  *
  * The data set is copied to the backend once. Each epoch uploads one permutation of the example
  * indices (the shuffle); each step then gathers its batch on the device, runs forward, backward and
@@ -8,7 +9,8 @@
  * the end of an epoch is the accumulator read back: one small blocking read per epoch.
  *
  * Every batch's rows and the step count come from the plan (train_plan.c, nncl_train_plan), which the
- * CLBlast guard below reads too: it checks the products of exactly the batches the loop runs.
+ * CLBlast guard below reads too: it checks the products of exactly the batches the loop runs
+ * (train_gemm_cases, train_plan.c).
  */
 #define _POSIX_C_SOURCE 199309L
 #include <math.h>
@@ -25,101 +27,6 @@
 #include "status_impl.h"
 #include "train_impl.h"
 #include "util/util.h"
-
-#define OPT_NAME_(ID, name, ...) [NNCL_OPT_##ID] = name,
-static const char *const optimizer_names[NNCL_OPT_COUNT] = {NNCL_OPTIMIZER_LIST(OPT_NAME_)};
-#define OPT_SLOTS_(ID, name, slots, ...) [NNCL_OPT_##ID] = slots,
-static const size_t optimizer_slots[NNCL_OPT_COUNT] = {NNCL_OPTIMIZER_LIST(OPT_SLOTS_)};
-
-const char *nncl_optimizer_name(enum nncl_optimizer opt) {
-    return (unsigned)opt < NNCL_OPT_COUNT ? optimizer_names[opt] : "unknown optimizer";
-}
-
-size_t nncl_optimizer_state_slots(enum nncl_optimizer opt) {
-    return (unsigned)opt < NNCL_OPT_COUNT ? optimizer_slots[opt] : 0;
-}
-
-enum nncl_status nncl_optimizer_from_name(const char *name, enum nncl_optimizer *out) {
-    for (int i = 0; name && i < NNCL_OPT_COUNT; i++) {
-        if (strcmp(name, optimizer_names[i]) == 0) return *out = (enum nncl_optimizer)i, NNCL_OK;
-    }
-    return nncl_set_error(NNCL_ERR_INVALID_ARG, "unknown optimizer \"%s\"; choose one of %s", name ? name : "",
-                          NNCL_OPTIMIZER_NAMES_PIPED + 1);
-}
-
-struct nncl_train_options nncl_train_defaults(void) {
-    struct nncl_train_options o = {
-        .batch_size = 128, .epochs = 10, .optimizer = NNCL_OPT_ADAM, .lr = 1e-3f, .momentum = 0.9f,
-        .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .shuffle = 1, .seed = 1, .tol = 1e-4, .patience = 0,
-        .verify_gemm = 1, .rmsprop_alpha = 0.99f, .rprop_increase = 1.2f, .rprop_decrease = 0.5f,
-        .rprop_delta_min = 0.0f, .rprop_delta_max = 50.0f, .rprop_delta_zero = 0.1f, /* FANN's */
-    };
-    return o;
-}
-
-/* ---- the data set on the device ---------------------------------------------------------------- */
-
-struct device_data {
-    struct nncl_buffer *buf;
-    struct nncl_tensor x, y; /* y.buffer NULL when the data has no targets */
-};
-
-static enum nncl_status upload(struct nncl_backend *be, const struct nncl_dataset *ds, size_t n, struct device_data *dd) {
-    memset(dd, 0, sizeof *dd);
-    const size_t nx = n * ds->n_inputs, ny = ds->y ? n * ds->n_outputs : 0;
-    TRY(nncl_buffer_alloc(be, (nx + ny) * sizeof(float), &dd->buf));
-    dd->x = nncl_tensor_view(dd->buf, 0, n, ds->n_inputs);
-    TRY(nncl_tensor_set(&dd->x, ds->x, nx));
-    if (ds->y) {
-        dd->y = nncl_tensor_view(dd->buf, nx, n, ds->n_outputs);
-        TRY(nncl_tensor_set(&dd->y, ds->y, ny));
-    }
-    return NNCL_OK;
-}
-
-/* ---- per-batch scratch ------------------------------------------------------------------------- */
-
-struct batch_space {
-    struct nncl_buffer *buf;
-    struct nncl_tensor x, t, loss_rows, err_rows, acc[ACC_COUNT], acc_all;
-};
-
-static enum nncl_status batch_space_init(struct nncl_backend *be, size_t rows, size_t in, size_t out,
-                                         struct batch_space *b) {
-    memset(b, 0, sizeof *b);
-    TRY(nncl_buffer_alloc(be, (rows * (in + out + 2) + ACC_COUNT) * sizeof(float), &b->buf));
-    size_t off = 0;
-    b->x = nncl_tensor_view(b->buf, off, rows, in), off += rows * in;
-    b->t = nncl_tensor_view(b->buf, off, rows, out), off += rows * out;
-    b->loss_rows = nncl_tensor_view(b->buf, off, rows, 1), off += rows;
-    b->err_rows = nncl_tensor_view(b->buf, off, rows, 1), off += rows;
-    b->acc_all = nncl_tensor_view(b->buf, off, 1, ACC_COUNT);
-    for (int i = 0; i < ACC_COUNT; i++) b->acc[i] = nncl_tensor_view(b->buf, off + (size_t)i, 1, 1);
-    return nncl_op_fill(be, 0.0f, &b->acc_all);
-}
-
-/* The first `rows` rows of a batch tensor. */
-static struct nncl_tensor head(const struct nncl_tensor *t, size_t rows) {
-    return nncl_tensor_view(t->buffer, t->offset, rows, t->cols);
-}
-
-static int measures_error(const struct nncl_model *m) {
-    return m->spec.loss != NNCL_LOSS_MSE || m->task == NNCL_TASK_BINARY || m->task == NNCL_TASK_CLASSIFICATION;
-}
-
-/* Forward over a batch (x, t) and add its summed loss and error into acc[loss_slot], acc[loss_slot + 1]. */
-static enum nncl_status forward_and_count(struct nncl_model *m, struct batch_space *b, const struct nncl_tensor *x,
-                                          const struct nncl_tensor *t, int loss_slot) {
-    const size_t rows = x->rows;
-    struct nncl_tensor loss_rows = head(&b->loss_rows, rows), err_rows = head(&b->err_rows, rows), out;
-    TRY(nncl_model_forward(m, x, t, &loss_rows, &out));
-    TRY(nncl_op_sum(m->be, 1.0f, &loss_rows, 1.0f, &b->acc[loss_slot]));
-    if (measures_error(m)) {
-        TRY(nncl_op_class_error(m->be, &out, t, &err_rows));
-        TRY(nncl_op_sum(m->be, 1.0f, &err_rows, 1.0f, &b->acc[loss_slot + 1]));
-    }
-    return NNCL_OK;
-}
 
 /* ---- training ---------------------------------------------------------------------------------- */
 
@@ -145,8 +52,8 @@ struct trainer {
     const struct nncl_dataset *host; /* the caller's data */
     struct nncl_memory_plan plan;
     const struct nncl_train_geometry *g; /* &plan.geometry: the split, the batches' rows, the steps */
-    struct device_data data;         /* empty when streaming */
-    struct batch_space batch;
+    struct train_device_data data;         /* empty when streaming */
+    struct train_batch_space batch;
     struct optimizer_state opt;
     struct nncl_buffer *idx_buf;     /* this epoch's training order, then the validation examples */
     float *order;                    /* host copy of the same */
@@ -192,7 +99,7 @@ static void trainer_free(struct trainer *tr) {
 /* The rows listed at order[first .. first + rows) into the batch tensors: gathered on the device, or,
  * when the data set is streamed, on the host and copied over (the one host copy per step streaming costs). */
 static enum nncl_status gather(struct trainer *tr, size_t first, size_t rows) {
-    struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
+    struct nncl_tensor x = train_head(&tr->batch.x, rows), t = train_head(&tr->batch.t, rows);
     if (!tr->plan.streaming) {
         struct nncl_tensor idx = nncl_tensor_view(tr->idx_buf, first, rows, 1);
         TRY(nncl_op_gather_rows(tr->m->be, &tr->data.x, &idx, &x));
@@ -242,16 +149,16 @@ static enum nncl_status train_step_parts(struct trainer *tr, size_t step) {
     for (size_t a = 0; a < g->accumulate; a++) {
         size_t first, rows;
         train_part_rows(g, step, g->rank * g->accumulate + a, &first, &rows);
-        struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
+        struct nncl_tensor x = train_head(&tr->batch.x, rows), t = train_head(&tr->batch.t, rows);
         float loss = 0.0f;
         if (rows) {
             TRY(gather(tr, first, rows));
-            struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows), out;
+            struct nncl_tensor loss_rows = train_head(&tr->batch.loss_rows, rows), out;
             TRY(dropout_on(tr, first - step * g->batch_rows));
             TRY(nncl_model_forward(m, &x, &t, &loss_rows, &out));
             TRY(nncl_op_sum(m->be, 1.0f, &loss_rows, 0.0f, &loss_slot));
-            if (measures_error(m)) {
-                struct nncl_tensor err_rows = head(&tr->batch.err_rows, rows);
+            if (train_measures_error(m)) {
+                struct nncl_tensor err_rows = train_head(&tr->batch.err_rows, rows);
                 TRY(nncl_op_class_error(m->be, &out, &t, &err_rows));
                 TRY(nncl_op_sum(m->be, 1.0f, &err_rows, 1.0f, &tr->batch.acc[ACC_TRAIN_ERR]));
             }
@@ -294,14 +201,14 @@ static enum nncl_status train_step(struct trainer *tr, size_t step) {
     if (tr->parts_mode) return train_step_parts(tr, step);
     const size_t first = step * tr->g->batch_rows, rows = step_rows(tr->g, step);
     TRY(gather(tr, first, rows));
-    struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
+    struct nncl_tensor x = train_head(&tr->batch.x, rows), t = train_head(&tr->batch.t, rows);
     struct nncl_tensor loss_slot = nncl_tensor_view(tr->health, step, 1, 1);
-    struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows), out;
+    struct nncl_tensor loss_rows = train_head(&tr->batch.loss_rows, rows), out;
     TRY(dropout_on(tr, 0));
     TRY(nncl_model_forward(m, &x, &t, &loss_rows, &out));
     TRY(nncl_op_sum(m->be, 1.0f, &loss_rows, 0.0f, &loss_slot));
-    if (measures_error(m)) {
-        struct nncl_tensor err_rows = head(&tr->batch.err_rows, rows);
+    if (train_measures_error(m)) {
+        struct nncl_tensor err_rows = train_head(&tr->batch.err_rows, rows);
         TRY(nncl_op_class_error(m->be, &out, &t, &err_rows));
         TRY(nncl_op_sum(m->be, 1.0f, &err_rows, 1.0f, &tr->batch.acc[ACC_TRAIN_ERR]));
     }
@@ -345,8 +252,8 @@ static enum nncl_status report_divergence(struct trainer *tr, size_t epoch, size
     for (size_t step = tr->first_step; step < steps && bad_step == steps; step++) {
         const size_t first = step * tr->g->batch_rows, rows = step_rows(tr->g, step);
         TRY(gather(tr, first, rows));
-        struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
-        struct nncl_tensor loss_rows = head(&tr->batch.loss_rows, rows);
+        struct nncl_tensor x = train_head(&tr->batch.x, rows), t = train_head(&tr->batch.t, rows);
+        struct nncl_tensor loss_rows = train_head(&tr->batch.loss_rows, rows);
         TRY(dropout_on(tr, 0)); /* the replay draws the masks the epoch drew */
         TRY(nncl_model_forward(m, &x, &t, &loss_rows, NULL));
         float loss = 0.0f, grad = 0.0f;
@@ -419,8 +326,8 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
     for (size_t batch = 0; !*interrupted && batch < g->val_batches; batch++) {
         const size_t rows = val_batch_rows(g, batch);
         TRY(gather(tr, g->n_train + batch * g->val_batch_rows, rows));
-        struct nncl_tensor x = head(&tr->batch.x, rows), t = head(&tr->batch.t, rows);
-        TRY(forward_and_count(m, &tr->batch, &x, &t, ACC_VAL_LOSS));
+        struct nncl_tensor x = train_head(&tr->batch.x, rows), t = train_head(&tr->batch.t, rows);
+        TRY(train_forward_and_count(m, &tr->batch, &x, &t, ACC_VAL_LOSS));
     }
     /* the epoch's only blocking reads: the per-step records and the accumulators */
     float acc[ACC_COUNT];
@@ -446,10 +353,10 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
     const double seconds = nncl_now_seconds() - t0;
     r->steps = (size_t)tr->opt.step;
     r->train_loss = seen ? loss_sum / (double)seen : NAN;
-    r->train_error = measures_error(m) && seen ? acc[ACC_TRAIN_ERR] / (double)seen : NAN;
+    r->train_error = train_measures_error(m) && seen ? acc[ACC_TRAIN_ERR] / (double)seen : NAN;
     r->has_val = g->n_val > 0 && !*interrupted;
     r->val_loss = r->has_val ? acc[ACC_VAL_LOSS] / (double)g->n_val : NAN;
-    r->val_error = r->has_val && measures_error(m) ? acc[ACC_VAL_ERR] / (double)g->n_val : NAN;
+    r->val_error = r->has_val && train_measures_error(m) ? acc[ACC_VAL_ERR] / (double)g->n_val : NAN;
     r->seconds = seconds;
     r->examples_per_second = seconds > 0 ? (double)seen / seconds : 0;
     if (r->has_val && !isfinite(r->val_loss)) {
@@ -462,29 +369,6 @@ static enum nncl_status run_epoch(struct trainer *tr, uint64_t *rng, struct nncl
 }
 
 /* ---- the CLBlast guard ------------------------------------------------------------------------ */
-
-static int same_gemm_shape(const struct op_case *a, const struct op_case *b) {
-    return a->rows == b->rows && a->cols == b->cols && a->k == b->k && a->ip[0] == b->ip[0] && a->ip[1] == b->ip[1];
-}
-
-size_t train_gemm_cases(const struct nncl_model_spec *spec, const struct nncl_train_geometry *g, struct op_case *out,
-                        size_t cap) {
-    struct op_case all[TRAIN_MAX_GEMM_CASES];
-    size_t n_all = 0, n = 0;
-    for (size_t i = 0; i < g->n_step_rows; i++) {
-        n_all += check_net_gemm_cases(spec, g->step_rows[i], all + n_all, 3 * NNCL_MAX_LAYERS);
-    }
-    for (size_t i = 0; i < g->n_forward_rows; i++) {
-        n_all += check_net_forward_gemm_cases(spec, g->forward_rows[i], all + n_all, NNCL_MAX_LAYERS);
-    }
-    for (size_t i = 0; i < n_all; i++) { /* keep each shape's first occurrence, in order */
-        size_t j = 0;
-        while (j < n && !same_gemm_shape(&all[j], &all[i])) j++;
-        if (j == n) all[n++] = all[i];
-    }
-    memcpy(out, all, (n < cap ? n : cap) * sizeof *out);
-    return n;
-}
 
 /*
  * The CLBlast guard: on the OpenCL backend, every product shape the run executes (full and last partial
@@ -514,9 +398,9 @@ static enum nncl_status trainer_setup(struct trainer *tr, const struct nncl_data
         tr->host_t = malloc(g->device_rows * data->n_outputs * sizeof(float));
         if (!tr->host_x || !tr->host_t) return nncl_set_error(NNCL_ERR_OOM, "trainer: out of host memory");
     } else {
-        TRY(upload(m->be, data, data->n, &tr->data));
+        TRY(train_upload(m->be, data, data->n, &tr->data));
     }
-    TRY(batch_space_init(m->be, g->device_rows, data->n_inputs, data->n_outputs, &tr->batch));
+    TRY(train_batch_space_init(m->be, g->device_rows, data->n_inputs, data->n_outputs, &tr->batch));
     TRY(optimizer_init(m->be, m->n_params, o, g->optimizer_slots, &tr->opt));
     TRY(nncl_model_reserve(m, g->device_rows));
     tr->parts_mode = g->parts > 1;
@@ -698,74 +582,5 @@ enum nncl_status nncl_train(struct nncl_model *m, const struct nncl_dataset *dat
     }
     trainer_free(&tr);
     if (result) *result = res;
-    return st;
-}
-
-/* ---- evaluation -------------------------------------------------------------------------------- */
-
-enum nncl_status nncl_evaluate(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, double *loss,
-                               double *error) {
-    if (!m) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_evaluate: model is NULL");
-    TRY(nncl_model_set_dropout(m, 0, 0, 0, 0)); /* evaluation never drops */
-    TRY(train_check_data(m, data, 1));
-    const size_t rows_max = batch_size == 0 || batch_size > data->n ? data->n : batch_size;
-    struct device_data dd;
-    struct batch_space b;
-    memset(&b, 0, sizeof b);
-    enum nncl_status st = upload(m->be, data, data->n, &dd);
-    if (!st) st = batch_space_init(m->be, rows_max, data->n_inputs, data->n_outputs, &b);
-    for (size_t first = 0; !st && first < data->n; first += rows_max) {
-        const size_t rows = data->n - first < rows_max ? data->n - first : rows_max;
-        struct nncl_tensor x = nncl_tensor_view(dd.buf, dd.x.offset + first * data->n_inputs, rows, data->n_inputs);
-        struct nncl_tensor t = nncl_tensor_view(dd.buf, dd.y.offset + first * data->n_outputs, rows, data->n_outputs);
-        st = forward_and_count(m, &b, &x, &t, ACC_TRAIN_LOSS);
-    }
-    float acc[ACC_COUNT] = {0};
-    if (!st) st = nncl_tensor_get(&b.acc_all, acc, ACC_COUNT);
-    nncl_buffer_free(dd.buf);
-    nncl_buffer_free(b.buf);
-    if (st) return st;
-    if (loss) *loss = acc[ACC_TRAIN_LOSS] / (double)data->n;
-    if (error) *error = measures_error(m) ? acc[ACC_TRAIN_ERR] / (double)data->n : NAN;
-    return NNCL_OK;
-}
-
-enum nncl_status nncl_predict(struct nncl_model *m, const struct nncl_dataset *data, size_t batch_size, float *out) {
-    if (!m || !out) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_predict: model or out is NULL");
-    TRY(nncl_model_set_dropout(m, 0, 0, 0, 0)); /* prediction never drops */
-    TRY(train_check_data(m, data, 0));
-    const size_t rows_max = batch_size == 0 || batch_size > data->n ? data->n : batch_size;
-    const size_t outputs = nncl_model_outputs(&m->spec);
-    struct nncl_dataset inputs_only = *data;
-    inputs_only.y = NULL;
-    struct device_data dd;
-    enum nncl_status st = upload(m->be, &inputs_only, data->n, &dd);
-    for (size_t first = 0; !st && first < data->n; first += rows_max) {
-        const size_t rows = data->n - first < rows_max ? data->n - first : rows_max;
-        struct nncl_tensor x = nncl_tensor_view(dd.buf, first * data->n_inputs, rows, data->n_inputs), y;
-        st = nncl_model_forward(m, &x, NULL, NULL, &y);
-        if (!st) st = nncl_tensor_get(&y, out + first * outputs, rows * outputs);
-    }
-    nncl_buffer_free(dd.buf);
-    return st;
-}
-
-enum nncl_status nncl_compute_gradient(struct nncl_model *m, const struct nncl_dataset *data, size_t n, double *loss) {
-    if (!m) return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_compute_gradient: model is NULL");
-    TRY(nncl_model_set_dropout(m, 0, 0, 0, 0)); /* the gradient of the model as evaluated: no dropout */
-    TRY(train_check_data(m, data, 1));
-    if (n == 0 || n > data->n) n = data->n;
-    struct device_data dd;
-    struct batch_space b;
-    memset(&b, 0, sizeof b);
-    enum nncl_status st = upload(m->be, data, n, &dd);
-    if (!st) st = batch_space_init(m->be, n, data->n_inputs, data->n_outputs, &b);
-    if (!st) st = forward_and_count(m, &b, &dd.x, &dd.y, ACC_TRAIN_LOSS);
-    if (!st) st = nncl_model_backward(m, &dd.x, &dd.y);
-    float acc[ACC_COUNT] = {0};
-    if (!st) st = nncl_tensor_get(&b.acc_all, acc, ACC_COUNT);
-    nncl_buffer_free(dd.buf);
-    nncl_buffer_free(b.buf);
-    if (!st && loss) *loss = acc[ACC_TRAIN_LOSS] / (double)n;
     return st;
 }

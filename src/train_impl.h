@@ -1,6 +1,7 @@
 /*
- * train_impl.h: what the trainer's two files share (internal): the argument checks and the plan
- * (train_plan.c) that the trainer, the CLBlast guard and nncl train --dry-run read (train.c).
+ * train_impl.h: what the trainer's files share (internal): the argument checks and the plan
+ * (train_plan.c) that the trainer, the CLBlast guard and nncl train --dry-run read (train.c), the device
+ * data and batch scratch of training and evaluation (train_eval.c), and the gradient buckets (train_reduce.c).
  */
 #ifndef NNCL_TRAIN_IMPL_H
 #define NNCL_TRAIN_IMPL_H
@@ -23,6 +24,34 @@ enum nncl_status train_check_targets(const struct nncl_model *m, const struct nn
 /* The options are in range (learning rate, validation fraction, optimizer, weight decay). */
 enum nncl_status train_check_options(const struct nncl_train_options *o);
 
+/* ---- shared by the trainer (train.c) and evaluation (train_eval.c) ---- */
+
+/* The data set on the device: x, and y (y.buffer NULL when the data has no targets). */
+struct train_device_data {
+    struct nncl_buffer *buf;
+    struct nncl_tensor x, y;
+};
+
+/* Per-batch scratch: the batch, its per-row loss and error, and the ACC_COUNT accumulators. */
+struct train_batch_space {
+    struct nncl_buffer *buf;
+    struct nncl_tensor x, t, loss_rows, err_rows, acc[ACC_COUNT], acc_all;
+};
+
+/* Uploads the first n examples of ds (and their targets, if any). */
+enum nncl_status train_upload(struct nncl_backend *be, const struct nncl_dataset *ds, size_t n,
+                              struct train_device_data *dd);
+/* Scratch for batches of up to `rows` rows, accumulators zeroed. */
+enum nncl_status train_batch_space_init(struct nncl_backend *be, size_t rows, size_t in, size_t out,
+                                       struct train_batch_space *b);
+/* The first `rows` rows of a batch tensor. */
+struct nncl_tensor train_head(const struct nncl_tensor *t, size_t rows);
+/* Whether the model's loss and task have a classification error to count. */
+int train_measures_error(const struct nncl_model *m);
+/* Forward over a batch (x, t) and add its summed loss and error into acc[loss_slot], acc[loss_slot + 1]. */
+enum nncl_status train_forward_and_count(struct nncl_model *m, struct train_batch_space *b, const struct nncl_tensor *x,
+                                        const struct nncl_tensor *t, int loss_slot);
+
 /* The most matrix products a run executes: three per layer at each of at most six row counts. */
 #define TRAIN_MAX_GEMM_CASES (6 * 3 * NNCL_MAX_LAYERS)
 
@@ -30,7 +59,7 @@ enum nncl_status train_check_options(const struct nncl_train_options *o);
 void train_part_rows(const struct nncl_train_geometry *g, size_t step, size_t part, size_t *first, size_t *rows);
 
 /*
- * Every matrix product shape a run with geometry `g` executes, without duplicates (train.c): each layer's
+ * Every matrix product shape a run with geometry `g` executes, without duplicates (train_plan.c): each layer's
  * forward, weight gradient and input gradient products at the training steps' row counts, and its forward
  * product at the validation batches' other row counts. Writes up to `cap` cases; returns how many there are.
  * The CLBlast guard checks exactly these.

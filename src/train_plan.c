@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "check/check.h"
 #include "model_impl.h"
 #include "status_impl.h"
 #include "train_impl.h"
@@ -145,4 +146,29 @@ enum nncl_status nncl_train_plan(struct nncl_model *m, const struct nncl_dataset
                               train_mib(plan->batch), train_mib(plan->limit), train_mib(plan->device_max_alloc));
     }
     return NNCL_OK;
+}
+
+/* ---- the products the CLBlast guard checks -------------------------------------------------------- */
+
+static int same_gemm_shape(const struct op_case *a, const struct op_case *b) {
+    return a->rows == b->rows && a->cols == b->cols && a->k == b->k && a->ip[0] == b->ip[0] && a->ip[1] == b->ip[1];
+}
+
+size_t train_gemm_cases(const struct nncl_model_spec *spec, const struct nncl_train_geometry *g, struct op_case *out,
+                        size_t cap) {
+    struct op_case all[TRAIN_MAX_GEMM_CASES];
+    size_t n_all = 0, n = 0;
+    for (size_t i = 0; i < g->n_step_rows; i++) {
+        n_all += check_net_gemm_cases(spec, g->step_rows[i], all + n_all, 3 * NNCL_MAX_LAYERS);
+    }
+    for (size_t i = 0; i < g->n_forward_rows; i++) {
+        n_all += check_net_forward_gemm_cases(spec, g->forward_rows[i], all + n_all, NNCL_MAX_LAYERS);
+    }
+    for (size_t i = 0; i < n_all; i++) { /* keep each shape's first occurrence, in order */
+        size_t j = 0;
+        while (j < n && !same_gemm_shape(&all[j], &all[i])) j++;
+        if (j == n) all[n++] = all[i];
+    }
+    memcpy(out, all, (n < cap ? n : cap) * sizeof *out);
+    return n;
 }

@@ -30,7 +30,7 @@ import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HERE = os.path.dirname(os.path.abspath(__file__))
-AREAS = ["src/cpu", "kernels", "src/train.c", "src/model.c", "src/model_io.c", "src/data", "src/io", "src/check"]
+AREAS = ["src/cpu", "kernels", "src/train.c", "src/train_eval.c", "src/model.c", "src/model_io.c", "src/data", "src/io", "src/check"]
 COPY_IGNORE = shutil.ignore_patterns(".git", "build", "build-*", "device-pack", "__pycache__")
 
 
