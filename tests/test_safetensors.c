@@ -421,6 +421,9 @@ Test(safetensors, write_rejects_bad_arguments) {
     ASSERT_ERROR(st_write(path, &deep, 1, NULL, 0), NNCL_ERR_INVALID_ARG, "ndim 9");
     struct st_write_tensor nodata = {.name = "n", .ndim = 1, .shape = {2}, .data = NULL};
     ASSERT_ERROR(st_write(path, &nodata, 1, NULL, 0), NNCL_ERR_INVALID_ARG, "\"n\"", "no data");
+    /* 2^60 floats: more than the format's offsets hold exactly; refused before any data is read */
+    struct st_write_tensor huge = {.name = "h", .ndim = 2, .shape = {1ull << 40, 1ull << 20}, .data = v};
+    ASSERT_ERROR(st_write(path, &huge, 1, NULL, 0), NNCL_ERR_INVALID_ARG, "\"h\"", "too large for the format");
     struct st_write_tensor reserved = {.name = "__metadata__", .ndim = 1, .shape = {1}, .data = v};
     ASSERT_ERROR(st_write(path, &reserved, 1, NULL, 0), NNCL_ERR_INVALID_ARG, "reserved");
     struct st_metadata_entry m = {"k", NULL};
