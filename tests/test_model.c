@@ -196,6 +196,8 @@ Test(model, save_load_gives_identical_predictions) {
 Test(model, hidden_spec_parsing) {
     struct nncl_model_spec s;
     memset(&s, 0, sizeof s);
+    ASSERT_ERROR(nncl_parse_hidden(NULL, &s), NNCL_ERR_INVALID_ARG, "nncl_parse_hidden", "NULL");
+    ASSERT_ERROR(nncl_parse_hidden("4:tanh", NULL), NNCL_ERR_INVALID_ARG, "nncl_parse_hidden", "NULL");
     tu_ok(nncl_parse_hidden("256:relu,128:leaky_relu:0.2,64", &s), "parse");
     cr_assert_eq(s.n_layers, 3);
     cr_assert_eq(s.layers[0].units, 256);
