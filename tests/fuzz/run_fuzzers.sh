@@ -58,7 +58,7 @@ flags=(-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 lib_flags=("${flags[@]/-fsanitize=fuzzer,address,undefined/-fsanitize=fuzzer-no-link,address,undefined}")
 # The modules util to model of the map in docs/architecture.md ("## Module map"), without OpenCL; folders by
 # glob, so a file added to one is compiled here too.
-lib_sources=(src/status.c src/util/*.c src/backend.c src/backend_registry.c src/ops.c src/cpu/*.c src/model.c src/model_io.c
+lib_sources=(src/status.c src/util/*.c src/backend.c src/backend_registry.c src/ops.c src/ops_train.c src/cpu/*.c src/model.c src/model_io.c
              src/io/*.c src/data/*.c)
 
 echo "run_fuzzers.sh: building with $("$cc" --version | head -n 1) into $build"
