@@ -63,11 +63,14 @@ void cpu_gemm_naive(int trans_a, int trans_b, size_t m, size_t n, size_t k, floa
 
 /* VL floats per vector register; the register tile is MR rows x NV vectors (NR = NV * VL columns). */
 #if defined(__AVX512F__)
-enum { VL = 16, MR = 6, NV = 4 }; /* 24 accumulators + 4 B vectors + 1 broadcast of 32 zmm */
+#define GEMM_VL 16
+enum { VL = GEMM_VL, MR = 6, NV = 4 }; /* 24 accumulators + 4 B vectors + 1 broadcast of 32 zmm */
 #elif defined(__AVX__)
-enum { VL = 8, MR = 6, NV = 2 }; /* 12 accumulators + 2 + 1 of 16 ymm */
+#define GEMM_VL 8
+enum { VL = GEMM_VL, MR = 6, NV = 2 }; /* 12 accumulators + 2 + 1 of 16 ymm */
 #else
-enum { VL = 4, MR = 6, NV = 2 }; /* SSE, NEON and plain scalar code alike */
+#define GEMM_VL 4
+enum { VL = GEMM_VL, MR = 6, NV = 2 }; /* SSE, NEON and plain scalar code alike */
 #endif
 enum {
     NR = NV * VL,
@@ -81,6 +84,52 @@ enum {
 __extension__ typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 
 static size_t min_size(size_t x, size_t y) { return x < y ? x : y; }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define GEMM_VECTOR_TRANSPOSE 1
+__extension__ typedef int vi __attribute__((vector_size(VL * sizeof(int))));
+/*
+ * The butterfly transpose of a VL x VL block held in VL vectors. Stage b (1, 2, 4, ...) pairs rows i and
+ * i + b (bit b of i clear) and swaps row i's elements whose index has bit b set with row i + b's
+ * elements whose index has it clear; after every stage each element sits at its transposed place.
+ * Lane i of __builtin_shuffle(x, y, m) is x[m[i]] for m[i] < VL, else y[m[i] - VL].
+ */
+#define GEMM_LO(i, b) (((i) & (b)) ? VL + (i) - (b) : (i))
+#define GEMM_HI(i, b) (((i) & (b)) ? VL + (i) : (i) + (b))
+#define GEMM_MASK4(f, b, o) f((o) + 0, b), f((o) + 1, b), f((o) + 2, b), f((o) + 3, b)
+#if GEMM_VL == 16
+#define GEMM_MASK(f, b) {GEMM_MASK4(f, b, 0), GEMM_MASK4(f, b, 4), GEMM_MASK4(f, b, 8), GEMM_MASK4(f, b, 12)}
+#elif GEMM_VL == 8
+#define GEMM_MASK(f, b) {GEMM_MASK4(f, b, 0), GEMM_MASK4(f, b, 4)}
+#else
+#define GEMM_MASK(f, b) {GEMM_MASK4(f, b, 0)}
+#endif
+#define GEMM_STAGE(r, b)                                                                                           \
+    do {                                                                                                           \
+        const vi lo = GEMM_MASK(GEMM_LO, b), hi = GEMM_MASK(GEMM_HI, b);                                           \
+        for (int i = 0; i < VL; i++) {                                                                             \
+            if (i & (b)) continue;                                                                                 \
+            const vf x = r[i], y = r[i + (b)];                                                                     \
+            r[i] = __builtin_shuffle(x, y, lo);                                                                    \
+            r[i + (b)] = __builtin_shuffle(x, y, hi);                                                              \
+        }                                                                                                          \
+    } while (0)
+
+/* dst[q * ld_dst + i] = src[i * ld_src + q] for i, q < VL: only moves, so the values keep their bits. */
+static void transpose_block(const float *restrict src, size_t ld_src, float *restrict dst, size_t ld_dst) {
+    vf r[VL];
+    for (int i = 0; i < VL; i++) memcpy(&r[i], src + (size_t)i * ld_src, sizeof r[i]);
+    GEMM_STAGE(r, 1);
+    GEMM_STAGE(r, 2);
+#if GEMM_VL >= 8
+    GEMM_STAGE(r, 4);
+#endif
+#if GEMM_VL >= 16
+    GEMM_STAGE(r, 8);
+#endif
+    for (int i = 0; i < VL; i++) memcpy(dst + (size_t)i * ld_dst, &r[i], sizeof r[i]);
+}
+#endif
 
 /*
  * bp (kc x NR, row by row) = op(B)[p0:p0+kc, j0:j0+nr], columns nr..NR-1 zero.
@@ -102,6 +151,16 @@ static void pack_b_panel(int trans_b, size_t n, size_t k, const float *b, size_t
             const size_t pn = min_size(TB, kc - p);
             const float *b_bt = b + (j0 + j) * k + p0 + p;
             float *bp_bt = bp + p * NR + j;
+#ifdef GEMM_VECTOR_TRANSPOSE
+            if (jn == TB && pn == TB) {
+                for (size_t jj = 0; jj < TB; jj += VL) {
+                    for (size_t pp = 0; pp < TB; pp += VL) {
+                        transpose_block(b_bt + jj * k + pp, k, bp_bt + pp * NR + jj, NR);
+                    }
+                }
+                continue;
+            }
+#endif
             if (jn == TB && pn == TB) {
                 for (size_t jj = 0; jj < TB; jj++) {
                     for (size_t pp = 0; pp < TB; pp++) bp_bt[pp * NR + jj] = b_bt[jj * k + pp];
