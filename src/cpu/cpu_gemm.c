@@ -79,6 +79,7 @@ enum {
     MC = 16 * MR, /* most rows a thread packs at once when A is transposed: 96 KiB (L2) */
     TB = NR < 16 ? NR : 16, /* block of the transposing B pack */
     ALIGN = 64,
+    B_IN_PLACE_PANELS = 4,
 };
 
 __extension__ typedef float vf __attribute__((vector_size(VL * sizeof(float))));
@@ -207,13 +208,14 @@ static void pack_a(int trans_a, size_t m, size_t k, const float *a, size_t i0, s
 }
 
 /*
- * The register tile: acc (MR x NR) = A panel (MR x kc) * bp (kc x NR packed), summed in k order, then
+ * The register tile: acc (MR x NR) = A panel (MR x kc) * B panel (kc x NR; row p at bp + p * b_ld: NR when
+ * packed, N for a full panel of a plain B read in place), summed in k order, then
  * merged into the mr x nr corner of c (row stride ldc): c = alpha acc + beta c on the first K slice
  * (c = alpha acc when beta == 0, without reading c), c += alpha acc on later slices. Element (i, p) of
  * the A panel is a[i * a_row + p * a_col]: (MR, 1) for a packed panel, (1, K) for rows of a plain A.
  */
 static void micro_kernel(size_t kc, const float *restrict a, size_t a_row, size_t a_col, const float *restrict bp,
-                         float *restrict c, size_t ldc, size_t cs, size_t mr, size_t nr, int first, float alpha,
+                         size_t b_ld, float *restrict c, size_t ldc, size_t cs, size_t mr, size_t nr, int first, float alpha,
                          float beta) {
     vf acc[MR][NV];
     for (int i = 0; i < MR; i++) {
@@ -227,7 +229,7 @@ static void micro_kernel(size_t kc, const float *restrict a, size_t a_row, size_
             for (int v = 0; v < NV; v++) acc[i][v] += av * bv[v];
         }
         a += a_col;
-        bp += NR;
+        bp += b_ld;
     }
 
     if (mr == MR && nr == NR && cs == 1) {
@@ -332,6 +334,13 @@ static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, si
     const size_t n_slices = (k + KC - 1) / KC, kc_max = (k + n_slices - 1) / n_slices;
     const size_t nc_max = min_size(NC, (n + NR - 1) / NR * NR);
     const size_t m_panels = (m + MR - 1) / MR;
+    /*
+     * A plain B feeding at most B_IN_PLACE_PANELS row panels (an output layer's weight gradient, 10 x N) is
+     * read where it lies: packing would copy each element to use it once or twice. Its full NR-column
+     * panels are read with row stride N; only a short last panel is packed (zero-padded). The same
+     * products in the same order either way, and the choice depends on the shape alone.
+     */
+    const int b_in_place = !trans_b && m_panels <= B_IN_PLACE_PANELS;
     int max_threads = 1;
     (void)n_threads;
 #ifdef _OPENMP
@@ -370,6 +379,7 @@ static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, si
 #endif
                 for (long jp = 0; jp < n_panels; jp++) {
                     const size_t jr = (size_t)jp * NR;
+                    if (b_in_place && nc - jr >= NR) continue;
                     pack_b_panel(trans_b, n, k, b, p0, j0 + jr, kc, min_size(NR, nc - jr), bp + jr * kc);
                 }
                 /* (the implicit barrier: the whole B block is packed) */
@@ -392,8 +402,11 @@ static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, si
                             pack_a(0, m, k, a, i0, q1, p0, kc, ap + (i0 - q0) * kc);
                         }
                         for (size_t jr = 0; jr < nc; jr += NR) {
-                            micro_kernel(kc, a_panel, a_row, a_col, bp + jr * kc, c + i0 * rs + (j0 + jr) * cs, rs,
-                                         cs, mr, min_size(NR, nc - jr), p0 == 0, alpha, beta);
+                            const size_t nr = min_size(NR, nc - jr);
+                            const int in_place = b_in_place && nr == NR;
+                            micro_kernel(kc, a_panel, a_row, a_col, in_place ? b + p0 * n + j0 + jr : bp + jr * kc,
+                                         in_place ? n : NR, c + i0 * rs + (j0 + jr) * cs, rs, cs, mr, nr, p0 == 0,
+                                         alpha, beta);
                         }
                     }
                 }
