@@ -2,7 +2,7 @@
 """compare_peers.py: the CPU backend's targets against its peers, all in one run.
 
     python3 bench/compare_peers.py [--build build] [--threads 2] [--rounds 3] [--epochs 2]
-                                   [--openblas-coretype NAME] [--skip-gemm] [--skip-large]
+                                   [--openblas-coretype NAME] [--skip-gemm] [--skip-large] [--gemm-rounds 3]
 
 1. Fashion-MNIST (Debian's dataset-fashion-mnist, the real 60,000 training images), 784-256-128-10 ReLU,
    softmax + cross-entropy, batch 128, SGD lr 0.1, shuffled: `nncl train --backend cpu`, a plain numpy loop
@@ -159,8 +159,9 @@ def nncl_fashion_epochs(build, epochs, env):
                         str(epochs), "--val-split", "0", "--backend", "cpu", "--threads", env["OMP_NUM_THREADS"],
                         "--metrics", metrics, "--quiet"], env=env, check=True, stdout=subprocess.DEVNULL)
         with open(metrics) as f:
-            rows = f.read().strip().splitlines()[1:]
-        return [float(r.split(",")[-1]) for r in rows]
+            header, *rows = f.read().strip().splitlines()
+        col = header.split(",").index("seconds")  # by name: the columns after it (lr) grew with the trainer
+        return [float(r.split(",")[col]) for r in rows]
 
 
 def main():
@@ -177,6 +178,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--gemm-rounds", type=int, default=3, help="bench_cpu_gemm's --rounds (the GEMM part)")
     ap.add_argument("--epochs", type=int, default=2, help="Fashion-MNIST epochs per process (default 2)")
     ap.add_argument("--openblas-coretype", default=None)
     ap.add_argument("--skip-gemm", action="store_true")
@@ -237,7 +239,8 @@ def main():
                 shapes += [f"{batch}x{o}x{i}:nt", f"{o}x{i}x{batch}:tn"] + ([f"{batch}x{i}x{o}:nn"] if l else [])
         shapes = list(dict.fromkeys(shapes))
         print(f"\nGEMM (bench_cpu_gemm --threads {args.threads}):", flush=True)
-        subprocess.run([os.path.join(args.build, "bench", "bench_cpu_gemm"), "--threads", str(args.threads), *shapes],
+        subprocess.run([os.path.join(args.build, "bench", "bench_cpu_gemm"), "--threads", str(args.threads),
+                        "--rounds", str(args.gemm_rounds), *shapes],
                        env=base, check=True)
 
 

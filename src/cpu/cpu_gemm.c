@@ -14,17 +14,19 @@
  *           for each NR-column panel of the B block:
  *             micro_kernel: an MR x NR tile of C summed in registers over kc, then merged into C
  *
- * Packing B makes its transpose free and the kernel's loads contiguous; a plain A is read where it
- * lies, and only a transposed A (and the last, short panel of a plain one, zero-padded) is packed. The
+ * Packing B makes the kernel's loads contiguous, and a transposed B is transposed while it is packed
+ * (VL x VL blocks through vector shuffles); a plain B feeding only a few row panels is read in place. A
+ * plain A is read where it lies, and only a transposed A (and the last, short panel of a plain one,
+ * zero-padded) is packed. The
  * micro-kernel keeps MR x NR accumulators (6 x 64 floats with AVX-512: 24 of the 32 vector registers)
  * and for each k loads NR / VL vectors of B, broadcasts MR scalars of A and does MR * NR / VL fused
  * multiply-adds. Edge tiles run the same kernel on zero-padded panels and store only the rows and
  * columns that exist. alpha scales a tile's sum once, as it is merged into C; beta == 0 never reads C.
  *
- * Results do not depend on the thread count. Threads split only the rows of C, and only at panel
- * boundaries (multiples of MR counted from row 0), so the panels, the tiles and the code path (full or
- * edge tile, A in place or packed: the same arithmetic either way) that computes an element depend on
- * the shape alone. Nothing splits K: each element's kc products in a slice are summed in k order into
+ * Results do not depend on the thread count. Threads split the rows of C at panel boundaries
+ * (multiples of MR counted from row 0), or, for a plain A with few rows, the NR-column panels of each
+ * block (gemm_columns), so the panels, the tiles and the code path (full or edge tile, A or B in place or
+ * packed: the same arithmetic either way) that computes an element depend on the shape alone. Nothing splits K: each element's kc products in a slice are summed in k order into
  * one register lane starting from zero, and the slices are added to C in k order (the first as
  * alpha acc + beta C, or alpha acc when beta is 0). The slice boundaries depend only on K.
  *
@@ -215,8 +217,8 @@ static void pack_a(int trans_a, size_t m, size_t k, const float *a, size_t i0, s
  * the A panel is a[i * a_row + p * a_col]: (MR, 1) for a packed panel, (1, K) for rows of a plain A.
  */
 static void micro_kernel(size_t kc, const float *restrict a, size_t a_row, size_t a_col, const float *restrict bp,
-                         size_t b_ld, float *restrict c, size_t ldc, size_t cs, size_t mr, size_t nr, int first, float alpha,
-                         float beta) {
+                         size_t b_ld, float *restrict c, size_t ldc, size_t cs, size_t mr, size_t nr, int first,
+                         float alpha, float beta) {
     vf acc[MR][NV];
     for (int i = 0; i < MR; i++) {
         for (int v = 0; v < NV; v++) acc[i][v] = (vf){0};
@@ -326,6 +328,48 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
     return gemm_blocked(threads, trans_a, trans_b, m, n, k, alpha, a, b, beta, c, n, 1);
 }
 
+/*
+ * One thread's share of a product whose threads split the columns: each NC block's NR-column panels are
+ * dealt out in contiguous runs, and a thread packs its own panels and alone reads them, so no barrier is
+ * needed anywhere; every row panel of a plain A is read in place (the last, short one packed into ap).
+ * Against the row split this keeps an even share when C has few row panels (256 rows are 43 panels, 21
+ * and 22 for two threads) and each thread's L2 holds only the B panels it packed; with many rows each
+ * thread would read all of A per slice, so those split rows (1024^3: 7.5 ms rows, 8.5 columns). Each tile is the same
+ * kernel call on the same panels as in the row split, in the same K order, so the bits do not change.
+ */
+static void gemm_columns(int thread, int threads, int trans_b, int b_in_place, size_t m, size_t n, size_t k,
+                         size_t kc_max, float alpha, const float *a, const float *b, float beta, float *c, size_t rs,
+                         size_t cs, float *bp, float *ap) {
+    for (size_t j0 = 0; j0 < n; j0 += NC) {
+        const size_t nc = min_size(NC, n - j0), n_panels = (nc + NR - 1) / NR;
+        const size_t jp0 = n_panels * (size_t)thread / (size_t)threads;
+        const size_t jp1 = n_panels * (size_t)(thread + 1) / (size_t)threads;
+        for (size_t p0 = 0; p0 < k; p0 += kc_max) {
+            const size_t kc = min_size(kc_max, k - p0);
+            for (size_t jr = jp0 * NR; jr < jp1 * NR; jr += NR) {
+                const size_t nr = min_size(NR, nc - jr);
+                if (!b_in_place || nr < NR) pack_b_panel(trans_b, n, k, b, p0, j0 + jr, kc, nr, bp + jr * kc);
+            }
+            for (size_t i0 = 0; i0 < m; i0 += MR) {
+                const size_t mr = min_size(MR, m - i0);
+                const float *a_panel = a + i0 * k + p0;
+                size_t a_row = k, a_col = 1;
+                if (mr < MR) {
+                    pack_a(0, m, k, a, i0, m, p0, kc, ap);
+                    a_panel = ap, a_row = 1, a_col = MR;
+                }
+                for (size_t jr = jp0 * NR; jr < jp1 * NR; jr += NR) {
+                    const size_t nr = min_size(NR, nc - jr);
+                    const int in_place = b_in_place && nr == NR;
+                    micro_kernel(kc, a_panel, a_row, a_col, in_place ? b + p0 * n + j0 + jr : bp + jr * kc,
+                                 in_place ? n : NR, c + i0 * rs + (j0 + jr) * cs, rs, cs, mr, nr, p0 == 0, alpha,
+                                 beta);
+                }
+            }
+        }
+    }
+}
+
 /* C (m x n; element (i, j) at c[i rs + j cs]) = alpha op(A) op(B) + beta C, the scheme of the file's banner */
 static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                                      const float *a, const float *b, float beta, float *c, size_t rs, size_t cs) {
@@ -366,51 +410,56 @@ static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, si
         threads = omp_get_num_threads();
 #endif
         float *ap = bp + bp_floats + (size_t)thread * ap_floats;
-        /* The rows split into chunks of whole panels, at most MC / MR each, as many per thread. */
-        const size_t chunk_rounds = (m_panels + (size_t)threads * (MC / MR) - 1) / ((size_t)threads * (MC / MR));
-        const long n_chunks = (long)(chunk_rounds * (size_t)threads);
-        for (size_t j0 = 0; j0 < n; j0 += NC) {
-            const size_t nc = min_size(NC, n - j0);
-            const long n_panels = (long)((nc + NR - 1) / NR);
-            for (size_t p0 = 0; p0 < k; p0 += kc_max) {
-                const size_t kc = min_size(kc_max, k - p0);
+        /* a plain A with few row panels (at most two MC chunks a thread) and a panel or more a thread */
+        if (threads > 1 && !trans_a && m <= 2 * (size_t)MC * (size_t)threads && nc_max / NR >= (size_t)threads) {
+            gemm_columns(thread, threads, trans_b, b_in_place, m, n, k, kc_max, alpha, a, b, beta, c, rs, cs, bp, ap);
+        } else {
+            /* The rows split into chunks of whole panels, at most MC / MR each, as many per thread. */
+            const size_t chunk_rounds = (m_panels + (size_t)threads * (MC / MR) - 1) / ((size_t)threads * (MC / MR));
+            const long n_chunks = (long)(chunk_rounds * (size_t)threads);
+            for (size_t j0 = 0; j0 < n; j0 += NC) {
+                const size_t nc = min_size(NC, n - j0);
+                const long n_panels = (long)((nc + NR - 1) / NR);
+                for (size_t p0 = 0; p0 < k; p0 += kc_max) {
+                    const size_t kc = min_size(kc_max, k - p0);
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-                for (long jp = 0; jp < n_panels; jp++) {
-                    const size_t jr = (size_t)jp * NR;
-                    if (b_in_place && nc - jr >= NR) continue;
-                    pack_b_panel(trans_b, n, k, b, p0, j0 + jr, kc, min_size(NR, nc - jr), bp + jr * kc);
-                }
-                /* (the implicit barrier: the whole B block is packed) */
+                    for (long jp = 0; jp < n_panels; jp++) {
+                        const size_t jr = (size_t)jp * NR;
+                        if (b_in_place && nc - jr >= NR) continue;
+                        pack_b_panel(trans_b, n, k, b, p0, j0 + jr, kc, min_size(NR, nc - jr), bp + jr * kc);
+                    }
+                    /* (the implicit barrier: the whole B block is packed) */
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-                for (long chunk = 0; chunk < n_chunks; chunk++) {
-                    /* rows q0..q1 of C; both multiples of MR, except q1 == m for the last chunk */
-                    const size_t q0 = (size_t)chunk * m_panels / (size_t)n_chunks * MR;
-                    const size_t q1 = min_size(m, (size_t)(chunk + 1) * m_panels / (size_t)n_chunks * MR);
-                    if (trans_a) pack_a(1, m, k, a, q0, q1, p0, kc, ap);
-                    for (size_t i0 = q0; i0 < q1; i0 += MR) {
-                        const size_t mr = min_size(MR, q1 - i0);
-                        /* element (i, p) of the panel is a_panel[i * a_row + p * a_col] */
-                        const float *a_panel = ap + (i0 - q0) * kc;
-                        size_t a_row = 1, a_col = MR;
-                        if (!trans_a && mr == MR) {
-                            a_panel = a + i0 * k + p0, a_row = k, a_col = 1;
-                        } else if (!trans_a) {
-                            pack_a(0, m, k, a, i0, q1, p0, kc, ap + (i0 - q0) * kc);
-                        }
-                        for (size_t jr = 0; jr < nc; jr += NR) {
-                            const size_t nr = min_size(NR, nc - jr);
-                            const int in_place = b_in_place && nr == NR;
-                            micro_kernel(kc, a_panel, a_row, a_col, in_place ? b + p0 * n + j0 + jr : bp + jr * kc,
-                                         in_place ? n : NR, c + i0 * rs + (j0 + jr) * cs, rs, cs, mr, nr, p0 == 0,
-                                         alpha, beta);
+                    for (long chunk = 0; chunk < n_chunks; chunk++) {
+                        /* rows q0..q1 of C; both multiples of MR, except q1 == m for the last chunk */
+                        const size_t q0 = (size_t)chunk * m_panels / (size_t)n_chunks * MR;
+                        const size_t q1 = min_size(m, (size_t)(chunk + 1) * m_panels / (size_t)n_chunks * MR);
+                        if (trans_a) pack_a(1, m, k, a, q0, q1, p0, kc, ap);
+                        for (size_t i0 = q0; i0 < q1; i0 += MR) {
+                            const size_t mr = min_size(MR, q1 - i0);
+                            /* element (i, p) of the panel is a_panel[i * a_row + p * a_col] */
+                            const float *a_panel = ap + (i0 - q0) * kc;
+                            size_t a_row = 1, a_col = MR;
+                            if (!trans_a && mr == MR) {
+                                a_panel = a + i0 * k + p0, a_row = k, a_col = 1;
+                            } else if (!trans_a) {
+                                pack_a(0, m, k, a, i0, q1, p0, kc, ap + (i0 - q0) * kc);
+                            }
+                            for (size_t jr = 0; jr < nc; jr += NR) {
+                                const size_t nr = min_size(NR, nc - jr);
+                                const int in_place = b_in_place && nr == NR;
+                                const float *b_panel = in_place ? b + p0 * n + j0 + jr : bp + jr * kc;
+                                micro_kernel(kc, a_panel, a_row, a_col, b_panel, in_place ? n : NR,
+                                             c + i0 * rs + (j0 + jr) * cs, rs, cs, mr, nr, p0 == 0, alpha, beta);
+                            }
                         }
                     }
+                    /* (the implicit barrier: nobody still reads the B block the next slice overwrites) */
                 }
-                /* (the implicit barrier: nobody still reads the B block the next slice overwrites) */
             }
         }
     }
