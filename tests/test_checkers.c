@@ -282,15 +282,6 @@ Test(in_place, an_op_wrong_only_in_place_fails_the_in_place_case) {
 
 /* ---- model files with one wrong tensor ------------------------------------------------------------ */
 
-static char tmpdir[] = "/tmp/nncl-checkers-XXXXXX";
-
-static void make_tmpdir(void) { cr_assert(mkdtemp(tmpdir)); }
-static void remove_tmpdir(void) {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
-
 /* Saves a 3-4-2 model and returns its file, read back. */
 static void saved_model(const char *path, struct st_file *f) {
     struct nncl_backend *be = tu_backend("cpu");
@@ -305,6 +296,32 @@ static void saved_model(const char *path, struct st_file *f) {
     tu_ok(nncl_model_save(m, path), "save");
     nncl_model_free(m);
     tu_ok(st_read(path, f), "st_read");
+}
+
+/*
+ * The model_files fixture (.init = model_file_saved, .fini = model_file_removed), once per test: a scratch
+ * folder holding good.safetensors, a saved 3-4-2 model, read back into `saved`; each test writes its edited
+ * copy of it to `edited`.
+ */
+static char tmpdir[64];
+static char edited[600];
+static struct st_file saved;
+
+static void model_file_saved(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/nncl-checkers-XXXXXX"); /* afresh: mkdtemp replaces the Xs */
+    cr_assert(mkdtemp(tmpdir));
+    char good[600];
+    snprintf(good, sizeof good, "%s/good.safetensors", tmpdir);
+    snprintf(edited, sizeof edited, "%s/edited.safetensors", tmpdir);
+    saved_model(good, &saved);
+}
+
+static void model_file_removed(void) {
+    st_free(&saved);
+    tu_free_all();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_assert_eq(system(cmd), 0);
 }
 
 /* Rewrites `f` to `path` with tensor `name` reshaped to (r0, r1) (ndim 2; r1 = 0 makes it 1-D), or dropped
@@ -395,44 +412,25 @@ static void assert_refused(const char *path, const char *tensor, const char *det
     cr_assert_null(m);
 }
 
-Test(model_files, a_tensor_of_the_right_count_but_wrong_shape_is_refused, .init = make_tmpdir, .fini = remove_tmpdir) {
-    char good[600], bad[600];
-    snprintf(good, sizeof good, "%s/good.safetensors", tmpdir);
-    snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
-    struct st_file f;
-    saved_model(good, &f);
-    rewrite(&f, bad, "layers.0.weight", 3, 4); /* (4 x 3) stored as (3 x 4): a transposed weight */
-    assert_refused(bad, "layers.0.weight", "[3, 4]");
-    rewrite(&f, bad, "layers.1.weight", 8, 0); /* (2 x 4) flattened to [8] */
-    assert_refused(bad, "layers.1.weight", "[8]");
-    rewrite(&f, bad, "layers.1.bias", 1, 2); /* [2] as (1 x 2) */
-    assert_refused(bad, "layers.1.bias", "[1, 2]");
-    st_free(&f);
-    tu_free_all();
+Test(model_files, a_tensor_of_the_right_count_but_wrong_shape_is_refused, .init = model_file_saved,
+     .fini = model_file_removed) {
+    rewrite(&saved, edited, "layers.0.weight", 3, 4); /* (4 x 3) stored as (3 x 4): a transposed weight */
+    assert_refused(edited, "layers.0.weight", "[3, 4]");
+    rewrite(&saved, edited, "layers.1.weight", 8, 0); /* (2 x 4) flattened to [8] */
+    assert_refused(edited, "layers.1.weight", "[8]");
+    rewrite(&saved, edited, "layers.1.bias", 1, 2); /* [2] as (1 x 2) */
+    assert_refused(edited, "layers.1.bias", "[1, 2]");
 }
 
-Test(model_files, a_missing_tensor_is_refused_by_name, .init = make_tmpdir, .fini = remove_tmpdir) {
-    char good[600], bad[600];
-    snprintf(good, sizeof good, "%s/good.safetensors", tmpdir);
-    snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
-    struct st_file f;
-    saved_model(good, &f);
-    rewrite(&f, bad, "layers.0.bias", 0, 0);
-    assert_refused(bad, "layers.0.bias", "missing");
-    st_free(&f);
-    tu_free_all();
+Test(model_files, a_missing_tensor_is_refused_by_name, .init = model_file_saved, .fini = model_file_removed) {
+    rewrite(&saved, edited, "layers.0.bias", 0, 0);
+    assert_refused(edited, "layers.0.bias", "missing");
 }
 
-Test(model_files, a_tensor_of_another_dtype_is_refused_naming_the_dtype, .init = make_tmpdir, .fini = remove_tmpdir) {
-    char good[600], bad[600];
-    snprintf(good, sizeof good, "%s/good.safetensors", tmpdir);
-    snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
-    struct st_file f;
-    saved_model(good, &f);
-    rewrite_f64(&f, bad, "layers.1.weight");
-    assert_refused(bad, "layers.1.weight", "F64");
-    st_free(&f);
-    tu_free_all();
+Test(model_files, a_tensor_of_another_dtype_is_refused_naming_the_dtype, .init = model_file_saved,
+     .fini = model_file_removed) {
+    rewrite_f64(&saved, edited, "layers.1.weight");
+    assert_refused(edited, "layers.1.weight", "F64");
 }
 
 /* Rewrites `f` to `path` with metadata `key` set to `text` (added when the file lacks it; tensors unchanged). */
@@ -460,41 +458,30 @@ static void rewrite_architecture(const struct st_file *f, const char *path, cons
 }
 
 /* An empty class_names array is a model without class names: nncl_model_class_names says NULL, as documented. */
-Test(model_files, empty_class_names_mean_no_names, .init = make_tmpdir, .fini = remove_tmpdir) {
-    char good[600], edited[600];
-    snprintf(good, sizeof good, "%s/good.safetensors", tmpdir);
-    snprintf(edited, sizeof edited, "%s/edited.safetensors", tmpdir);
-    struct st_file f;
-    saved_model(good, &f);
+Test(model_files, empty_class_names_mean_no_names, .init = model_file_saved, .fini = model_file_removed) {
     struct nncl_backend *be = tu_backend("cpu");
     struct nncl_model *m = NULL;
-    rewrite_metadata(&f, edited, "class_names", "[]");
+    rewrite_metadata(&saved, edited, "class_names", "[]");
     tu_ok(nncl_model_load(be, edited, &m), "load with class_names []");
     cr_assert_eq(nncl_model_class_count(m), 0);
     cr_assert_null(nncl_model_class_names(m), "no names: NULL");
     nncl_model_free(m);
-    rewrite_metadata(&f, edited, "class_names", "[\"cat\", \"dog\"]");
+    rewrite_metadata(&saved, edited, "class_names", "[\"cat\", \"dog\"]");
     tu_ok(nncl_model_load(be, edited, &m), "load with two class names");
     cr_assert_eq(nncl_model_class_count(m), 2);
     cr_assert_str_eq(nncl_model_class_names(m)[1], "dog");
     nncl_model_free(m);
-    rewrite_metadata(&f, edited, "class_names", "{}");
+    rewrite_metadata(&saved, edited, "class_names", "{}");
     assert_refused(edited, "\"class_names\"", "not a JSON array");
-    st_free(&f);
-    tu_free_all();
 }
 
 /* The architecture must give the input count and the layers: a file without them is refused by the
  * metadata check, naming it, not later by a tensor that happens not to fit (or a crash). */
-Test(model_files, an_architecture_without_inputs_or_layers_is_refused, .init = make_tmpdir, .fini = remove_tmpdir) {
-    char good[600], bad[600];
-    snprintf(good, sizeof good, "%s/good.safetensors", tmpdir);
-    snprintf(bad, sizeof bad, "%s/bad.safetensors", tmpdir);
-    struct st_file f;
-    saved_model(good, &f);
-    const char *arch = st_metadata(&f, "architecture");
+Test(model_files, an_architecture_without_inputs_or_layers_is_refused, .init = model_file_saved,
+     .fini = model_file_removed) {
+    const char *arch = st_metadata(&saved, "architecture");
     cr_assert(arch && strstr(arch, "\"inputs\":3"), "the saved architecture: %s", arch ? arch : "(none)");
-    char edited[4096];
+    char variant[4096];
     const char *variants[][2] = {{"\"inputs\":3", "\"inputz\":3"},
                                  {"\"inputs\":3", "\"inputs\":2.5"},
                                  {"\"inputs\":3", "\"inputs\":0"},
@@ -503,13 +490,11 @@ Test(model_files, an_architecture_without_inputs_or_layers_is_refused, .init = m
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         const char *at = strstr(arch, variants[v][0]);
         cr_assert(at, "%s in %s", variants[v][0], arch);
-        snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - arch), arch, variants[v][1],
+        snprintf(variant, sizeof variant, "%.*s%s%s", (int)(at - arch), arch, variants[v][1],
                  at + strlen(variants[v][0]));
-        rewrite_architecture(&f, bad, edited);
-        assert_refused(bad, "\"architecture\" metadata", "inputs, layers and loss");
+        rewrite_architecture(&saved, edited, variant);
+        assert_refused(edited, "\"architecture\" metadata", "inputs, layers and loss");
     }
-    st_free(&f);
-    tu_free_all();
 }
 
 /* Every double of the stored transform reads back to the same bits (cJSON alone keeps 15 digits). */

@@ -122,3 +122,23 @@ void tu_assert_close(const float *ref, const float *got, size_t n, size_t cols, 
     int ok = tu_close(ref, got, n, cols, tol, what, msg, sizeof msg);
     cr_assert(ok, "%s", msg);
 }
+
+void tu_central_differences(struct nncl_model *m, float h, tu_loss_fn loss, void *user, float *num) {
+    const size_t p = nncl_model_param_count(m);
+    float *w = malloc(p * sizeof(float));
+    cr_assert(w);
+    tu_ok(nncl_model_get_params(m, w, p), "get_params");
+    for (size_t i = 0; i < p; i++) {
+        const float keep = w[i];
+        w[i] = keep + h;
+        tu_ok(nncl_model_set_params(m, w, p), "set_params");
+        const double up = loss(m, user);
+        w[i] = keep - h;
+        tu_ok(nncl_model_set_params(m, w, p), "set_params");
+        const double down = loss(m, user);
+        w[i] = keep;
+        num[i] = (float)((up - down) / (2.0 * h));
+    }
+    tu_ok(nncl_model_set_params(m, w, p), "set_params");
+    free(w);
+}

@@ -1,6 +1,6 @@
 /*
  * test_util.h: helpers shared by the Criterion tests: backends, tensors from host arrays, seeded random
- * numbers, and a comparison that reports the worst element.
+ * numbers, a comparison that reports the worst element, and a model's finite-difference gradient.
  */
 #ifndef NNCL_TEST_UTIL_H
 #define NNCL_TEST_UTIL_H
@@ -58,6 +58,17 @@ int tu_close(const float *ref, const float *got, size_t n, size_t cols, struct t
 /* cr_assert that two arrays are close, with the report above. */
 void tu_assert_close(const float *ref, const float *got, size_t n, size_t cols, struct tu_tol tol,
                      const char *what);
+
+/* The loss a gradient is checked against: the model's mean loss at its current parameters. */
+typedef double (*tu_loss_fn)(struct nncl_model *m, void *user);
+
+/*
+ * Central differences of `loss` in every parameter of m, in double: num[i] = (loss(w + h e_i) - loss(w -
+ * h e_i)) / 2h, for the p = nncl_model_param_count(m) parameters (num holds p floats). Each loss is taken
+ * after nncl_model_set_params; the parameters are w again when it returns. The tests compare num with the
+ * backward's gradient themselves (tu_assert_close) after checking that gradient is not trivially zero.
+ */
+void tu_central_differences(struct nncl_model *m, float h, tu_loss_fn loss, void *user, float *num);
 
 /*
  * Asserts that `call` returns `status` and that nncl_last_error() contains each of the strings that

@@ -48,29 +48,34 @@ int cli_check_data_opts(const char *cmd, const struct cli_data_opts *o);
 void cli_data_help(void);
 
 /*
- * The optimizer options (cli_optim_opts.c) of `nncl check`, spelt as nncl train's: --optimizer, --lr, --momentum,
- * --weight-decay, --rmsprop-*, --rprop-*, --clip-norm. Codes above the data and the backend options' (1100).
+ * The optimizer options (cli_optim_opts.c) of `nncl train` and `nncl check`, one parser and one set of range
+ * checks for both: --optimizer, --lr, --momentum, --weight-decay, --rmsprop-*, --rprop-*, --clip-norm. Codes
+ * above the data and the backend options' (1100). The values go into the caller's nncl_train_options `t`;
+ * cli_optim_opts keeps what the command line said about them.
  */
 enum { CLI_OPT_OPTIMIZER = 1200, CLI_OPT_LR, CLI_OPT_MOMENTUM, CLI_OPT_WEIGHT_DECAY, CLI_OPT_RMS_ALPHA,
        CLI_OPT_RMS_MOMENTUM, CLI_OPT_RP_INC, CLI_OPT_RP_DEC, CLI_OPT_RP_DMIN, CLI_OPT_RP_DMAX, CLI_OPT_RP_D0,
        CLI_OPT_CLIP, CLI_OPT_OPTIM_END };
 struct cli_optim_opts {
-    struct nncl_train_options opts; /* nncl_train_defaults(), then the options given */
-    const char *optimizer;          /* --optimizer, resolved by cli_optim_resolve */
-    unsigned given;                 /* bit (code - CLI_OPT_OPTIMIZER) per option given */
-    int from_checkpoint;            /* the defaults came from a checkpoint (--model) */
+    const char *optimizer; /* --optimizer, resolved by cli_optim_resolve */
+    unsigned given;        /* bit (code - CLI_OPT_OPTIMIZER) per option given */
+    int from_checkpoint;   /* the defaults came from a checkpoint (--model) */
 };
 /* The optimizer options followed by `own` (ending in a zero entry), into out[cap]; returns out. */
 const struct option *cli_options_with_optim(const struct option *own, struct option *out, size_t cap);
-void cli_optim_init(struct cli_optim_opts *o);
-/* Stores optimizer option `code` (returns 1, *rc a usage error when its value does not parse); 0 when not one. */
-int cli_optim_option(const char *cmd, int code, const char *arg, struct cli_optim_opts *o, int *rc);
+/* Nothing given yet, and *t = nncl_train_defaults(). */
+void cli_optim_init(struct cli_optim_opts *o, struct nncl_train_options *t);
+/* Stores optimizer option `code` in t (returns 1, *rc a usage error when its value does not parse); 0 when not one. */
+int cli_optim_option(const char *cmd, int code, const char *arg, struct cli_optim_opts *o,
+                     struct nncl_train_options *t, int *rc);
 /* Ranges and the optimizer's name, before anything is read: a usage error naming the option. */
-int cli_optim_check(const char *cmd, const struct cli_optim_opts *o);
-/* The step's options: a checkpoint `model`'s own with the given ones on top, else the given ones with nncl
- * train's defaults (lr 0.01 for the optimizers other than adam and adamw); *source says which. */
-int cli_optim_resolve(const char *cmd, const char *model, struct cli_optim_opts *o, const char **source);
-/* Prints the optimizer options' help lines (standard output). */
+int cli_optim_check(const char *cmd, const struct cli_optim_opts *o, const struct nncl_train_options *t);
+/* The step's options in t: a checkpoint `model`'s own with the given ones on top, else (model NULL or a plain
+ * model file) the given ones with nncl train's defaults (lr 0.01 for the optimizers other than adam and
+ * adamw); *source (when not NULL) says which. */
+int cli_optim_resolve(const char *cmd, const char *model, struct cli_optim_opts *o, struct nncl_train_options *t,
+                      const char **source);
+/* Prints check's optimizer help lines (standard output); train's help describes each option itself. */
 void cli_optim_help(void);
 
 /* Prints "nncl <cmd>: <what>: <nncl_last_error()>" to stderr and returns CLI_FAIL. */

@@ -1,80 +1,97 @@
 /*
- * cli_optim_opts.c: the optimizer options of `nncl check` (--optimizer, --lr, --momentum, --weight-decay, the
- * RMSprop and iRPROP- constants, --clip-norm), spelt and defaulted as `nncl train` spells them, so the step
- * check validates is the step the run takes. With a checkpoint as --model, the checkpoint's own options
- * (nncl_checkpoint_read_options) are the defaults and the options given on the command line override them.
+ * cli_optim_opts.c: the optimizer options of `nncl train` and `nncl check` (--optimizer, --lr, --momentum,
+ * --weight-decay, the RMSprop and iRPROP- constants, --clip-norm): one getopt table, one parser, one set of
+ * range checks and one default rule for both, so the step check validates is the step the run takes and
+ * neither command can drift from the other. With a checkpoint as check's --model, the checkpoint's own
+ * options (nncl_checkpoint_read_options) are the defaults and the options given on the command line override
+ * them.
  */
 #define _GNU_SOURCE /* getopt_long's struct option */
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-static const struct option optim_options[] = {
-    {"optimizer", required_argument, 0, CLI_OPT_OPTIMIZER},
-    {"lr", required_argument, 0, CLI_OPT_LR},
-    {"momentum", required_argument, 0, CLI_OPT_MOMENTUM},
-    {"weight-decay", required_argument, 0, CLI_OPT_WEIGHT_DECAY},
-    {"rmsprop-alpha", required_argument, 0, CLI_OPT_RMS_ALPHA},
-    {"rmsprop-momentum", required_argument, 0, CLI_OPT_RMS_MOMENTUM},
-    {"rprop-increase", required_argument, 0, CLI_OPT_RP_INC},
-    {"rprop-decrease", required_argument, 0, CLI_OPT_RP_DEC},
-    {"rprop-delta-min", required_argument, 0, CLI_OPT_RP_DMIN},
-    {"rprop-delta-max", required_argument, 0, CLI_OPT_RP_DMAX},
-    {"rprop-delta-zero", required_argument, 0, CLI_OPT_RP_D0},
-    {"clip-norm", required_argument, 0, CLI_OPT_CLIP},
+/* Every optimizer option but --optimizer is one float field of nncl_train_options: its name, code and field. */
+#define OPTIM_FLOAT(name, code, field) {name, code, offsetof(struct nncl_train_options, field)}
+static const struct optim_float {
+    const char *name; /* "--lr" */
+    int code;
+    size_t offset; /* the field in nncl_train_options */
+} optim_floats[] = {
+    OPTIM_FLOAT("--lr", CLI_OPT_LR, lr),
+    OPTIM_FLOAT("--momentum", CLI_OPT_MOMENTUM, momentum),
+    OPTIM_FLOAT("--weight-decay", CLI_OPT_WEIGHT_DECAY, weight_decay),
+    OPTIM_FLOAT("--rmsprop-alpha", CLI_OPT_RMS_ALPHA, rmsprop_alpha),
+    OPTIM_FLOAT("--rmsprop-momentum", CLI_OPT_RMS_MOMENTUM, rmsprop_momentum),
+    OPTIM_FLOAT("--rprop-increase", CLI_OPT_RP_INC, rprop_increase),
+    OPTIM_FLOAT("--rprop-decrease", CLI_OPT_RP_DEC, rprop_decrease),
+    OPTIM_FLOAT("--rprop-delta-min", CLI_OPT_RP_DMIN, rprop_delta_min),
+    OPTIM_FLOAT("--rprop-delta-max", CLI_OPT_RP_DMAX, rprop_delta_max),
+    OPTIM_FLOAT("--rprop-delta-zero", CLI_OPT_RP_D0, rprop_delta_zero),
+    OPTIM_FLOAT("--clip-norm", CLI_OPT_CLIP, clip_norm),
 };
-#define N_OPTIM_OPTIONS (sizeof optim_options / sizeof optim_options[0])
+#define N_OPTIM_FLOATS (sizeof optim_floats / sizeof optim_floats[0])
+_Static_assert(N_OPTIM_FLOATS + 1 == CLI_OPT_OPTIM_END - CLI_OPT_OPTIMIZER,
+               "one table entry per optimizer option code (--optimizer is the one more)");
+_Static_assert(CLI_OPT_OPTIM_END - CLI_OPT_OPTIMIZER <= 32, "one bit of cli_optim_opts.given per option");
+
+static float *field(struct nncl_train_options *t, const struct optim_float *f) {
+    return (float *)((char *)t + f->offset);
+}
+
+static unsigned bit(int code) { return 1u << (code - CLI_OPT_OPTIMIZER); }
 
 const struct option *cli_options_with_optim(const struct option *own, struct option *out, size_t cap) {
     size_t n = 0;
-    for (size_t i = 0; i < N_OPTIM_OPTIONS && n + 1 < cap; i++) out[n++] = optim_options[i];
+    if (n + 1 < cap) out[n++] = (struct option){"optimizer", required_argument, 0, CLI_OPT_OPTIMIZER};
+    for (size_t i = 0; i < N_OPTIM_FLOATS && n + 1 < cap; i++) {
+        out[n++] = (struct option){optim_floats[i].name + 2, required_argument, 0, optim_floats[i].code};
+    }
     for (size_t i = 0; own[i].name && n + 1 < cap; i++) out[n++] = own[i];
     out[n] = (struct option){0, 0, 0, 0};
     return out;
 }
 
-void cli_optim_init(struct cli_optim_opts *o) {
+void cli_optim_init(struct cli_optim_opts *o, struct nncl_train_options *t) {
     memset(o, 0, sizeof *o);
-    o->opts = nncl_train_defaults();
+    *t = nncl_train_defaults();
 }
 
-int cli_optim_option(const char *cmd, int code, const char *arg, struct cli_optim_opts *o, int *rc) {
-    struct nncl_train_options *t = &o->opts;
-    const int bit = code >= CLI_OPT_OPTIMIZER && code < CLI_OPT_OPTIM_END ? 1 << (code - CLI_OPT_OPTIMIZER) : 0;
+int cli_optim_option(const char *cmd, int code, const char *arg, struct cli_optim_opts *o,
+                     struct nncl_train_options *t, int *rc) {
     *rc = CLI_OK;
-    switch (code) {
-    case CLI_OPT_OPTIMIZER: o->optimizer = arg; break;
-    case CLI_OPT_LR: *rc = cli_parse_float(cmd, "--lr", arg, &t->lr); break;
-    case CLI_OPT_MOMENTUM: *rc = cli_parse_float(cmd, "--momentum", arg, &t->momentum); break;
-    case CLI_OPT_WEIGHT_DECAY: *rc = cli_parse_float(cmd, "--weight-decay", arg, &t->weight_decay); break;
-    case CLI_OPT_RMS_ALPHA: *rc = cli_parse_float(cmd, "--rmsprop-alpha", arg, &t->rmsprop_alpha); break;
-    case CLI_OPT_RMS_MOMENTUM: *rc = cli_parse_float(cmd, "--rmsprop-momentum", arg, &t->rmsprop_momentum); break;
-    case CLI_OPT_RP_INC: *rc = cli_parse_float(cmd, "--rprop-increase", arg, &t->rprop_increase); break;
-    case CLI_OPT_RP_DEC: *rc = cli_parse_float(cmd, "--rprop-decrease", arg, &t->rprop_decrease); break;
-    case CLI_OPT_RP_DMIN: *rc = cli_parse_float(cmd, "--rprop-delta-min", arg, &t->rprop_delta_min); break;
-    case CLI_OPT_RP_DMAX: *rc = cli_parse_float(cmd, "--rprop-delta-max", arg, &t->rprop_delta_max); break;
-    case CLI_OPT_RP_D0: *rc = cli_parse_float(cmd, "--rprop-delta-zero", arg, &t->rprop_delta_zero); break;
-    case CLI_OPT_CLIP: *rc = cli_parse_float(cmd, "--clip-norm", arg, &t->clip_norm); break;
-    default: return 0;
+    if (code == CLI_OPT_OPTIMIZER) {
+        o->optimizer = arg;
+        o->given |= bit(code);
+        return 1;
     }
-    o->given |= bit;
-    return 1;
+    for (size_t i = 0; i < N_OPTIM_FLOATS; i++) {
+        if (optim_floats[i].code != code) continue;
+        *rc = cli_parse_float(cmd, optim_floats[i].name, arg, field(t, &optim_floats[i]));
+        o->given |= bit(code);
+        return 1;
+    }
+    return 0;
 }
 
-int cli_optim_check(const char *cmd, const struct cli_optim_opts *o) {
-    const struct nncl_train_options *t = &o->opts;
+int cli_optim_check(const char *cmd, const struct cli_optim_opts *o, const struct nncl_train_options *t) {
     enum nncl_optimizer opt;
     if (o->optimizer && nncl_optimizer_from_name(o->optimizer, &opt)) {
         return cli_usage_error(cmd, "--optimizer: %s", nncl_last_error());
     }
-    if (!(t->lr > 0.0f) || !isfinite(t->lr)) return cli_usage_error(cmd, "--lr %g: the learning rate must be > 0", (double)t->lr);
+    if (!(t->lr > 0.0f) || !isfinite(t->lr)) {
+        return cli_usage_error(cmd, "--lr %g: the learning rate must be > 0", (double)t->lr);
+    }
     if (!(t->momentum >= 0.0f && t->momentum < 1.0f)) {
         return cli_usage_error(cmd, "--momentum %g: must be in [0, 1)", (double)t->momentum);
     }
-    if (!(t->weight_decay >= 0.0f)) return cli_usage_error(cmd, "--weight-decay %g: must be >= 0", (double)t->weight_decay);
+    if (!(t->weight_decay >= 0.0f)) {
+        return cli_usage_error(cmd, "--weight-decay %g: must be >= 0", (double)t->weight_decay);
+    }
     if (!(t->rmsprop_alpha >= 0.0f && t->rmsprop_alpha < 1.0f)) {
         return cli_usage_error(cmd, "--rmsprop-alpha %g: must be in [0, 1)", (double)t->rmsprop_alpha);
     }
@@ -85,35 +102,27 @@ int cli_optim_check(const char *cmd, const struct cli_optim_opts *o) {
     return CLI_OK;
 }
 
-int cli_optim_resolve(const char *cmd, const char *model, struct cli_optim_opts *o, const char **source) {
-    struct cli_optim_opts given = *o;
-    *source = "the command line and nncl train's defaults";
+int cli_optim_resolve(const char *cmd, const char *model, struct cli_optim_opts *o, struct nncl_train_options *t,
+                      const char **source) {
+    if (source) *source = "the command line and nncl train's defaults";
     char *stored = NULL;
     if (model && nncl_checkpoint_read_meta(model, "trainer.opt.optimizer", &stored)) return cli_fail(cmd, "--model");
     if (stored) { /* a checkpoint: its options, then the command line's on top */
         free(stored);
-        if (nncl_checkpoint_read_options(model, &o->opts, NULL)) return cli_fail(cmd, "--model");
-        const struct nncl_train_options *g = &given.opts;
-        struct nncl_train_options *t = &o->opts;
-        if (given.given & (1 << (CLI_OPT_LR - CLI_OPT_OPTIMIZER))) t->lr = g->lr;
-        if (given.given & (1 << (CLI_OPT_MOMENTUM - CLI_OPT_OPTIMIZER))) t->momentum = g->momentum;
-        if (given.given & (1 << (CLI_OPT_WEIGHT_DECAY - CLI_OPT_OPTIMIZER))) t->weight_decay = g->weight_decay;
-        if (given.given & (1 << (CLI_OPT_RMS_ALPHA - CLI_OPT_OPTIMIZER))) t->rmsprop_alpha = g->rmsprop_alpha;
-        if (given.given & (1 << (CLI_OPT_RMS_MOMENTUM - CLI_OPT_OPTIMIZER))) t->rmsprop_momentum = g->rmsprop_momentum;
-        if (given.given & (1 << (CLI_OPT_RP_INC - CLI_OPT_OPTIMIZER))) t->rprop_increase = g->rprop_increase;
-        if (given.given & (1 << (CLI_OPT_RP_DEC - CLI_OPT_OPTIMIZER))) t->rprop_decrease = g->rprop_decrease;
-        if (given.given & (1 << (CLI_OPT_RP_DMIN - CLI_OPT_OPTIMIZER))) t->rprop_delta_min = g->rprop_delta_min;
-        if (given.given & (1 << (CLI_OPT_RP_DMAX - CLI_OPT_OPTIMIZER))) t->rprop_delta_max = g->rprop_delta_max;
-        if (given.given & (1 << (CLI_OPT_RP_D0 - CLI_OPT_OPTIMIZER))) t->rprop_delta_zero = g->rprop_delta_zero;
-        if (given.given & (1 << (CLI_OPT_CLIP - CLI_OPT_OPTIMIZER))) t->clip_norm = g->clip_norm;
-        *source = "the checkpoint's options (--model), with the command line's on top";
+        struct nncl_train_options given = *t;
+        if (nncl_checkpoint_read_options(model, t, NULL)) return cli_fail(cmd, "--model");
+        for (size_t i = 0; i < N_OPTIM_FLOATS; i++) {
+            const struct optim_float *f = &optim_floats[i];
+            if (o->given & bit(f->code)) *field(t, f) = *field(&given, f);
+        }
+        if (source) *source = "the checkpoint's options (--model), with the command line's on top";
         o->from_checkpoint = 1;
     }
-    if (o->optimizer && nncl_optimizer_from_name(o->optimizer, &o->opts.optimizer)) return cli_fail(cmd, "--optimizer");
+    if (o->optimizer && nncl_optimizer_from_name(o->optimizer, &t->optimizer)) return cli_fail(cmd, "--optimizer");
     /* nncl train's rate default: 0.001 for adam and adamw, 0.01 for the others */
-    const int lr_given = (o->given & (1 << (CLI_OPT_LR - CLI_OPT_OPTIMIZER))) != 0;
-    if (!o->from_checkpoint && !lr_given && o->opts.optimizer != NNCL_OPT_ADAM && o->opts.optimizer != NNCL_OPT_ADAMW) {
-        o->opts.lr = 0.01f;
+    if (!o->from_checkpoint && !(o->given & bit(CLI_OPT_LR)) && t->optimizer != NNCL_OPT_ADAM &&
+        t->optimizer != NNCL_OPT_ADAMW) {
+        t->lr = 0.01f;
     }
     return CLI_OK;
 }

@@ -64,7 +64,8 @@ struct check_args {
     size_t random;        /* --random N: N random shapes per op instead of the table */
     const char *one_case; /* --case TEXT: one case, as a --random failure prints it */
     int coverage;         /* --coverage: which families cover each op and activation, per backend */
-    struct cli_optim_opts optim; /* the checked step's optimizer (cli_optim_opts.c) */
+    struct cli_optim_opts optim; /* the checked step's optimizer options as given (cli_optim_opts.c) */
+    struct nncl_train_options step; /* the checked step's options: train's defaults, the given, resolved */
     uint64_t seed;
 };
 
@@ -181,7 +182,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
     memset(a, 0, sizeof *a);
     a->backend = "opencl";
     a->batch = 128, a->inputs = 784, a->outputs = 10, a->repeat = 5, a->seed = 1;
-    cli_optim_init(&a->optim);
+    cli_optim_init(&a->optim, &a->step);
     opterr = 0;
     optind = 1;
     int c;
@@ -191,7 +192,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = CLI_OK;
         if (cli_data_option(c, optarg, &a->data)) continue;
-        if (cli_optim_option(CMD, c, optarg, &a->optim, &rc)) {
+        if (cli_optim_option(CMD, c, optarg, &a->optim, &a->step, &rc)) {
             if (rc) return rc;
             continue;
         }
@@ -228,7 +229,7 @@ static int parse(int argc, char **argv, struct check_args *a) {
     if (a->oracle && strcmp(a->oracle, "fp64") != 0) return cli_usage_error(CMD, "--oracle: the only oracle is fp64");
     if (a->hidden && a->model) return cli_usage_error(CMD, "give --hidden or --model, not both");
     if (cli_check_data_opts(CMD, &a->data)) return CLI_USAGE;
-    if (cli_optim_check(CMD, &a->optim)) return CLI_USAGE;
+    if (cli_optim_check(CMD, &a->optim, &a->step)) return CLI_USAGE;
     const int have_data = a->data.data || a->data.dataset;
     if ((a->oracle || a->lockstep) && !(have_data && (a->hidden || a->model))) {
         return cli_usage_error(CMD, "--oracle and --lockstep check training steps: give data (--data or --dataset) and "
@@ -500,8 +501,8 @@ int cmd_check(int argc, char **argv) {
         }
     }
     const char *optim_source = NULL;
-    if (!rc && model && have_data) rc = cli_optim_resolve(CMD, a.model, &a.optim, &optim_source);
-    const struct nncl_train_options *o = &a.optim.opts;
+    if (!rc && model && have_data) rc = cli_optim_resolve(CMD, a.model, &a.optim, &a.step, &optim_source);
+    const struct nncl_train_options *o = &a.step;
     if (!rc && model && have_data) {
         printf("\none training step (%s, lr %g, from %s) on the first %zu examples of %s\n",
                nncl_optimizer_name(o->optimizer), (double)o->lr, optim_source, a.batch < ds.n ? a.batch : ds.n,

@@ -290,8 +290,8 @@ static int run(struct train_args *a, struct nncl_backend *be) {
         }
     }
     if (!rc && nncl_model_set_data_info(model, &ds)) rc = cli_fail(CMD, "model");
-    if (!rc && a->optimizer && nncl_optimizer_from_name(a->optimizer, &a->opts.optimizer)) rc = cli_fail(CMD, "--optimizer");
-    if (!rc && !a->lr_given && a->opts.optimizer != NNCL_OPT_ADAM && a->opts.optimizer != NNCL_OPT_ADAMW) a->opts.lr = 0.01f;
+    /* the optimizer and its rate default (0.01 but for adam and adamw), as nncl check resolves them */
+    if (!rc) rc = cli_optim_resolve(CMD, NULL, &a->optim, &a->opts, NULL);
     if (!rc && !a->batch_given && a->opts.optimizer == NNCL_OPT_IRPROP) a->opts.batch_size = 0; /* full-batch */
     size_t epochs_done = 0;
     if (!rc && a->resume && nncl_checkpoint_read_options(a->resume, &a->opts, &epochs_done)) rc = cli_fail(CMD, "--resume");

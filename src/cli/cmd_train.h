@@ -12,12 +12,13 @@
 
 struct train_args {
     struct cli_data_opts data;
-    const char *hidden, *loss, *output_act, *init, *init_from, *optimizer, *backend, *out, *metrics;
+    const char *hidden, *loss, *output_act, *init, *init_from, *backend, *out, *metrics;
     struct nncl_train_options opts;
+    struct cli_optim_opts optim; /* the optimizer options as given; their values are in opts (cli_optim_opts.c) */
     size_t checkpoint_every;
     struct cli_backend_opts bopts; /* --device, --threads (threads 0: the backend's default) */
     const char *manifest;
-    int lr_given, epochs_given, quiet, dry_run, no_verify;
+    int epochs_given, quiet, dry_run, no_verify;
     int save_last_good; /* --save-last-good: after a divergence, write the last good model to --out */
     const char *resume, *checkpoint, *lr_schedule; /* long runs */
     char *args_json;                                /* the command line, stored in checkpoints */

@@ -96,30 +96,20 @@ static void help(void) {
  */
 static int check_args(const struct train_args *a) {
     const struct nncl_train_options *o = &a->opts;
-    if (a->lr_given && !(o->lr > 0.0f)) return cli_usage_error(CMD, "--lr %g: the learning rate must be > 0", (double)o->lr);
-    if (!(o->momentum >= 0.0f && o->momentum < 1.0f)) {
-        return cli_usage_error(CMD, "--momentum %g: must be in [0, 1)", (double)o->momentum);
-    }
+    if (cli_optim_check(CMD, &a->optim, o)) return CLI_USAGE; /* the same checks as nncl check's */
     if (!(o->val_fraction >= 0.0f && o->val_fraction < 1.0f)) {
         return cli_usage_error(CMD, "--val-split %g: must be in [0, 1)", (double)o->val_fraction);
-    }
-    if (!(o->weight_decay >= 0.0f)) {
-        return cli_usage_error(CMD, "--weight-decay %g: must be >= 0", (double)o->weight_decay);
     }
     if (!(o->tol >= 0.0)) return cli_usage_error(CMD, "--tol %g: must be >= 0", (double)o->tol);
     if (cli_check_hidden(CMD, a->hidden)) return CLI_USAGE;
     enum nncl_loss loss;
     enum nncl_act act;
     enum nncl_init init;
-    enum nncl_optimizer opt;
     if (a->loss && nncl_loss_from_name(a->loss, &loss)) return cli_usage_error(CMD, "--loss: %s", nncl_last_error());
     if (a->output_act && strcmp(a->output_act, "softmax") != 0 && nncl_act_from_name(a->output_act, &act)) {
         return cli_usage_error(CMD, "--output-act: %s", nncl_last_error());
     }
     if (a->init && nncl_init_from_name(a->init, &init)) return cli_usage_error(CMD, "--init: %s", nncl_last_error());
-    if (a->optimizer && nncl_optimizer_from_name(a->optimizer, &opt)) {
-        return cli_usage_error(CMD, "--optimizer: %s", nncl_last_error());
-    }
     /* --epochs 0 only writes the initialised model: without --out (or --dry-run) it would do nothing at all */
     if (a->epochs_given && o->epochs == 0 && !a->out && !a->dry_run) {
         return cli_usage_error(CMD, "--epochs 0 trains nothing and only writes the initialised model to --out; give "
@@ -129,19 +119,16 @@ static int check_args(const struct train_args *a) {
 }
 
 int train_parse_args(int argc, char **argv, struct train_args *a) {
-    enum { O_VAL = 256, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_OPT, O_LR, O_MOM, O_WD, O_BATCH, O_EPOCHS,
-           O_PATIENCE, O_TOL, O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_QUIET, O_HELP, O_CHECKPOINT,
-           O_DRYRUN, O_NOVERIFY, O_MANIFEST, O_RESUME, O_CKPT_FILE, O_KEEP_LAST, O_SCHEDULE, O_LR_STEP, O_LR_GAMMA,
-           O_LR_MIN, O_WARMUP, O_RMS_ALPHA, O_RMS_MOM, O_RP_INC, O_RP_DEC, O_RP_DMIN, O_RP_DMAX, O_RP_D0,
-           O_CLIP, O_ACCUMULATE, O_REDUCTION, O_SAVE_LAST_GOOD, O_BUCKET };
+    enum { O_VAL = 256, O_HIDDEN, O_LOSS, O_OUTACT, O_INIT, O_INITFROM, O_BATCH, O_EPOCHS, O_PATIENCE, O_TOL,
+           O_NOSHUF, O_SEED, O_BACKEND, O_OUT, O_METRICS, O_QUIET, O_HELP, O_CHECKPOINT, O_DRYRUN, O_NOVERIFY,
+           O_MANIFEST, O_RESUME, O_CKPT_FILE, O_KEEP_LAST, O_SCHEDULE, O_LR_STEP, O_LR_GAMMA, O_LR_MIN, O_WARMUP,
+           O_ACCUMULATE, O_REDUCTION, O_SAVE_LAST_GOOD, O_BUCKET };
     static const struct option own_opts[] = {
         {"checkpoint-every", required_argument, 0, O_CHECKPOINT}, {"dry-run", no_argument, 0, O_DRYRUN},
         {"no-verify", no_argument, 0, O_NOVERIFY}, {"manifest", required_argument, 0, O_MANIFEST},
         {"val-split", required_argument, 0, O_VAL}, {"hidden", required_argument, 0, O_HIDDEN},
         {"loss", required_argument, 0, O_LOSS}, {"output-act", required_argument, 0, O_OUTACT},
         {"init", required_argument, 0, O_INIT}, {"init-from", required_argument, 0, O_INITFROM},
-        {"optimizer", required_argument, 0, O_OPT}, {"lr", required_argument, 0, O_LR},
-        {"momentum", required_argument, 0, O_MOM}, {"weight-decay", required_argument, 0, O_WD},
         {"batch-size", required_argument, 0, O_BATCH}, {"epochs", required_argument, 0, O_EPOCHS},
         {"patience", required_argument, 0, O_PATIENCE}, {"tol", required_argument, 0, O_TOL},
         {"no-shuffle", no_argument, 0, O_NOSHUF}, {"seed", required_argument, 0, O_SEED},
@@ -152,27 +139,27 @@ int train_parse_args(int argc, char **argv, struct train_args *a) {
         {"lr-schedule", required_argument, 0, O_SCHEDULE}, {"lr-step", required_argument, 0, O_LR_STEP},
         {"lr-gamma", required_argument, 0, O_LR_GAMMA}, {"lr-min", required_argument, 0, O_LR_MIN},
         {"warmup", required_argument, 0, O_WARMUP}, {"no-standardize-targets", no_argument, 0, O_RAW_TARGETS},
-        {"rmsprop-alpha", required_argument, 0, O_RMS_ALPHA}, {"rmsprop-momentum", required_argument, 0, O_RMS_MOM},
-        {"rprop-increase", required_argument, 0, O_RP_INC}, {"rprop-decrease", required_argument, 0, O_RP_DEC},
-        {"rprop-delta-min", required_argument, 0, O_RP_DMIN}, {"rprop-delta-max", required_argument, 0, O_RP_DMAX},
-        {"rprop-delta-zero", required_argument, 0, O_RP_D0}, {"clip-norm", required_argument, 0, O_CLIP},
         {"accumulate", required_argument, 0, O_ACCUMULATE}, {"reduction", required_argument, 0, O_REDUCTION},
         {"save-last-good", no_argument, 0, O_SAVE_LAST_GOOD}, {"bucket-bytes", required_argument, 0, O_BUCKET},
         {0, 0, 0, 0},
     };
-    a->opts = nncl_train_defaults();
+    cli_optim_init(&a->optim, &a->opts);
     a->backend = "auto";
     opterr = 0;
     optind = 1;
     int c;
     float tol = 0;
     int raw_targets = 0;
-    struct option long_opts[CLI_MAX_OPTIONS];
-    cli_options_with_data(own_opts, long_opts, CLI_MAX_OPTIONS);
+    struct option long_opts[CLI_MAX_OPTIONS], with_optim[CLI_MAX_OPTIONS];
+    cli_options_with_data(cli_options_with_optim(own_opts, with_optim, CLI_MAX_OPTIONS), long_opts, CLI_MAX_OPTIONS);
     if (cli_refuse_abbreviations(CMD, argc, argv, long_opts)) return CLI_USAGE;
     while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         int rc = CLI_OK;
         if (cli_data_option(c, optarg, &a->data)) continue;
+        if (cli_optim_option(CMD, c, optarg, &a->optim, &a->opts, &rc)) {
+            if (rc) return rc;
+            continue;
+        }
         if (cli_backend_option(CMD, c, optarg, &a->bopts, &rc)) {
             if (rc) return rc;
             continue;
@@ -189,10 +176,6 @@ int train_parse_args(int argc, char **argv, struct train_args *a) {
         case O_OUTACT: a->output_act = optarg; break;
         case O_INIT: a->init = optarg; break;
         case O_INITFROM: a->init_from = optarg; break;
-        case O_OPT: a->optimizer = optarg; break;
-        case O_LR: rc = cli_parse_float(CMD, "--lr", optarg, &a->opts.lr), a->lr_given = 1; break;
-        case O_MOM: rc = cli_parse_float(CMD, "--momentum", optarg, &a->opts.momentum); break;
-        case O_WD: rc = cli_parse_float(CMD, "--weight-decay", optarg, &a->opts.weight_decay); break;
         case O_BATCH: rc = cli_parse_size(CMD, "--batch-size", optarg, &a->opts.batch_size), a->batch_given = 1; break;
         case O_EPOCHS: rc = cli_parse_size(CMD, "--epochs", optarg, &a->opts.epochs), a->epochs_given = 1; break;
         case O_PATIENCE: rc = cli_parse_size(CMD, "--patience", optarg, &a->opts.patience); break;
@@ -214,14 +197,6 @@ int train_parse_args(int argc, char **argv, struct train_args *a) {
         case O_LR_GAMMA: rc = cli_parse_float(CMD, "--lr-gamma", optarg, &a->opts.schedule.gamma), a->gamma_given = 1; break;
         case O_LR_MIN: rc = cli_parse_float(CMD, "--lr-min", optarg, &a->opts.schedule.min_lr); break;
         case O_WARMUP: rc = cli_parse_size(CMD, "--warmup", optarg, &a->opts.schedule.warmup_epochs); break;
-        case O_RMS_ALPHA: rc = cli_parse_float(CMD, "--rmsprop-alpha", optarg, &a->opts.rmsprop_alpha); break;
-        case O_RMS_MOM: rc = cli_parse_float(CMD, "--rmsprop-momentum", optarg, &a->opts.rmsprop_momentum); break;
-        case O_RP_INC: rc = cli_parse_float(CMD, "--rprop-increase", optarg, &a->opts.rprop_increase); break;
-        case O_RP_DEC: rc = cli_parse_float(CMD, "--rprop-decrease", optarg, &a->opts.rprop_decrease); break;
-        case O_RP_DMIN: rc = cli_parse_float(CMD, "--rprop-delta-min", optarg, &a->opts.rprop_delta_min); break;
-        case O_RP_DMAX: rc = cli_parse_float(CMD, "--rprop-delta-max", optarg, &a->opts.rprop_delta_max); break;
-        case O_RP_D0: rc = cli_parse_float(CMD, "--rprop-delta-zero", optarg, &a->opts.rprop_delta_zero); break;
-        case O_CLIP: rc = cli_parse_float(CMD, "--clip-norm", optarg, &a->opts.clip_norm); break;
         case O_ACCUMULATE: rc = cli_parse_size(CMD, "--accumulate", optarg, &a->opts.accumulate); break;
         case O_REDUCTION: a->reduction = optarg; break;
         case O_BUCKET:

@@ -16,14 +16,16 @@
  *            are not marked written (a product's output in the workspace of a new model).
  * Each showed as "uninitialized value" in whatever kernel read those bytes next: about 300 reports in a
  * training run, and the reports of `nncl check`'s whole-network step that looked like CLBlast's. On that
- * device only (st->simulated), therefore, a host write of part of a buffer goes to a scratch buffer written
- * whole and our own nncl_copy moves it into place, and a freed buffer is kept until the backend is freed (a
- * simulated run is small). Every other device takes the direct write and releases at once. A real
- * uninitialised read still shows: only bytes that were written are marked.
+ * device only (st->oclgrind_workaround), therefore, a host write of part of a buffer goes to a scratch
+ * buffer written whole and our own nncl_copy moves it into place, and a freed buffer is kept until the
+ * backend is freed (a simulated run is small). Every other device takes the direct write and releases at
+ * once. A real uninitialised read still shows: only bytes that were written are marked.
+ * NNCL_OCLGRIND_WORKAROUND=off (or 0) switches the workaround off on Oclgrind too (ocl_device.c), to
+ * reproduce the false reports it avoids: docs/validation.md, "Simulated device", has the command.
  */
 void ocl_mem_release(struct ocl_state *st, cl_mem mem) {
     if (!mem) return;
-    if (st->simulated) {
+    if (st->oclgrind_workaround) {
         if (st->n_retired == st->cap_retired) {
             const size_t cap = st->cap_retired ? 2 * st->cap_retired : 64;
             cl_mem *grown = realloc(st->retired, cap * sizeof *grown);
@@ -89,7 +91,7 @@ void ocl_buffer_free(struct nncl_backend *be, struct nncl_buffer *buf) {
 enum nncl_status ocl_buffer_write(struct nncl_backend *be, struct nncl_buffer *buf, size_t byte_offset,
                                  const void *src, size_t nbytes) {
     struct ocl_state *st = ocl_state_of(be);
-    if (st->simulated && (byte_offset || nbytes != buf->size) && nbytes % sizeof(float) == 0 &&
+    if (st->oclgrind_workaround && (byte_offset || nbytes != buf->size) && nbytes % sizeof(float) == 0 &&
         byte_offset % sizeof(float) == 0) {
         return oclgrind_write(be, buf, byte_offset, src, nbytes);
     }

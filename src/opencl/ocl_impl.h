@@ -85,7 +85,7 @@ struct ocl_state {
     size_t n_profiled, cap_profiled;
     cl_event pending;                      /* the slot the command being enqueued fills */
     cl_mem sum_scratch;                    /* OCL_SUM_PARTS partial sums; allocated on the first large sum */
-    int simulated;                         /* the Oclgrind platform: see ocl_buffer.c for what changes */
+    int oclgrind_workaround;               /* the Oclgrind platform, NNCL_OCLGRIND_WORKAROUND not off: ocl_buffer.c */
     cl_mem *retired;                       /* on Oclgrind, buffers freed by nncl, released with the context */
     size_t n_retired, cap_retired;
 };

@@ -10,6 +10,8 @@
 # Oclgrind 21.10 misreports bytes written through three buffer patterns (src/opencl/ocl_buffer.c works
 # around them on that platform; tests/check/oclgrind_host_write.c shows each without nncl). With the work-
 # around, CLBlast's kernels report nothing either, so they are in the verdict like ours.
+# NNCL_OCLGRIND_WORKAROUND=0 in the environment switches the workaround off: the reports it avoids appear
+# and this script fails (docs/validation.md, "Simulated device", has the counts).
 set -uo pipefail
 nncl=$1
 data=${2:-}
