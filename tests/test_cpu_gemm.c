@@ -7,6 +7,7 @@
 #include <criterion/parameterized.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cpu/cpu_impl.h"
 #include "test_util.h"
@@ -57,5 +58,50 @@ ParameterizedTest(const struct gemm_case *gc, cpu_gemm, blocked_matches_naive) {
         }
     }
     free(a); free(b); free(c0); free(ref); free(got);
+    tu_free_all();
+}
+
+/*
+ * Threads that split the columns of C share one packing block without a barrier, each packing its own
+ * panels: a panel's place must not move with a K slice's depth, or a thread a slice ahead overwrites the
+ * end of its neighbour's panel (K = 257: slices of 129 and 128), and so would a thread a block ahead
+ * (N = 600: blocks of 512 and 88 columns). A race shows only now and then, so each
+ * shape runs many times at 2 and 3 threads, and every result must equal the 1-thread result bit for bit.
+ */
+Test(cpu_gemm, threads_give_the_same_bits_every_time) {
+    static const struct gemm_case shapes[] = {{130, 70, 257, 1.0f, 0.0f}, {67, 131, 257, 1.0f, 1.0f},
+                                              {256, 200, 300, 1.0f, 0.0f}, {200, 600, 40, 1.0f, 0.0f}};
+    struct nncl_backend *be = tu_backend("cpu");
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const struct gemm_case *gc = &shapes[s];
+        struct tu_rng rng = {gc->m * 7u + gc->n * 13u + gc->k};
+        float *a = malloc(sizeof(float) * gc->m * gc->k), *b = malloc(sizeof(float) * gc->k * gc->n);
+        float *c0 = malloc(sizeof(float) * gc->m * gc->n), *one = malloc(sizeof(float) * gc->m * gc->n);
+        float *got = malloc(sizeof(float) * gc->m * gc->n);
+        cr_assert(a && b && c0 && one && got);
+        tu_fill_uniform(&rng, a, gc->m * gc->k, -1, 1);
+        tu_fill_uniform(&rng, b, gc->k * gc->n, -1, 1);
+        tu_fill_uniform(&rng, c0, gc->m * gc->n, -1, 1);
+        for (int trans_b = 0; trans_b < 2; trans_b++) {
+            struct nncl_tensor ta = tu_tensor(be, gc->m, gc->k, a);
+            struct nncl_tensor tb = trans_b ? tu_tensor(be, gc->n, gc->k, b) : tu_tensor(be, gc->k, gc->n, b);
+            struct nncl_tensor tc = tu_tensor(be, gc->m, gc->n, c0);
+            tu_ok(nncl_backend_set_threads(be, 1), "threads");
+            tu_ok(nncl_op_gemm(be, 0, trans_b, gc->alpha, &ta, &tb, gc->beta, &tc), "gemm");
+            tu_get(&tc, one);
+            for (int threads = 2; threads <= 3; threads++) {
+                tu_ok(nncl_backend_set_threads(be, threads), "threads");
+                for (int rep = 0; rep < 100; rep++) {
+                    tu_ok(nncl_tensor_set(&tc, c0, gc->m * gc->n), "set");
+                    tu_ok(nncl_op_gemm(be, 0, trans_b, gc->alpha, &ta, &tb, gc->beta, &tc), "gemm");
+                    tu_get(&tc, got);
+                    cr_assert(memcmp(one, got, sizeof(float) * gc->m * gc->n) == 0,
+                              "gemm %zux%zux%zu trans_b %d, %d threads, run %d: not the 1-thread bits", gc->m, gc->n,
+                              gc->k, trans_b, threads, rep);
+                }
+            }
+        }
+        free(a); free(b); free(c0); free(one); free(got);
+    }
     tu_free_all();
 }

@@ -26,9 +26,10 @@
  * Results do not depend on the thread count. Threads split the rows of C at panel boundaries
  * (multiples of MR counted from row 0), or, for a plain A with few rows, the NR-column panels of each
  * block (gemm_columns), so the panels, the tiles and the code path (full or edge tile, A or B in place or
- * packed: the same arithmetic either way) that computes an element depend on the shape alone. Nothing splits K: each element's kc products in a slice are summed in k order into
- * one register lane starting from zero, and the slices are added to C in k order (the first as
- * alpha acc + beta C, or alpha acc when beta is 0). The slice boundaries depend only on K.
+ * packed: the same arithmetic either way) that computes an element depend on the shape alone. Nothing
+ * splits K: each element's kc products in a slice are summed in k order into one register lane starting
+ * from zero, and the slices are added to C in k order (the first as alpha acc + beta C, or alpha acc
+ * when beta is 0). The slice boundaries depend only on K.
  *
  * Speed needs per-file flags: -O3 -ffp-contract=fast (ISO C mode otherwise forbids fusing a * b + c
  * into one FMA, which halves throughput) and a vector ISA, e.g. -march=native (AVX-512: 16-float
@@ -336,10 +337,15 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
  * and 22 for two threads) and each thread's L2 holds only the B panels it packed; with many rows each
  * thread would read all of A per slice, so those split rows (1024^3: 7.5 ms rows, 8.5 columns). Each tile is the same
  * kernel call on the same panels as in the row split, in the same K order, so the bits do not change.
+ * Each thread packs into a region of bp of its own, ceil(full block's panels / threads) panels of kc_max
+ * rows, the same for every block and slice: a thread a slice or a block ahead would otherwise write into
+ * a neighbour's panel still being read (K = 257 slices as 129 + 128; N = 600 blocks as 512 + 88).
  */
 static void gemm_columns(int thread, int threads, int trans_b, int b_in_place, size_t m, size_t n, size_t k,
                          size_t kc_max, float alpha, const float *a, const float *b, float beta, float *c, size_t rs,
                          size_t cs, float *bp, float *ap) {
+    const size_t region = (min_size(NC, (n + NR - 1) / NR * NR) / NR + (size_t)threads - 1) / (size_t)threads;
+    float *own = bp + (size_t)thread * region * NR * kc_max; /* this thread's panels, one after another */
     for (size_t j0 = 0; j0 < n; j0 += NC) {
         const size_t nc = min_size(NC, n - j0), n_panels = (nc + NR - 1) / NR;
         const size_t jp0 = n_panels * (size_t)thread / (size_t)threads;
@@ -348,7 +354,8 @@ static void gemm_columns(int thread, int threads, int trans_b, int b_in_place, s
             const size_t kc = min_size(kc_max, k - p0);
             for (size_t jr = jp0 * NR; jr < jp1 * NR; jr += NR) {
                 const size_t nr = min_size(NR, nc - jr);
-                if (!b_in_place || nr < NR) pack_b_panel(trans_b, n, k, b, p0, j0 + jr, kc, nr, bp + jr * kc);
+                float *panel = own + (jr - jp0 * NR) * kc_max;
+                if (!b_in_place || nr < NR) pack_b_panel(trans_b, n, k, b, p0, j0 + jr, kc, nr, panel);
             }
             for (size_t i0 = 0; i0 < m; i0 += MR) {
                 const size_t mr = min_size(MR, m - i0);
@@ -361,7 +368,8 @@ static void gemm_columns(int thread, int threads, int trans_b, int b_in_place, s
                 for (size_t jr = jp0 * NR; jr < jp1 * NR; jr += NR) {
                     const size_t nr = min_size(NR, nc - jr);
                     const int in_place = b_in_place && nr == NR;
-                    micro_kernel(kc, a_panel, a_row, a_col, in_place ? b + p0 * n + j0 + jr : bp + jr * kc,
+                    const float *panel = own + (jr - jp0 * NR) * kc_max;
+                    micro_kernel(kc, a_panel, a_row, a_col, in_place ? b + p0 * n + j0 + jr : panel,
                                  in_place ? n : NR, c + i0 * rs + (j0 + jr) * cs, rs, cs, mr, nr, p0 == 0, alpha,
                                  beta);
                 }
@@ -392,8 +400,12 @@ static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, si
     const int parallel = m * n * k >= ((size_t)1 << 20);
     if (parallel) max_threads = n_threads;
 #endif
-    /* One allocation: the shared B block (kc x nc), then each thread's A block (MC x kc). */
-    const size_t bp_floats = (kc_max * nc_max + ALIGN - 1) / ALIGN * ALIGN, ap_floats = (size_t)MC * kc_max;
+    /*
+     * One allocation: the shared B block (kc x nc, and up to threads - 1 panels more: the rounding up of
+     * gemm_columns' per-thread regions), then each thread's A block (MC x kc).
+     */
+    const size_t bp_floats = (kc_max * (nc_max + (size_t)(max_threads - 1) * NR) + ALIGN - 1) / ALIGN * ALIGN;
+    const size_t ap_floats = (size_t)MC * kc_max;
     const size_t bytes = ((bp_floats + (size_t)max_threads * ap_floats) * sizeof(float) + ALIGN - 1) / ALIGN * ALIGN;
     float *bp = aligned_alloc(ALIGN, bytes);
     if (!bp) {
