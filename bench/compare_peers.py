@@ -25,6 +25,7 @@ import argparse
 import gzip
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -221,6 +222,7 @@ def main():
 
     if not args.skip_large:
         nn_best, pt_best = float("inf"), float("inf")
+        nn_all, pt_all = [], []
         for r in range(args.large_rounds or args.rounds):
             for side in (["nncl", "torch"] if r % 2 == 0 else ["torch", "nncl"]):
                 if side == "nncl":
@@ -232,12 +234,16 @@ def main():
                         with open(js) as f:
                             t = json.load(f)[0]["step_ms"]
                     nn_best = min(nn_best, t)
+                    nn_all.append(t)
                 else:
                     t = child(py, "torch-large", peers, args.threads)
                     pt_best = min(pt_best, t)
+                    pt_all.append(t)
                 print(f"round {r + 1} {side:6} large-net step (ms): {t:.1f}", flush=True)
         print(f"\nlarge net step (batch 256, SGD): nncl cpu {nn_best:.1f} ms, PyTorch {pt_best:.1f} ms, "
               f"ratio {nn_best / pt_best:.2f} (target <= 0.70: {'met' if nn_best / pt_best <= 0.7 else 'missed'})")
+        nn_med, pt_med = statistics.median(nn_all), statistics.median(pt_all)
+        print(f"  medians of the rounds: nncl cpu {nn_med:.1f} ms, PyTorch {pt_med:.1f} ms, ratio {nn_med / pt_med:.2f}")
 
     if not args.skip_gemm:
         shapes = ["1024x1024x1024"]
