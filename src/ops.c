@@ -341,9 +341,7 @@ enum nncl_status nncl_op_run(struct nncl_backend *be, const struct nncl_op_call 
     }
     const struct nncl_op_info *info = &op_infos[call->op];
     for (int i = 0; i < info->n_tensors; i++) {
-        char where[64];
-        snprintf(where, sizeof where, "%s", info->name);
-        enum nncl_status st = nncl_tensor_check(where, info->tensor_names[i], &call->t[i]);
+        enum nncl_status st = nncl_tensor_check(info->name, info->tensor_names[i], &call->t[i]);
         if (st) return st;
         if (call->t[i].buffer->backend != be) {
             return nncl_set_error(NNCL_ERR_INVALID_ARG, "%s: tensor %s lives on backend %s, but the op was "

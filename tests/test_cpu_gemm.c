@@ -24,6 +24,8 @@ static const struct gemm_case cases[] = {
      * block, a single 6x64 tile, tiles plus one, alpha 0 */
     {12, 128, 512, 1.0f, 0.0f}, {97, 130, 513, 1.0f, 1.0f}, {200, 600, 40, 0.5f, 0.0f}, {6, 64, 1, 1.0f, 0.0f},
     {7, 65, 257, -2.0f, 0.5f},  {9, 33, 17, 0.0f, 0.5f},
+    /* one-thread products read in place (gemm_direct), also through C^T (N = 10), with short panels */
+    {100, 10, 300, 1.0f, 0.5f}, {10, 130, 130, 1.0f, 0.0f}, {130, 128, 10, -1.0f, 1.0f},
 };
 
 ParameterizedTestParameters(cpu_gemm, blocked_matches_naive) {

@@ -83,6 +83,7 @@ enum {
     TB = NR < 16 ? NR : 16, /* block of the transposing B pack */
     ALIGN = 64,
     B_IN_PLACE_PANELS = 4,
+    DIRECT_MAX = 1 << 20, /* multiply-adds from which products use threads; below it, plain B: gemm_direct */
 };
 
 __extension__ typedef float vf __attribute__((vector_size(VL * sizeof(float))));
@@ -378,12 +379,51 @@ static void gemm_columns(int thread, int threads, int trans_b, int b_in_place, s
     }
 }
 
+/*
+ * A product with a plain B that runs on one thread (under DIRECT_MAX multiply-adds: an output layer's
+ * weight and input gradients, 10x128x128:tn and 128x128x10:nn): packing and its allocation cost as much
+ * as the sums. Every full panel is read where it lies, A plain (row stride K) or transposed (column
+ * stride M) and B with row stride N; only a short last panel of A (on the stack) or of B is packed. The
+ * same kernel calls on the same values in the same K slices as the blocked path, so the same bits.
+ */
+static enum nncl_status gemm_direct(int trans_a, size_t m, size_t n, size_t k, size_t kc_max, float alpha,
+                                    const float *a, const float *b, float beta, float *c, size_t rs, size_t cs) {
+    float edge_a[MR * KC];
+    float *edge_b = NULL;
+    const size_t n_full = n / NR * NR;
+    if (n_full < n && !(edge_b = malloc(kc_max * NR * sizeof *edge_b))) {
+        return nncl_set_error(NNCL_ERR_OOM, "gemm: out of host memory for a %zu x %d packing panel", kc_max, (int)NR);
+    }
+    for (size_t p0 = 0; p0 < k; p0 += kc_max) {
+        const size_t kc = min_size(kc_max, k - p0);
+        if (edge_b) pack_b_panel(0, n, k, b, p0, n_full, kc, n - n_full, edge_b);
+        for (size_t i0 = 0; i0 < m; i0 += MR) {
+            const size_t mr = min_size(MR, m - i0);
+            /* element (i, p) of the panel is a_panel[i * a_row + p * a_col] */
+            const float *a_panel = trans_a ? a + p0 * m + i0 : a + i0 * k + p0;
+            size_t a_row = trans_a ? 1 : k, a_col = trans_a ? m : 1;
+            if (mr < MR) {
+                pack_a(trans_a, m, k, a, i0, m, p0, kc, edge_a);
+                a_panel = edge_a, a_row = 1, a_col = MR;
+            }
+            for (size_t jr = 0; jr < n; jr += NR) {
+                const int full = jr < n_full;
+                micro_kernel(kc, a_panel, a_row, a_col, full ? b + p0 * n + jr : edge_b, full ? n : NR,
+                             c + i0 * rs + jr * cs, rs, cs, mr, min_size(NR, n - jr), p0 == 0, alpha, beta);
+            }
+        }
+    }
+    free(edge_b);
+    return NNCL_OK;
+}
+
 /* C (m x n; element (i, j) at c[i rs + j cs]) = alpha op(A) op(B) + beta C, the scheme of the file's banner */
 static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                                      const float *a, const float *b, float beta, float *c, size_t rs, size_t cs) {
 
     /* K slices of equal depth (at most KC): 784 runs as 4 x 196 rather than 3 x 256 + 16. */
     const size_t n_slices = (k + KC - 1) / KC, kc_max = (k + n_slices - 1) / n_slices;
+    if (!trans_b && m * n * k < DIRECT_MAX) return gemm_direct(trans_a, m, n, k, kc_max, alpha, a, b, beta, c, rs, cs);
     const size_t nc_max = min_size(NC, (n + NR - 1) / NR * NR);
     const size_t m_panels = (m + MR - 1) / MR;
     /*
@@ -397,7 +437,7 @@ static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, si
     (void)n_threads;
 #ifdef _OPENMP
     /* Threads pay off from about a million multiply-adds; fewer run on the calling thread. */
-    const int parallel = m * n * k >= ((size_t)1 << 20);
+    const int parallel = m * n * k >= DIRECT_MAX;
     if (parallel) max_threads = n_threads;
 #endif
     /*
