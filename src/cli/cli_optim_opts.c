@@ -99,6 +99,21 @@ int cli_optim_check(const char *cmd, const struct cli_optim_opts *o, const struc
         return cli_usage_error(cmd, "--rmsprop-momentum %g: must be in [0, 1)", (double)t->rmsprop_momentum);
     }
     if (!(t->clip_norm >= 0.0f)) return cli_usage_error(cmd, "--clip-norm %g: must be >= 0", (double)t->clip_norm);
+    /* iRPROP-'s limits, those of the irprop_update op (ops.c), so that a bad one is refused before any work */
+    if (!(t->rprop_increase >= 1.0f) || !isfinite(t->rprop_increase)) {
+        return cli_usage_error(cmd, "--rprop-increase %g: must be >= 1", (double)t->rprop_increase);
+    }
+    if (!(t->rprop_decrease > 0.0f && t->rprop_decrease <= 1.0f)) {
+        return cli_usage_error(cmd, "--rprop-decrease %g: must be in (0, 1]", (double)t->rprop_decrease);
+    }
+    if (!(t->rprop_delta_min >= 0.0f) || !(t->rprop_delta_max >= t->rprop_delta_min) ||
+        !isfinite(t->rprop_delta_max)) {
+        return cli_usage_error(cmd, "--rprop-delta-min %g, --rprop-delta-max %g: need 0 <= min <= max",
+                               (double)t->rprop_delta_min, (double)t->rprop_delta_max);
+    }
+    if (!(t->rprop_delta_zero > 0.0f) || !isfinite(t->rprop_delta_zero)) {
+        return cli_usage_error(cmd, "--rprop-delta-zero %g: the first step must be > 0", (double)t->rprop_delta_zero);
+    }
     return CLI_OK;
 }
 
