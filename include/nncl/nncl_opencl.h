@@ -59,7 +59,8 @@ struct nncl_tune_options {
      * checked in a child process first, so a crash, a hang (candidate_timeout_s) or a wrong result there skips
      * the candidate with a one-line reason and tuning goes on. NULL: candidates are checked in this process. */
     const char *isolate_exe;
-    double candidate_timeout_s; /* the child's limit; 0: 300 s (CLBlast's compile takes seconds on PoCL) */
+    double candidate_timeout_s; /* the child's limit, at most 3600 s; 0: 300 s (CLBlast's compile takes seconds on
+                                 * PoCL); `nncl tune --candidate-timeout S` sets it */
 };
 
 /** What nncl_opencl_tune did and measured. */

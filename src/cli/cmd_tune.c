@@ -20,7 +20,7 @@ static const char *const CMD = "tune";
 
 static void help(void) {
     printf("usage: nncl tune [--device P:D] [--hidden SPEC] [--inputs N] [--outputs K] [--batch-size B] [--fraction F]\n"
-           "                 [--time-limit S] [--size S]\n"
+           "                 [--time-limit S] [--size S] [--candidate-timeout S]\n"
            "\n"
            "Tunes CLBlast's matrix product for the OpenCL device `--backend opencl` uses (NNCL_OPENCL_PLATFORM\n"
            "and NNCL_OPENCL_DEVICE choose it; `nncl devices` lists them) on the products of one training step\n"
@@ -42,6 +42,8 @@ static void help(void) {
            "  --time-limit S    stop the tuner after S seconds and keep its best so far (default 300)\n"
            "  --size S          m = n = k of the product the tuner times, a multiple of 128 (default: from the\n"
            "                    net's products, weighted by their work; 256 for the default net)\n"
+           "  --candidate-timeout S  each candidate's check runs in a child process; one with no answer after S\n"
+           "                    seconds (0 < S <= 3600, default 300) is killed and skipped\n"
            "  --device P:D      the OpenCL platform and device to tune, each an index or part of a name (sets\n"
            "                    NNCL_OPENCL_PLATFORM/DEVICE); one that matches nothing is an error\n"
            "  --check-candidate PARAMS --shapes M,N,K,TA,TB;...  (internal) what each candidate's child process\n"
@@ -54,17 +56,19 @@ struct tune_args {
     const char *hidden;
     const char *candidate, *shapes; /* --check-candidate, --shapes: the child side of the candidate check */
     size_t inputs, outputs, batch, size;
-    float fraction, time_limit;
+    float fraction, time_limit, candidate_timeout;
 };
 
 static int parse(int argc, char **argv, struct tune_args *a) {
-    enum { O_HIDDEN = 256, O_INPUTS, O_OUTPUTS, O_BATCH, O_FRACTION, O_LIMIT, O_SIZE, O_HELP, O_CANDIDATE, O_SHAPES };
+    enum { O_HIDDEN = 256, O_INPUTS, O_OUTPUTS, O_BATCH, O_FRACTION, O_LIMIT, O_SIZE, O_HELP, O_CANDIDATE, O_SHAPES,
+           O_CANDIDATE_TIMEOUT };
     static const struct option own_opts[] = {
         {"hidden", required_argument, 0, O_HIDDEN},     {"inputs", required_argument, 0, O_INPUTS},
         {"outputs", required_argument, 0, O_OUTPUTS},   {"batch-size", required_argument, 0, O_BATCH},
         {"fraction", required_argument, 0, O_FRACTION}, {"time-limit", required_argument, 0, O_LIMIT},
         {"size", required_argument, 0, O_SIZE},         {"help", no_argument, 0, O_HELP},
         {"check-candidate", required_argument, 0, O_CANDIDATE}, {"shapes", required_argument, 0, O_SHAPES},
+        {"candidate-timeout", required_argument, 0, O_CANDIDATE_TIMEOUT},
         {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
@@ -102,6 +106,12 @@ static int parse(int argc, char **argv, struct tune_args *a) {
             }
             break;
         case O_SIZE: rc = cli_parse_size(CMD, "--size", optarg, &a->size); break;
+        case O_CANDIDATE_TIMEOUT:
+            rc = cli_parse_float(CMD, "--candidate-timeout", optarg, &a->candidate_timeout);
+            if (!rc && !(a->candidate_timeout > 0.0f && a->candidate_timeout <= 3600.0f)) {
+                rc = cli_usage_error(CMD, "--candidate-timeout %s: give seconds above 0 and at most 3600", optarg);
+            }
+            break;
         case O_CANDIDATE: a->candidate = optarg; break;
         case O_SHAPES: a->shapes = optarg; break;
         case 'h':
@@ -178,7 +188,7 @@ int cmd_tune(int argc, char **argv) {
     if (len > 0) self[len] = '\0';
     struct nncl_tune_options opt = {
         .fraction = a.fraction, .time_limit_s = a.time_limit, .tune_size = a.size, .progress = print_progress,
-        .isolate_exe = len > 0 ? self : NULL,
+        .isolate_exe = len > 0 ? self : NULL, .candidate_timeout_s = a.candidate_timeout,
     };
     struct nncl_tune_result r;
     if (nncl_opencl_tune(shapes, n, &opt, &r)) return cli_fail(CMD, "tuning failed");

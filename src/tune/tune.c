@@ -8,13 +8,15 @@
  * We only pick a few of its best on the net's own shapes, choose XGEMM_MIN_INDIRECT_SIZE (which products
  * use the tuned kernel rather than the "direct" one), check the winner against the CPU reference and store.
  */
-#define _POSIX_C_SOURCE 200809L /* strtok_r in ISO C mode */
+#define _POSIX_C_SOURCE 200809L /* strtok_r and pause in ISO C mode */
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check/check.h"
 #include "tune/tune_impl.h"
@@ -130,6 +132,26 @@ static enum nncl_status verify(struct nncl_backend *cpu, struct nncl_backend *de
     return NNCL_OK;
 }
 
+/*
+ * Test hooks (tests/check/tune_child_fault.sh), read only here, in the child of the candidate check: with
+ * NNCL_TEST_TUNE_CHILD_CRASH=1 in the environment the child dies of SIGSEGV, and with NNCL_TEST_TUNE_CHILD_HANG=1
+ * it sleeps until it is killed, each once its device is open (PoCL's threads running) and before it answers,
+ * as a candidate that crashes or hangs in the device would. They exist to show that `nncl tune` skips such a
+ * candidate naming the signal or the timeout, kills a hung child and goes on; `nncl tune` itself and every
+ * other command ignore them.
+ */
+static void test_hook_child_fault(void) {
+    const char *crash = getenv("NNCL_TEST_TUNE_CHILD_CRASH"), *hang = getenv("NNCL_TEST_TUNE_CHILD_HANG");
+    if (crash && strcmp(crash, "1") == 0) {
+        fflush(NULL);
+        signal(SIGSEGV, SIG_DFL); /* not AddressSanitizer's handler, which would turn the signal into exit 1 */
+        raise(SIGSEGV);
+    }
+    if (hang && strcmp(hang, "1") == 0) {
+        for (;;) pause();
+    }
+}
+
 enum nncl_status tune_check_candidate(const char *params, const struct nncl_gemm_shape *shapes, size_t n, char *wrong,
                                       size_t cap) {
     struct ocl_tuning_kernel k;
@@ -151,6 +173,7 @@ enum nncl_status tune_check_candidate(const char *params, const struct nncl_gemm
     ocl_tuning_suspend(1); /* CLBlast's own parameters, then only this candidate's on top */
     enum nncl_status s = nncl_backend_init("opencl", &be);
     ocl_tuning_suspend(0);
+    if (!s) test_hook_child_fault();
     if (!s) s = nncl_backend_init("cpu", &cpu);
     struct ocl_tuning_set set;
     if (!s) {
@@ -215,14 +238,17 @@ static enum nncl_status tune_on(struct nncl_backend *be, struct tune_bench *bn, 
     struct ocl_tuning_set set;
     size_t best_c = TUNE_TOP_K, best_t = 1;
     double best_total = INFINITY;
-    int have_direct = 0, kind_wrong[2] = {0, 0};
+    int have_direct = 0;
+    char kind_wrong[2][256] = {"", ""}; /* why the first refused candidate of each kind was refused */
     for (size_t c = 0; !s && c < cand.n; c++) {
         char text[512], wrong[1024] = "";
         params_string(&cand.k[c], text, sizeof text);
         const int kind = tune_param_of(&cand.k[c], "GEMMK") == 1;
-        if (kind_wrong[kind]) {
-            /* each try costs a CLBlast compile (seconds on PoCL); one kernel's wrong results are its own bug */
-            tune_progress(opt, "candidate %zu skipped: GEMMK=%d gave wrong results above [%s]", c + 1, kind, text);
+        if (kind_wrong[kind][0]) {
+            /* each try costs a CLBlast compile (seconds on PoCL), or the child's limit when it hangs; one kernel's
+             * wrong results (or crash, or hang) are its own bug */
+            tune_progress(opt, "candidate %zu skipped: a GEMMK=%d candidate above was refused (%s) [%s]", c + 1, kind,
+                          kind_wrong[kind], text);
             continue;
         }
         /* checked first in a child process when there is one to run (nncl tune: itself), so a candidate that
@@ -243,7 +269,7 @@ static enum nncl_status tune_on(struct nncl_backend *be, struct tune_bench *bn, 
         if (!s && wrong[0]) {
             tune_progress(opt, "candidate %zu (%.1f GFLOP/s in the tuner) skipped: %s [%s]", c + 1,
                      tune_flop / (cand.ms[c] * 1e6), wrong, text);
-            kind_wrong[kind] = 1;
+            snprintf(kind_wrong[kind], sizeof kind_wrong[kind], "%s", wrong);
             continue;
         }
         if (!s && !have_direct) {
@@ -267,10 +293,10 @@ static enum nncl_status tune_on(struct nncl_backend *be, struct tune_bench *bn, 
     if (!s && best_c == TUNE_TOP_K) {
         char version[32];
         ocl_tuning_clblast_version(version, sizeof version);
-        s = nncl_set_error(NNCL_ERR_CLBLAST, "tune: none of the tuner's best %zu configurations gives right results "
-                           "on this net's products on \"%s\" (CLBlast %s); nothing was stored. Try a larger "
-                           "--fraction, another --size, or another driver", cand.n, ocl_tuning_device_name(st),
-                           version);
+        s = nncl_set_error(NNCL_ERR_CLBLAST, "tune: none of the tuner's best %zu configurations passes its check "
+                           "on this net's products on \"%s\" (CLBlast %s; each one's reason is above); nothing was "
+                           "stored. Try a larger --fraction, another --size, or another driver", cand.n,
+                           ocl_tuning_device_name(st), version);
     }
 
     /* 4. the winner, timed as the untuned run was, and checked once more as it will run */
@@ -325,6 +351,10 @@ enum nncl_status nncl_opencl_tune(const struct nncl_gemm_shape *shapes, size_t n
     if (opt->tune_size && (opt->tune_size % 128 || opt->tune_size > 4096)) {
         return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_opencl_tune: tune_size %zu must be a multiple of 128 (the "
                               "tuner's largest tile) up to 4096", opt->tune_size);
+    }
+    if (!(opt->candidate_timeout_s >= 0 && opt->candidate_timeout_s <= 3600)) {
+        return nncl_set_error(NNCL_ERR_INVALID_ARG, "nncl_opencl_tune: candidate_timeout_s %g must be seconds from 0 "
+                              "(the default, 300) to 3600", opt->candidate_timeout_s);
     }
     memset(out, 0, sizeof *out);
     char tuner[512];

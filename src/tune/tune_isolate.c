@@ -106,7 +106,7 @@ enum nncl_status tune_isolated_check(const char *exe, const char *params, const 
     char *nl = strchr(out, '\n');
     if (nl) *nl = '\0'; /* the child prints one line */
     if (timed_out) {
-        snprintf(reason, cap, "hung: no answer from the child check in %.0f s (killed)", limit_ms / 1e3);
+        snprintf(reason, cap, "hung: no answer from the child check in %g s (killed)", limit_ms / 1e3);
     } else if (WIFSIGNALED(status)) {
         snprintf(reason, cap, "crashed in the child check (signal %d, %s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
     } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && strncmp(out, "ok", 2) == 0) {
