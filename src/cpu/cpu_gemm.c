@@ -67,19 +67,32 @@ void cpu_gemm_naive(int trans_a, int trans_b, size_t m, size_t n, size_t k, floa
 /* VL floats per vector register; the register tile is MR rows x NV vectors (NR = NV * VL columns). */
 #if defined(__AVX512F__)
 #define GEMM_VL 16
-enum { VL = GEMM_VL, MR = 6, NV = 4 }; /* 24 accumulators + 4 B vectors + 1 broadcast of 32 zmm */
+#define GEMM_NV 4
+enum { VL = GEMM_VL, MR = 6, NV = GEMM_NV }; /* 24 accumulators + 4 B vectors + 1 broadcast of 32 zmm */
 #elif defined(__AVX__)
 #define GEMM_VL 8
-enum { VL = GEMM_VL, MR = 6, NV = 2 }; /* 12 accumulators + 2 + 1 of 16 ymm */
+#define GEMM_NV 2
+enum { VL = GEMM_VL, MR = 6, NV = GEMM_NV }; /* 12 accumulators + 2 + 1 of 16 ymm */
 #else
 #define GEMM_VL 4
-enum { VL = GEMM_VL, MR = 6, NV = 2 }; /* SSE, NEON and plain scalar code alike */
+#define GEMM_NV 2
+enum { VL = GEMM_VL, MR = 6, NV = GEMM_NV }; /* SSE, NEON and plain scalar code alike */
+#endif
+/* The blocking, overridable at build time (-DNNCL_GEMM_KC=384 ...) to measure another choice. */
+#ifndef NNCL_GEMM_KC
+#define NNCL_GEMM_KC 256
+#endif
+#ifndef NNCL_GEMM_NC
+#define NNCL_GEMM_NC 512
+#endif
+#ifndef NNCL_GEMM_MCP
+#define NNCL_GEMM_MCP 16
 #endif
 enum {
     NR = NV * VL,
-    KC = 256, /* depth of a slice: an MR x KC A panel is 6 KiB (L1) */
-    NC = 512, /* width of a block: a KC x NC B block is 512 KiB (L2) */
-    MC = 16 * MR, /* most rows a thread packs at once when A is transposed: 96 KiB (L2) */
+    KC = NNCL_GEMM_KC, /* depth of a slice: an MR x KC A panel is 6 KiB (L1) */
+    NC = NNCL_GEMM_NC, /* width of a block: a KC x NC B block is 512 KiB (L2) */
+    MC = NNCL_GEMM_MCP * MR, /* most rows a thread packs at once when A is transposed: 96 KiB (L2) */
     TB = NR < 16 ? NR : 16, /* block of the transposing B pack */
     ALIGN = 64,
     B_IN_PLACE_PANELS = 4,
@@ -212,6 +225,49 @@ static void pack_a(int trans_a, size_t m, size_t k, const float *a, size_t i0, s
 }
 
 /*
+ * The accumulators are named variables (acc_0_0 ... acc_5_3), spelled out by these macros, not an array:
+ * GCC kept an array acc[MR][NV] on the stack between the k loop and the merge (zeroing it there first
+ * and storing it back after), some 70 vector moves a tile; that is a third of a tile's time at K = 10
+ * (128x128x10:nn 5.0 us, OpenBLAS 3.0).
+ */
+#define GEMM_ROWS(F) F(0) F(1) F(2) F(3) F(4) F(5)
+_Static_assert(MR == 6 && NV == GEMM_NV, "GEMM_ROWS and GEMM_VECS spell out MR rows of NV vectors");
+#if GEMM_NV == 4
+#define GEMM_VECS(F, i) F(i, 0) F(i, 1) F(i, 2) F(i, 3)
+#define GEMM_VECS1(F) F(0) F(1) F(2) F(3)
+#else
+#define GEMM_VECS(F, i) F(i, 0) F(i, 1)
+#define GEMM_VECS1(F) F(0) F(1)
+#endif
+#define GEMM_ACC_DECL(i, v) vf acc_##i##_##v = {0};
+#define GEMM_ACC_DECL_ROW(i) GEMM_VECS(GEMM_ACC_DECL, i)
+#define GEMM_LOAD_B(v)                                                                                         \
+    vf bv_##v;                                                                                                 \
+    memcpy(&bv_##v, bp + (v) * VL, sizeof bv_##v);
+#define GEMM_FMA(i, v) acc_##i##_##v += av_##i * bv_##v;
+#define GEMM_FMA_ROW(i)                                                                                        \
+    const float av_##i = a[(size_t)(i) * a_row];                                                               \
+    GEMM_VECS(GEMM_FMA, i)
+#define GEMM_STORE(i, v)                                                                                       \
+    {                                                                                                          \
+        float *c_bt = c + (size_t)(i) * ldc + (v) * VL;                                                        \
+        vf cv = alpha * acc_##i##_##v;                                                                         \
+        if (!first || beta != 0.0f) {                                                                          \
+            vf old;                                                                                            \
+            memcpy(&old, c_bt, sizeof old);                                                                    \
+            cv = first ? cv + beta * old : old + cv;                                                           \
+        }                                                                                                      \
+        memcpy(c_bt, &cv, sizeof cv);                                                                          \
+    }
+#define GEMM_STORE_ROW(i) GEMM_VECS(GEMM_STORE, i)
+#define GEMM_TILE(i, v)                                                                                        \
+    {                                                                                                          \
+        const vf t_ = alpha * acc_##i##_##v;                                                                   \
+        memcpy(&tile[i][(v) * VL], &t_, sizeof t_);                                                            \
+    }
+#define GEMM_TILE_ROW(i) GEMM_VECS(GEMM_TILE, i)
+
+/*
  * The register tile: acc (MR x NR) = A panel (MR x kc) * B panel (kc x NR; row p at bp + p * b_ld: NR when
  * packed, N for a full panel of a plain B read in place), summed in k order, then
  * merged into the mr x nr corner of c (row stride ldc): c = alpha acc + beta c on the first K slice
@@ -221,43 +277,25 @@ static void pack_a(int trans_a, size_t m, size_t k, const float *a, size_t i0, s
 static void micro_kernel(size_t kc, const float *restrict a, size_t a_row, size_t a_col, const float *restrict bp,
                          size_t b_ld, float *restrict c, size_t ldc, size_t cs, size_t mr, size_t nr, int first,
                          float alpha, float beta) {
-    vf acc[MR][NV];
-    for (int i = 0; i < MR; i++) {
-        for (int v = 0; v < NV; v++) acc[i][v] = (vf){0};
-    }
+    GEMM_ROWS(GEMM_ACC_DECL_ROW)
     for (size_t p = 0; p < kc; p++) {
-        vf bv[NV];
-        for (int v = 0; v < NV; v++) memcpy(&bv[v], bp + v * VL, sizeof bv[v]);
-        for (int i = 0; i < MR; i++) {
-            const float av = a[(size_t)i * a_row];
-            for (int v = 0; v < NV; v++) acc[i][v] += av * bv[v];
-        }
+        GEMM_VECS1(GEMM_LOAD_B)
+        GEMM_ROWS(GEMM_FMA_ROW)
         a += a_col;
         bp += b_ld;
     }
 
     if (mr == MR && nr == NR && cs == 1) {
-        for (int i = 0; i < MR; i++) {
-            float *c_bt = c + (size_t)i * ldc;
-            for (int v = 0; v < NV; v++) {
-                vf cv = alpha * acc[i][v];
-                if (!first || beta != 0.0f) {
-                    vf old;
-                    memcpy(&old, c_bt + v * VL, sizeof old);
-                    cv = first ? cv + beta * old : old + cv;
-                }
-                memcpy(c_bt + v * VL, &cv, sizeof cv);
-            }
-        }
+        GEMM_ROWS(GEMM_STORE_ROW)
         return;
     }
     /* An edge tile, or a transposed C: the same sums, stored element by element where the tile exists. */
     float tile[MR][NR];
-    memcpy(tile, acc, sizeof tile);
+    GEMM_ROWS(GEMM_TILE_ROW)
     for (size_t i = 0; i < mr; i++) {
         float *c_bt = c + i * ldc;
         for (size_t j = 0; j < nr; j++) {
-            const float t = alpha * tile[i][j];
+            const float t = tile[i][j];
             c_bt[j * cs] = !first ? c_bt[j * cs] + t : beta == 0.0f ? t : t + beta * c_bt[j * cs];
         }
     }
