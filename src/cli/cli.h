@@ -111,6 +111,17 @@ int cli_backend_option(const char *cmd, int code, const char *arg, struct cli_ba
 void cli_backend_help(int with_threads);
 
 /*
+ * The options of the subcommands that run training steps (train, check): the data, optimizer and backend
+ * options followed by `own`, into out[cap] (with_optim[cap] is scratch), after refusing an abbreviation in
+ * argv; returns CLI_OK or CLI_USAGE.
+ */
+int cli_step_options(const char *cmd, int argc, char **argv, const struct option *own, struct option *out,
+                     struct option *with_optim, size_t cap);
+/* Handles one of those shared options: returns 1 (and *rc, CLI_OK or a usage error) when `code` is one. */
+int cli_step_option(const char *cmd, int code, const char *arg, struct cli_data_opts *d, struct cli_optim_opts *o,
+                    struct nncl_train_options *t, struct cli_backend_opts *b, int *rc);
+
+/*
  * Opens a backend by name ("auto" says which it picked and why, on stderr) and gives it o->threads (o may
  * be NULL: the defaults).
  */

@@ -131,3 +131,16 @@ int cli_open_backend(const char *cmd, const char *name, const struct cli_backend
     }
     return CLI_OK;
 }
+
+int cli_step_options(const char *cmd, int argc, char **argv, const struct option *own, struct option *out,
+                     struct option *with_optim, size_t cap) {
+    cli_options_with_data(cli_options_with_optim(own, with_optim, cap), out, cap);
+    return cli_refuse_abbreviations(cmd, argc, argv, out) ? CLI_USAGE : CLI_OK;
+}
+
+int cli_step_option(const char *cmd, int code, const char *arg, struct cli_data_opts *d, struct cli_optim_opts *o,
+                    struct nncl_train_options *t, struct cli_backend_opts *b, int *rc) {
+    *rc = CLI_OK;
+    if (cli_data_option(code, arg, d)) return 1;
+    return cli_optim_option(cmd, code, arg, o, t, rc) || cli_backend_option(cmd, code, arg, b, rc);
+}

@@ -187,16 +187,10 @@ static int parse(int argc, char **argv, struct check_args *a) {
     optind = 1;
     int c;
     struct option opts[CLI_MAX_OPTIONS], with_optim[CLI_MAX_OPTIONS];
-    cli_options_with_data(cli_options_with_optim(own_opts, with_optim, CLI_MAX_OPTIONS), opts, CLI_MAX_OPTIONS);
-    if (cli_refuse_abbreviations(CMD, argc, argv, opts)) return CLI_USAGE;
+    if (cli_step_options(CMD, argc, argv, own_opts, opts, with_optim, CLI_MAX_OPTIONS)) return CLI_USAGE;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = CLI_OK;
-        if (cli_data_option(c, optarg, &a->data)) continue;
-        if (cli_optim_option(CMD, c, optarg, &a->optim, &a->step, &rc)) {
-            if (rc) return rc;
-            continue;
-        }
-        if (cli_backend_option(CMD, c, optarg, &a->bopts, &rc)) {
+        if (cli_step_option(CMD, c, optarg, &a->data, &a->optim, &a->step, &a->bopts, &rc)) {
             if (rc) return rc;
             continue;
         }

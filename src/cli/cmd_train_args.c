@@ -151,16 +151,10 @@ int train_parse_args(int argc, char **argv, struct train_args *a) {
     float tol = 0;
     int raw_targets = 0;
     struct option long_opts[CLI_MAX_OPTIONS], with_optim[CLI_MAX_OPTIONS];
-    cli_options_with_data(cli_options_with_optim(own_opts, with_optim, CLI_MAX_OPTIONS), long_opts, CLI_MAX_OPTIONS);
-    if (cli_refuse_abbreviations(CMD, argc, argv, long_opts)) return CLI_USAGE;
+    if (cli_step_options(CMD, argc, argv, own_opts, long_opts, with_optim, CLI_MAX_OPTIONS)) return CLI_USAGE;
     while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         int rc = CLI_OK;
-        if (cli_data_option(c, optarg, &a->data)) continue;
-        if (cli_optim_option(CMD, c, optarg, &a->optim, &a->opts, &rc)) {
-            if (rc) return rc;
-            continue;
-        }
-        if (cli_backend_option(CMD, c, optarg, &a->bopts, &rc)) {
+        if (cli_step_option(CMD, c, optarg, &a->data, &a->optim, &a->opts, &a->bopts, &rc)) {
             if (rc) return rc;
             continue;
         }

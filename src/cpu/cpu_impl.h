@@ -41,6 +41,7 @@ static inline int cpu_num_threads(void) { return 1; }
 #define CPU_SPLIT(n, threads, lo, hi, BODY)                                                                   \
     do {                                                                                                     \
         const int nt_ = (threads);                                                                           \
+        (void)nt_; /* (read only by CPU_OMP_PARALLEL, which is empty without OpenMP) */                       \
         const size_t n_ = (n);                                                                               \
         CPU_OMP_PARALLEL                                                                                     \
         {                                                                                                    \
