@@ -1,7 +1,8 @@
 /*
  * test_cpu_gemm.c: the CPU reference's cache-blocked gemm against its plain triple loop, over shapes
- * that break lazy blocking: 1x1, primes, sizes just past a block edge (MC = 64, KC = 256, NC = 1024),
- * every transpose combination, and alpha/beta variants.
+ * that break lazy blocking: 1x1, primes, sizes just past a block edge (KC = 256, NC = 512, MC = 96 rows,
+ * the 6 x NR register tile), every transpose combination, and alpha/beta variants; and the bits of every
+ * thread count against one thread's.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -28,20 +29,36 @@ static const struct gemm_case cases[] = {
     {100, 10, 300, 1.0f, 0.5f}, {10, 130, 130, 1.0f, 0.0f}, {130, 128, 10, -1.0f, 1.0f},
 };
 
+/* A case's operands, filled from a seed of its own: a (M x K), b (K x N), c0 (M x N) uniform in [-1, 1],
+ * and two M x N results. */
+struct operands {
+    float *a, *b, *c0, *ref, *got;
+};
+
+static struct operands operands_make(const struct gemm_case *gc, uint64_t seed) {
+    struct tu_rng rng = {seed};
+    struct operands o = {malloc(sizeof(float) * gc->m * gc->k), malloc(sizeof(float) * gc->k * gc->n),
+                         malloc(sizeof(float) * gc->m * gc->n), malloc(sizeof(float) * gc->m * gc->n),
+                         malloc(sizeof(float) * gc->m * gc->n)};
+    cr_assert(o.a && o.b && o.c0 && o.ref && o.got);
+    tu_fill_uniform(&rng, o.a, gc->m * gc->k, -1, 1);
+    tu_fill_uniform(&rng, o.b, gc->k * gc->n, -1, 1);
+    tu_fill_uniform(&rng, o.c0, gc->m * gc->n, -1, 1);
+    return o;
+}
+
+static void operands_free(struct operands *o) {
+    free(o->a); free(o->b); free(o->c0); free(o->ref); free(o->got);
+}
+
 ParameterizedTestParameters(cpu_gemm, blocked_matches_naive) {
     return cr_make_param_array(struct gemm_case, cases, sizeof cases / sizeof cases[0]);
 }
 
 ParameterizedTest(const struct gemm_case *gc, cpu_gemm, blocked_matches_naive) {
     struct nncl_backend *be = tu_backend("cpu");
-    struct tu_rng rng = {gc->m * 1000003u + gc->n * 101u + gc->k};
-    float *a = malloc(sizeof(float) * gc->m * gc->k), *b = malloc(sizeof(float) * gc->k * gc->n);
-    float *c0 = malloc(sizeof(float) * gc->m * gc->n), *ref = malloc(sizeof(float) * gc->m * gc->n);
-    float *got = malloc(sizeof(float) * gc->m * gc->n);
-    cr_assert(a && b && c0 && ref && got);
-    tu_fill_uniform(&rng, a, gc->m * gc->k, -1, 1);
-    tu_fill_uniform(&rng, b, gc->k * gc->n, -1, 1);
-    tu_fill_uniform(&rng, c0, gc->m * gc->n, -1, 1);
+    struct operands o = operands_make(gc, gc->m * 1000003u + gc->n * 101u + gc->k);
+    float *a = o.a, *b = o.b, *c0 = o.c0, *ref = o.ref, *got = o.got;
     for (int trans_a = 0; trans_a < 2; trans_a++) {
         for (int trans_b = 0; trans_b < 2; trans_b++) {
             /* the same a and b arrays, read as (K x M) / (N x K) when transposed */
@@ -59,7 +76,7 @@ ParameterizedTest(const struct gemm_case *gc, cpu_gemm, blocked_matches_naive) {
             tu_assert_close(ref, got, gc->m * gc->n, gc->n, (struct tu_tol){2e-6 * (double)gc->k, 1e-5}, what);
         }
     }
-    free(a); free(b); free(c0); free(ref); free(got);
+    operands_free(&o);
     tu_free_all();
 }
 
@@ -68,7 +85,8 @@ ParameterizedTest(const struct gemm_case *gc, cpu_gemm, blocked_matches_naive) {
  * panels: a panel's place must not move with a K slice's depth, or a thread a slice ahead overwrites the
  * end of its neighbour's panel (K = 257: slices of 129 and 128), and so would a thread a block ahead
  * (N = 600: blocks of 512 and 88 columns). A race shows only now and then, so each
- * shape runs 50 times at 2 and 3 threads, and every result must equal the 1-thread result bit for bit.
+ * shape runs 50 times at 2 and 3 threads (10 times with A transposed, which splits rows and has no such
+ * sharing), and every result must equal the 1-thread result bit for bit.
  */
 Test(cpu_gemm, threads_give_the_same_bits_every_time) {
     static const struct gemm_case shapes[] = {{130, 70, 257, 1.0f, 0.0f}, {67, 131, 257, 1.0f, 1.0f},
@@ -76,34 +94,31 @@ Test(cpu_gemm, threads_give_the_same_bits_every_time) {
     struct nncl_backend *be = tu_backend("cpu");
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const struct gemm_case *gc = &shapes[s];
-        struct tu_rng rng = {gc->m * 7u + gc->n * 13u + gc->k};
-        float *a = malloc(sizeof(float) * gc->m * gc->k), *b = malloc(sizeof(float) * gc->k * gc->n);
-        float *c0 = malloc(sizeof(float) * gc->m * gc->n), *one = malloc(sizeof(float) * gc->m * gc->n);
-        float *got = malloc(sizeof(float) * gc->m * gc->n);
-        cr_assert(a && b && c0 && one && got);
-        tu_fill_uniform(&rng, a, gc->m * gc->k, -1, 1);
-        tu_fill_uniform(&rng, b, gc->k * gc->n, -1, 1);
-        tu_fill_uniform(&rng, c0, gc->m * gc->n, -1, 1);
-        for (int trans_b = 0; trans_b < 2; trans_b++) {
-            struct nncl_tensor ta = tu_tensor(be, gc->m, gc->k, a);
+        struct operands o = operands_make(gc, gc->m * 7u + gc->n * 13u + gc->k);
+        const float *a = o.a, *b = o.b, *c0 = o.c0;
+        float *one = o.ref, *got = o.got;
+        for (int trans = 0; trans < 4; trans++) {
+            const int trans_a = trans / 2, trans_b = trans % 2;
+            struct nncl_tensor ta = trans_a ? tu_tensor(be, gc->k, gc->m, a) : tu_tensor(be, gc->m, gc->k, a);
             struct nncl_tensor tb = trans_b ? tu_tensor(be, gc->n, gc->k, b) : tu_tensor(be, gc->k, gc->n, b);
             struct nncl_tensor tc = tu_tensor(be, gc->m, gc->n, c0);
             tu_ok(nncl_backend_set_threads(be, 1), "threads");
-            tu_ok(nncl_op_gemm(be, 0, trans_b, gc->alpha, &ta, &tb, gc->beta, &tc), "gemm");
+            tu_ok(nncl_op_gemm(be, trans_a, trans_b, gc->alpha, &ta, &tb, gc->beta, &tc), "gemm");
             tu_get(&tc, one);
+            /* a transposed A runs the row split (each thread packing its own rows); plain A the column split */
             for (int threads = 2; threads <= 3; threads++) {
                 tu_ok(nncl_backend_set_threads(be, threads), "threads");
-                for (int rep = 0; rep < 50; rep++) {
+                for (int rep = 0; rep < (trans_a ? 10 : 50); rep++) {
                     tu_ok(nncl_tensor_set(&tc, c0, gc->m * gc->n), "set");
-                    tu_ok(nncl_op_gemm(be, 0, trans_b, gc->alpha, &ta, &tb, gc->beta, &tc), "gemm");
+                    tu_ok(nncl_op_gemm(be, trans_a, trans_b, gc->alpha, &ta, &tb, gc->beta, &tc), "gemm");
                     tu_get(&tc, got);
                     cr_assert(memcmp(one, got, sizeof(float) * gc->m * gc->n) == 0,
-                              "gemm %zux%zux%zu trans_b %d, %d threads, run %d: not the 1-thread bits", gc->m, gc->n,
-                              gc->k, trans_b, threads, rep);
+                              "gemm %zux%zux%zu trans_a %d trans_b %d, %d threads, run %d: not the 1-thread bits",
+                              gc->m, gc->n, gc->k, trans_a, trans_b, threads, rep);
                 }
             }
         }
-        free(a); free(b); free(c0); free(one); free(got);
+        operands_free(&o);
     }
     tu_free_all();
 }
