@@ -192,6 +192,29 @@ static void pack_b_panel(int trans_b, size_t n, size_t k, const float *b, size_t
 }
 
 /*
+ * The panels of a plain B's columns col0 .. col0 + ncols, rows p0 .. p0 + kc, packed a row of B at a time:
+ * panel t (columns col0 + t NR ..) at bp + t NR panel_ld, its row p at + p NR, columns past ncols zero.
+ * One panel at a time (pack_b_panel) reads kc rows N floats apart for NR floats each: with N = 1024 a new
+ * 4 KiB page a row, which neither the prefetcher nor the TLB follows, and a variable-length memcpy of 64
+ * bytes (AVX2) that GCC turns into `rep movs`. Here each row segment is read once, in order, and copied
+ * into the panels in NR-float pieces of fixed length. The same floats either way.
+ */
+static void pack_b_rows(size_t n, const float *b, size_t p0, size_t kc, size_t col0, size_t ncols, float *restrict bp,
+                        size_t panel_ld) {
+    const size_t full = ncols / NR, rest = ncols - full * NR;
+    for (size_t p = 0; p < kc; p++) {
+        const float *src = b + (p0 + p) * n + col0;
+        float *dst = bp + p * NR;
+        for (size_t t = 0; t < full; t++) memcpy(dst + t * NR * panel_ld, src + t * NR, NR * sizeof *dst);
+        if (rest) {
+            float *d = dst + full * NR * panel_ld;
+            memcpy(d, src + full * NR, rest * sizeof *d);
+            memset(d + rest, 0, (NR - rest) * sizeof *d);
+        }
+    }
+}
+
+/*
  * ap = op(A)[i0:i1, p0:p0+kc] as consecutive MR-row panels, each kc x MR (one column of the panel
  * after another), rows past i1 zero. a is (M x K), or (K x M) when trans_a. Only transposed A and the
  * last, short panel of a plain A are packed: the kernel reads the full panels of a plain A in place.
@@ -389,10 +412,14 @@ static void gemm_columns(int thread, int threads, int trans_b, int b_in_place, s
         const size_t jp1 = n_panels * (size_t)(thread + 1) / (size_t)threads;
         for (size_t p0 = 0; p0 < k; p0 += kc_max) {
             const size_t kc = min_size(kc_max, k - p0);
-            for (size_t jr = jp0 * NR; jr < jp1 * NR; jr += NR) {
-                const size_t nr = min_size(NR, nc - jr);
-                float *panel = own + (jr - jp0 * NR) * kc_max;
-                if (!b_in_place || nr < NR) pack_b_panel(trans_b, n, k, b, p0, j0 + jr, kc, nr, panel);
+            if (!trans_b && !b_in_place) {
+                if (jp1 > jp0) pack_b_rows(n, b, p0, kc, j0 + jp0 * NR, min_size(nc, jp1 * NR) - jp0 * NR, own, kc_max);
+            } else {
+                for (size_t jr = jp0 * NR; jr < jp1 * NR; jr += NR) {
+                    const size_t nr = min_size(NR, nc - jr);
+                    float *panel = own + (jr - jp0 * NR) * kc_max;
+                    if (!b_in_place || nr < NR) pack_b_panel(trans_b, n, k, b, p0, j0 + jr, kc, nr, panel);
+                }
             }
             for (size_t i0 = 0; i0 < m; i0 += MR) {
                 const size_t mr = min_size(MR, m - i0);
@@ -510,15 +537,28 @@ static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, si
                 const long n_panels = (long)((nc + NR - 1) / NR);
                 for (size_t p0 = 0; p0 < k; p0 += kc_max) {
                     const size_t kc = min_size(kc_max, k - p0);
+                    if (!trans_b && !b_in_place) {
+                        /* each thread a contiguous run of panels, a row of B at a time */
+                        const size_t jp0 = (size_t)n_panels * (size_t)thread / (size_t)threads;
+                        const size_t jp1 = (size_t)n_panels * (size_t)(thread + 1) / (size_t)threads;
+                        if (jp1 > jp0) {
+                            pack_b_rows(n, b, p0, kc, j0 + jp0 * NR, min_size(nc, jp1 * NR) - jp0 * NR,
+                                        bp + jp0 * NR * kc, kc);
+                        }
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+                    } else {
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-                    for (long jp = 0; jp < n_panels; jp++) {
-                        const size_t jr = (size_t)jp * NR;
-                        if (b_in_place && nc - jr >= NR) continue;
-                        pack_b_panel(trans_b, n, k, b, p0, j0 + jr, kc, min_size(NR, nc - jr), bp + jr * kc);
+                        for (long jp = 0; jp < n_panels; jp++) {
+                            const size_t jr = (size_t)jp * NR;
+                            if (b_in_place && nc - jr >= NR) continue;
+                            pack_b_panel(trans_b, n, k, b, p0, j0 + jr, kc, min_size(NR, nc - jr), bp + jr * kc);
+                        }
                     }
-                    /* (the implicit barrier: the whole B block is packed) */
+                    /* (the barrier: the whole B block is packed) */
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
