@@ -148,16 +148,37 @@ static void transpose_block(const float *restrict src, size_t ld_src, float *res
 #endif
 
 /*
+ * Panels jp0 .. jp1 of a plain B's column block j0 .. j0 + nc, rows p0 .. p0 + kc, packed a row of B at a
+ * time: panel jp0 + t at bp + t NR panel_ld, its row p at + p NR, columns past the block zero. Packing one
+ * panel after another would read kc rows N floats apart for NR floats each: with N = 1024 a new 4 KiB page
+ * a row, which neither the prefetcher nor the TLB follows, through a variable-length memcpy of 64 bytes
+ * (AVX2) that GCC turns into `rep movs`. Here each row segment is read once, in order, and copied into the
+ * panels in NR-float pieces of fixed length.
+ */
+static void pack_b_rows(size_t n, const float *b, size_t p0, size_t kc, size_t j0, size_t nc, size_t jp0, size_t jp1,
+                        float *restrict bp, size_t panel_ld) {
+    if (jp1 <= jp0) return;
+    const size_t ncols = min_size(nc, jp1 * NR) - jp0 * NR, full = ncols / NR, rest = ncols - full * NR;
+    for (size_t p = 0; p < kc; p++) {
+        const float *src = b + (p0 + p) * n + j0 + jp0 * NR;
+        float *dst = bp + p * NR;
+        for (size_t t = 0; t < full; t++) memcpy(dst + t * NR * panel_ld, src + t * NR, NR * sizeof *dst);
+        if (rest) {
+            float *d = dst + full * NR * panel_ld;
+            memcpy(d, src + full * NR, rest * sizeof *d);
+            memset(d + rest, 0, (NR - rest) * sizeof *d);
+        }
+    }
+}
+
+/*
  * bp (kc x NR, row by row) = op(B)[p0:p0+kc, j0:j0+nr], columns nr..NR-1 zero.
  * b is (K x N), or (N x K) when trans_b.
  */
 static void pack_b_panel(int trans_b, size_t n, size_t k, const float *b, size_t p0, size_t j0, size_t kc,
                          size_t nr, float *restrict bp) {
     if (!trans_b) {
-        for (size_t p = 0; p < kc; p++) {
-            memcpy(bp + p * NR, b + (p0 + p) * n + j0, nr * sizeof *bp);
-            memset(bp + p * NR + nr, 0, (NR - nr) * sizeof *bp);
-        }
+        pack_b_rows(n, b, p0, kc, j0, nr, 0, 1, bp, kc);
         return;
     }
     /* op(B) columns are rows of b: transpose TB x TB blocks, reading and writing TB floats in a row */
@@ -189,29 +210,6 @@ static void pack_b_panel(int trans_b, size_t n, size_t k, const float *b, size_t
         }
     }
     for (size_t p = 0; p < kc && nr < NR; p++) memset(bp + p * NR + nr, 0, (NR - nr) * sizeof *bp);
-}
-
-/*
- * The panels of a plain B's columns col0 .. col0 + ncols, rows p0 .. p0 + kc, packed a row of B at a time:
- * panel t (columns col0 + t NR ..) at bp + t NR panel_ld, its row p at + p NR, columns past ncols zero.
- * One panel at a time (pack_b_panel) reads kc rows N floats apart for NR floats each: with N = 1024 a new
- * 4 KiB page a row, which neither the prefetcher nor the TLB follows, and a variable-length memcpy of 64
- * bytes (AVX2) that GCC turns into `rep movs`. Here each row segment is read once, in order, and copied
- * into the panels in NR-float pieces of fixed length. The same floats either way.
- */
-static void pack_b_rows(size_t n, const float *b, size_t p0, size_t kc, size_t col0, size_t ncols, float *restrict bp,
-                        size_t panel_ld) {
-    const size_t full = ncols / NR, rest = ncols - full * NR;
-    for (size_t p = 0; p < kc; p++) {
-        const float *src = b + (p0 + p) * n + col0;
-        float *dst = bp + p * NR;
-        for (size_t t = 0; t < full; t++) memcpy(dst + t * NR * panel_ld, src + t * NR, NR * sizeof *dst);
-        if (rest) {
-            float *d = dst + full * NR * panel_ld;
-            memcpy(d, src + full * NR, rest * sizeof *d);
-            memset(d + rest, 0, (NR - rest) * sizeof *d);
-        }
-    }
 }
 
 /*
@@ -413,7 +411,7 @@ static void gemm_columns(int thread, int threads, int trans_b, int b_in_place, s
         for (size_t p0 = 0; p0 < k; p0 += kc_max) {
             const size_t kc = min_size(kc_max, k - p0);
             if (!trans_b && !b_in_place) {
-                if (jp1 > jp0) pack_b_rows(n, b, p0, kc, j0 + jp0 * NR, min_size(nc, jp1 * NR) - jp0 * NR, own, kc_max);
+                pack_b_rows(n, b, p0, kc, j0, nc, jp0, jp1, own, kc_max);
             } else {
                 for (size_t jr = jp0 * NR; jr < jp1 * NR; jr += NR) {
                     const size_t nr = min_size(NR, nc - jr);
@@ -541,10 +539,7 @@ static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, si
                         /* each thread a contiguous run of panels, a row of B at a time */
                         const size_t jp0 = (size_t)n_panels * (size_t)thread / (size_t)threads;
                         const size_t jp1 = (size_t)n_panels * (size_t)(thread + 1) / (size_t)threads;
-                        if (jp1 > jp0) {
-                            pack_b_rows(n, b, p0, kc, j0 + jp0 * NR, min_size(nc, jp1 * NR) - jp0 * NR,
-                                        bp + jp0 * NR * kc, kc);
-                        }
+                        pack_b_rows(n, b, p0, kc, j0, nc, jp0, jp1, bp + jp0 * NR * kc, kc);
 #ifdef _OPENMP
 #pragma omp barrier
 #endif
