@@ -16,12 +16,11 @@
  *
  * Packing B makes the kernel's loads contiguous, and a transposed B is transposed while it is packed
  * (VL x VL blocks through vector shuffles); a plain B feeding only a few row panels is read in place. A
- * plain A is read where it lies, and only a transposed A (and the last, short panel of a plain one,
- * zero-padded) is packed. The
- * micro-kernel keeps MR x NR accumulators (6 x 64 floats with AVX-512: 24 of the 32 vector registers)
- * and for each k loads NR / VL vectors of B, broadcasts MR scalars of A and does MR * NR / VL fused
- * multiply-adds. Edge tiles run the same kernel on zero-padded panels and store only the rows and
- * columns that exist. alpha scales a tile's sum once, as it is merged into C; beta == 0 never reads C.
+ * plain A is read where it lies, and only a transposed A is packed. The micro-kernel keeps MR x NR
+ * accumulators (6 x 64 floats with AVX-512: 24 of the 32 vector registers) and for each k loads NR / VL
+ * vectors of B, broadcasts MR scalars of A and does MR * NR / VL fused multiply-adds. An edge tile runs a
+ * kernel of its own size, rows x vectors (4 x 64 for the last 4 rows, 6 x 16 for the last 16 columns),
+ * which reads only the rows of A that exist; a short B panel is zero-padded to whole vectors. alpha scales a tile's sum once, as it is merged into C; beta == 0 never reads C.
  *
  * Results do not depend on the thread count. Threads split the rows of C at panel boundaries
  * (multiples of MR counted from row 0), or, for a plain A with few rows, the NR-column panels of each
@@ -246,36 +245,24 @@ static void pack_b_panel(int trans_b, size_t n, size_t k, const float *b, size_t
 }
 
 /*
- * ap = op(A)[i0:i1, p0:p0+kc] as consecutive MR-row panels, each kc x MR (one column of the panel
- * after another), rows past i1 zero. a is (M x K), or (K x M) when trans_a. Only transposed A and the
- * last, short panel of a plain A are packed: the kernel reads the full panels of a plain A in place.
+ * ap = A^T[i0:i1, p0:p0+kc] (a is K x M) as consecutive MR-row panels, each kc x MR (one column of the
+ * panel after another), rows past i1 zero. Only a transposed A is packed, and only on the blocked path:
+ * the kernel reads a plain A where it lies (rows K apart), and gemm_direct a transposed one too.
  */
-static void pack_a(int trans_a, size_t m, size_t k, const float *a, size_t i0, size_t i1, size_t p0, size_t kc,
-                   float *restrict ap) {
-    if (trans_a) { /* a row of a holds a row segment of every panel: read it once, in order */
-        for (size_t p = 0; p < kc; p++) {
-            const float *a_bt = a + (p0 + p) * m;
-            for (size_t q = i0; q < i1; q += MR) {
-                float *ap_bt = ap + (q - i0) * kc + p * MR;
-                const size_t mr = min_size(MR, i1 - q);
-                if (mr == MR) { /* a fixed-size copy: 2.0-2.2 floats a ns against 3.0-4.5 (4096 x 256 a) */
-                    memcpy(ap_bt, a_bt + q, MR * sizeof *ap_bt);
-                    continue;
-                }
-                size_t i = 0;
-                for (; i < mr; i++) ap_bt[i] = a_bt[q + i];
-                for (; i < MR; i++) ap_bt[i] = 0.0f;
+static void pack_a(size_t m, const float *a, size_t i0, size_t i1, size_t p0, size_t kc, float *restrict ap) {
+    /* a row of a holds a row segment of every panel: read it once, in order */
+    for (size_t p = 0; p < kc; p++) {
+        const float *a_bt = a + (p0 + p) * m;
+        for (size_t q = i0; q < i1; q += MR) {
+            float *ap_bt = ap + (q - i0) * kc + p * MR;
+            const size_t mr = min_size(MR, i1 - q);
+            if (mr == MR) { /* a fixed-size copy: 2.0-2.2 floats a ns against 3.0-4.5 (4096 x 256 a) */
+                memcpy(ap_bt, a_bt + q, MR * sizeof *ap_bt);
+                continue;
             }
-        }
-        return;
-    }
-    for (size_t q = i0; q < i1; q += MR) {
-        float *ap_bt = ap + (q - i0) * kc;
-        const size_t mr = min_size(MR, i1 - q);
-        for (size_t p = 0; p < kc; p++) {
             size_t i = 0;
-            for (; i < mr; i++) ap_bt[p * MR + i] = a[(q + i) * k + p0 + p];
-            for (; i < MR; i++) ap_bt[p * MR + i] = 0.0f;
+            for (; i < mr; i++) ap_bt[i] = a_bt[q + i];
+            for (; i < MR; i++) ap_bt[i] = 0.0f;
         }
     }
 }
@@ -297,15 +284,31 @@ _Static_assert(MR == 6 && NV == GEMM_NV, "GEMM_ROWS and GEMM_VECS spell out MR r
 #endif
 #define GEMM_ACC_DECL(i, v) vf acc_##i##_##v = {0};
 #define GEMM_ACC_DECL_ROW(i) GEMM_VECS(GEMM_ACC_DECL, i)
+/*
+ * GEMM_IN_REG(x): x is in a register from here on. With fewer than MR rows GCC 12 folds the B loads into the
+ * fused multiply-adds as memory operands, loading each B vector once per row instead of once: the 4 x 64
+ * tile took 60% of the kernel's samples for 40% of its work (`perf annotate`, 10x1024x256:tn).
+ */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define GEMM_IN_REG(x) __asm__("" : "+v"(x))
+#else
+#define GEMM_IN_REG(x) ((void)0)
+#endif
 #define GEMM_LOAD_B(v)                                                                                         \
-    vf bv_##v;                                                                                                 \
-    memcpy(&bv_##v, bp + (v) * VL, sizeof bv_##v);
-#define GEMM_FMA(i, v) acc_##i##_##v += av_##i * bv_##v;
+    vf bv_##v = {0};                                                                                           \
+    if ((v) < nv) {                                                                                            \
+        memcpy(&bv_##v, bp + (v) * VL, sizeof bv_##v);                                                         \
+        GEMM_IN_REG(bv_##v);                                                                                   \
+    }
+#define GEMM_FMA(i, v)                                                                                         \
+    if ((v) < nv) acc_##i##_##v += av_##i * bv_##v;
 #define GEMM_FMA_ROW(i)                                                                                        \
-    const float av_##i = a[(size_t)(i) * a_row];                                                               \
-    GEMM_VECS(GEMM_FMA, i)
+    if ((i) < rows) {                                                                                          \
+        const float av_##i = a[(size_t)(i) * a_row];                                                           \
+        GEMM_VECS(GEMM_FMA, i)                                                                                 \
+    }
 #define GEMM_STORE(i, v)                                                                                       \
-    {                                                                                                          \
+    if ((v) < nv) {                                                                                            \
         float *c_bt = c + (size_t)(i) * ldc + (v) * VL;                                                        \
         vf cv = alpha * acc_##i##_##v;                                                                         \
         if (!first || beta != 0.0f) {                                                                          \
@@ -315,24 +318,38 @@ _Static_assert(MR == 6 && NV == GEMM_NV, "GEMM_ROWS and GEMM_VECS spell out MR r
         }                                                                                                      \
         memcpy(c_bt, &cv, sizeof cv);                                                                          \
     }
-#define GEMM_STORE_ROW(i) GEMM_VECS(GEMM_STORE, i)
+#define GEMM_STORE_ROW(i)                                                                                      \
+    if ((i) < rows) {                                                                                          \
+        GEMM_VECS(GEMM_STORE, i)                                                                               \
+    }
 #define GEMM_TILE(i, v)                                                                                        \
-    {                                                                                                          \
+    if ((v) < nv) {                                                                                            \
         const vf t_ = alpha * acc_##i##_##v;                                                                   \
         memcpy(&tile[i][(v) * VL], &t_, sizeof t_);                                                            \
     }
-#define GEMM_TILE_ROW(i) GEMM_VECS(GEMM_TILE, i)
+#define GEMM_TILE_ROW(i)                                                                                       \
+    if ((i) < rows) {                                                                                          \
+        GEMM_VECS(GEMM_TILE, i)                                                                                \
+    }
 
 /*
- * The register tile: acc (MR x NR) = A panel (MR x kc) * B panel (kc x NR; row p at bp + p * b_ld: NR when
- * packed, N for a full panel of a plain B read in place), summed in k order, then
- * merged into the mr x nr corner of c (row stride ldc): c = alpha acc + beta c on the first K slice
- * (c = alpha acc when beta == 0, without reading c), c += alpha acc on later slices. Element (i, p) of
- * the A panel is a[i * a_row + p * a_col]: (MR, 1) for a packed panel, (1, K) for rows of a plain A.
+ * The register tile: acc (rows x nv VL) = A panel (rows x kc) * B panel (kc x nv VL; row p at bp + p * b_ld:
+ * NR when packed, N for a full panel of a plain B read in place), summed in k order, then merged into the
+ * rows x nr corner of c (row stride ldc, column stride cs; nr <= nv VL): c = alpha acc + beta c on the first
+ * K slice (c = alpha acc when beta == 0, without reading c), c += alpha acc on later slices. Element (i, p)
+ * of the A panel is a[i * a_row + p * a_col]: (MR, 1) for a packed panel, (1, K) for rows of a plain A, (1,
+ * M) for a transposed A read in place; rows past `rows` are never read.
+ *
+ * Always inlined with constant rows (1..MR) and nv (1..NV), so that every edge tile gets a kernel of its own
+ * size (micro_kernel): a 4-row edge (M = 10 is 6 + 4 rows) or a 1-vector edge (N = 784 is 12 x 64 + 16)
+ * used to run the whole MR x NR tile on zero padding. Each element is the same chain of fused multiply-adds
+ * in k order whatever the tile's size, so the bits do not change.
  */
-static void micro_kernel(size_t kc, const float *restrict a, size_t a_row, size_t a_col, const float *restrict bp,
-                         size_t b_ld, float *restrict c, size_t ldc, size_t cs, size_t mr, size_t nr, int first,
-                         float alpha, float beta) {
+static inline __attribute__((always_inline)) void tile_kernel(const int rows, const int nv, size_t kc,
+                                                              const float *restrict a, size_t a_row, size_t a_col,
+                                                              const float *restrict bp, size_t b_ld,
+                                                              float *restrict c, size_t ldc, size_t cs, size_t nr,
+                                                              int first, float alpha, float beta) {
     GEMM_ROWS(GEMM_ACC_DECL_ROW)
     for (size_t p = 0; p < kc; p++) {
         GEMM_VECS1(GEMM_LOAD_B)
@@ -341,20 +358,44 @@ static void micro_kernel(size_t kc, const float *restrict a, size_t a_row, size_
         bp += b_ld;
     }
 
-    if (mr == MR && nr == NR && cs == 1) {
+    if (nr == (size_t)nv * VL && cs == 1) {
         GEMM_ROWS(GEMM_STORE_ROW)
         return;
     }
-    /* An edge tile, or a transposed C: the same sums, stored element by element where the tile exists. */
+    /* A part-vector edge, or a transposed C: the same sums, stored element by element where the tile exists. */
     float tile[MR][NR];
     GEMM_ROWS(GEMM_TILE_ROW)
-    for (size_t i = 0; i < mr; i++) {
+    for (size_t i = 0; i < (size_t)rows; i++) {
         float *c_bt = c + i * ldc;
         for (size_t j = 0; j < nr; j++) {
             const float t = tile[i][j];
             c_bt[j * cs] = !first ? c_bt[j * cs] + t : beta == 0.0f ? t : t + beta * c_bt[j * cs];
         }
     }
+}
+
+#define GEMM_ARGS kc, a, a_row, a_col, bp, b_ld, c, ldc, cs, nr, first, alpha, beta
+#define GEMM_NV_CASE(v)                                                                                        \
+    case (v) + 1:                                                                                              \
+        tile_kernel(rows, (v) + 1, GEMM_ARGS);                                                                 \
+        return;
+static inline __attribute__((always_inline)) void tile_kernel_rows(const int rows, size_t kc, const float *restrict a,
+                                                                   size_t a_row, size_t a_col,
+                                                                   const float *restrict bp, size_t b_ld,
+                                                                   float *restrict c, size_t ldc, size_t cs,
+                                                                   size_t nr, int first, float alpha, float beta) {
+    switch ((nr + VL - 1) / VL) { GEMM_VECS1(GEMM_NV_CASE) }
+}
+#define GEMM_MR_CASE(i)                                                                                        \
+    case (i) + 1:                                                                                              \
+        tile_kernel_rows((i) + 1, GEMM_ARGS);                                                                  \
+        return;
+
+/* tile_kernel for an mr x nr corner of C (1 <= mr <= MR, 1 <= nr <= NR), with the arguments of tile_kernel */
+static void micro_kernel(size_t kc, const float *restrict a, size_t a_row, size_t a_col, const float *restrict bp,
+                         size_t b_ld, float *restrict c, size_t ldc, size_t cs, size_t mr, size_t nr, int first,
+                         float alpha, float beta) {
+    switch (mr) { GEMM_ROWS(GEMM_MR_CASE) }
 }
 
 /* c (m x n) = beta c, never reading c when beta == 0: the whole product when alpha or K is 0. */
@@ -427,7 +468,7 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
 /*
  * One thread's share of a product whose threads split the columns: each NC block's NR-column panels are
  * dealt out in contiguous runs, and a thread packs its own panels and alone reads them, so no barrier is
- * needed anywhere; every row panel of a plain A is read in place (the last, short one packed into ap).
+ * needed anywhere; every row panel of a plain A is read in place.
  * Against the row split this keeps an even share when C has few row panels (256 rows are 43 panels, 21
  * and 22 for two threads) and each thread's L2 holds only the B panels it packed; with many rows each
  * thread would read all of A per slice, so those split rows (1024^3: 7.5 ms rows, 8.5 columns). Each tile is the same
@@ -438,7 +479,7 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
  */
 static void gemm_columns(int thread, int threads, int trans_b, int b_in_place, size_t m, size_t n, size_t k,
                          size_t kc_max, float alpha, const float *a, const float *b, float beta, float *c, size_t rs,
-                         size_t cs, float *bp, float *ap) {
+                         size_t cs, float *bp) {
     const size_t region = (min_size(NC, (n + NR - 1) / NR * NR) / NR + (size_t)threads - 1) / (size_t)threads;
     float *own = bp + (size_t)thread * region * NR * kc_max; /* this thread's panels, one after another */
     for (size_t j0 = 0; j0 < n; j0 += NC) {
@@ -459,16 +500,11 @@ static void gemm_columns(int thread, int threads, int trans_b, int b_in_place, s
             for (size_t i0 = 0; i0 < m; i0 += MR) {
                 const size_t mr = min_size(MR, m - i0);
                 const float *a_panel = a + i0 * k + p0;
-                size_t a_row = k, a_col = 1;
-                if (mr < MR) {
-                    pack_a(0, m, k, a, i0, m, p0, kc, ap);
-                    a_panel = ap, a_row = 1, a_col = MR;
-                }
                 for (size_t jr = jp0 * NR; jr < jp1 * NR; jr += NR) {
                     const size_t nr = min_size(NR, nc - jr);
                     const int in_place = b_in_place && nr == NR;
                     const float *panel = own + (jr - jp0 * NR) * kc_max;
-                    micro_kernel(kc, a_panel, a_row, a_col, in_place ? b + p0 * n + j0 + jr : panel,
+                    micro_kernel(kc, a_panel, k, 1, in_place ? b + p0 * n + j0 + jr : panel,
                                  in_place ? n : NR, c + i0 * rs + (j0 + jr) * cs, rs, cs, mr, nr, p0 == 0, alpha,
                                  beta);
                 }
@@ -481,12 +517,11 @@ static void gemm_columns(int thread, int threads, int trans_b, int b_in_place, s
  * A product with a plain B that runs on one thread (under DIRECT_MAX multiply-adds: an output layer's
  * weight and input gradients, 10x128x128:tn and 128x128x10:nn): packing and its allocation cost as much
  * as the sums. Every full panel is read where it lies, A plain (row stride K) or transposed (column
- * stride M) and B with row stride N; only a short last panel of A (on the stack) or of B is packed. The
+ * stride M) and B with row stride N; only a short last panel of B is packed. The
  * same kernel calls on the same values in the same K slices as the blocked path, so the same bits.
  */
 static enum nncl_status gemm_direct(int trans_a, size_t m, size_t n, size_t k, size_t kc_max, float alpha,
                                     const float *a, const float *b, float beta, float *c, size_t rs, size_t cs) {
-    float edge_a[MR * KC];
     float *edge_b = NULL;
     const size_t n_full = n / NR * NR;
     if (n_full < n && !(edge_b = malloc(kc_max * NR * sizeof *edge_b))) {
@@ -499,11 +534,7 @@ static enum nncl_status gemm_direct(int trans_a, size_t m, size_t n, size_t k, s
             const size_t mr = min_size(MR, m - i0);
             /* element (i, p) of the panel is a_panel[i * a_row + p * a_col] */
             const float *a_panel = trans_a ? a + p0 * m + i0 : a + i0 * k + p0;
-            size_t a_row = trans_a ? 1 : k, a_col = trans_a ? m : 1;
-            if (mr < MR) {
-                pack_a(trans_a, m, k, a, i0, m, p0, kc, edge_a);
-                a_panel = edge_a, a_row = 1, a_col = MR;
-            }
+            const size_t a_row = trans_a ? 1 : k, a_col = trans_a ? m : 1;
             for (size_t jr = 0; jr < n; jr += NR) {
                 const int full = jr < n_full;
                 micro_kernel(kc, a_panel, a_row, a_col, full ? b + p0 * n + jr : edge_b, full ? n : NR,
@@ -540,10 +571,10 @@ static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, si
 #endif
     /*
      * One allocation: the shared B block (kc x nc, and up to threads - 1 panels more: the rounding up of
-     * gemm_columns' per-thread regions), then each thread's A block (MC x kc).
+     * gemm_columns' per-thread regions), then, for a transposed A, each thread's A block (MC x kc).
      */
     const size_t bp_floats = (kc_max * (nc_max + (size_t)(max_threads - 1) * NR) + ALIGN - 1) / ALIGN * ALIGN;
-    const size_t ap_floats = (size_t)MC * kc_max;
+    const size_t ap_floats = trans_a ? (size_t)MC * kc_max : 0;
     const size_t bytes = ((bp_floats + (size_t)max_threads * ap_floats) * sizeof(float) + ALIGN - 1) / ALIGN * ALIGN;
     float *bp = aligned_alloc(ALIGN, bytes);
     if (!bp) {
@@ -562,7 +593,7 @@ static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, si
         float *ap = bp + bp_floats + (size_t)thread * ap_floats;
         /* a plain A with few row panels (at most two MC chunks a thread) and a panel or more a thread */
         if (threads > 1 && !trans_a && m <= 2 * (size_t)MC * (size_t)threads && nc_max / NR >= (size_t)threads) {
-            gemm_columns(thread, threads, trans_b, b_in_place, m, n, k, kc_max, alpha, a, b, beta, c, rs, cs, bp, ap);
+            gemm_columns(thread, threads, trans_b, b_in_place, m, n, k, kc_max, alpha, a, b, beta, c, rs, cs, bp);
         } else {
             /* The rows split into chunks of whole panels, at most MC / MR each, as many per thread. */
             const size_t chunk_rounds = (m_panels + (size_t)threads * (MC / MR) - 1) / ((size_t)threads * (MC / MR));
@@ -598,17 +629,12 @@ static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, si
                         /* rows q0..q1 of C; both multiples of MR, except q1 == m for the last chunk */
                         const size_t q0 = (size_t)chunk * m_panels / (size_t)n_chunks * MR;
                         const size_t q1 = min_size(m, (size_t)(chunk + 1) * m_panels / (size_t)n_chunks * MR);
-                        if (trans_a) pack_a(1, m, k, a, q0, q1, p0, kc, ap);
+                        if (trans_a) pack_a(m, a, q0, q1, p0, kc, ap);
                         for (size_t i0 = q0; i0 < q1; i0 += MR) {
                             const size_t mr = min_size(MR, q1 - i0);
                             /* element (i, p) of the panel is a_panel[i * a_row + p * a_col] */
-                            const float *a_panel = ap + (i0 - q0) * kc;
-                            size_t a_row = 1, a_col = MR;
-                            if (!trans_a && mr == MR) {
-                                a_panel = a + i0 * k + p0, a_row = k, a_col = 1;
-                            } else if (!trans_a) {
-                                pack_a(0, m, k, a, i0, q1, p0, kc, ap + (i0 - q0) * kc);
-                            }
+                            const float *a_panel = trans_a ? ap + (i0 - q0) * kc : a + i0 * k + p0;
+                            const size_t a_row = trans_a ? 1 : k, a_col = trans_a ? MR : 1;
                             for (size_t jr = 0; jr < nc; jr += NR) {
                                 const size_t nr = min_size(NR, nc - jr);
                                 const int in_place = b_in_place && nr == NR;
