@@ -89,8 +89,9 @@ ParameterizedTest(const struct gemm_case *gc, cpu_gemm, blocked_matches_naive) {
  * sharing), and every result must equal the 1-thread result bit for bit.
  */
 Test(cpu_gemm, threads_give_the_same_bits_every_time) {
+    /* the last: a narrow C (N = 10) of a plain A, which runs untransposed on 1-vector tiles, threaded */
     static const struct gemm_case shapes[] = {{130, 70, 257, 1.0f, 0.0f}, {67, 131, 257, 1.0f, 1.0f},
-                                              {200, 600, 40, 1.0f, 0.0f}};
+                                              {200, 600, 40, 1.0f, 0.0f}, {260, 10, 520, 1.0f, 0.5f}};
     struct nncl_backend *be = tu_backend("cpu");
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const struct gemm_case *gc = &shapes[s];

@@ -454,14 +454,18 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
     }
     const int threads = be->threads > 0 ? be->threads : 1;
     /*
-     * A narrow C (an output layer of 1-16 units, N < NR) would fill a fraction of each NR-wide tile: compute
-     * C^T = op(B)^T op(A)^T instead, whose rows are C's columns, at MR-row granularity, storing it
-     * transposed (row stride 1, column stride N). Each element is the same sum in the same order (a
-     * fused multiply-add is symmetric in its factors), so the bits do not change. On one thread: C^T has
-     * one or two MR-row panels to split, and a second thread only adds barriers (256x10x1024: 0.19 ms on
-     * one thread, 0.25-0.28 on two; 0.24 untransposed).
+     * A narrow C (an output layer of 1-16 units, N < NR) fills only a vector or two of each NR-wide tile.
+     * With A transposed (the tn of a dW), compute C^T = op(B)^T op(A)^T instead, whose rows are C's
+     * columns, at MR-row granularity, storing it transposed (row stride 1, column stride N); its B operand
+     * is then the plain A, packed cheaply. Each element is the same sum in the same order (a fused
+     * multiply-add is symmetric in its factors), so the bits do not change. On one thread: C^T has one or
+     * two MR-row panels to split, and a second thread only adds barriers. With a plain A (the nt of a
+     * forward pass), C^T's B operand would be A transposed, and the transposing pack of all of A cost 1.5
+     * times the kernel (`perf record`, 256x10x1024:nt): those run untransposed, on 1-vector tiles (10 of 16
+     * lanes used). Zen 4, best of two alternating runs: 256x10x1024:nt 46 -> 61 GFLOP/s on one thread, 46 ->
+     * 100 on two (OpenBLAS 48, 37); 256x10x1024:tn through C^T 87.5, untransposed 44.
      */
-    if (n <= 16 && m > n) return gemm_blocked(1, !trans_b, !trans_a, n, m, k, alpha, b, a, beta, c, 1, n);
+    if (n <= 16 && m > n && trans_a) return gemm_blocked(1, !trans_b, !trans_a, n, m, k, alpha, b, a, beta, c, 1, n);
     return gemm_blocked(threads, trans_a, trans_b, m, n, k, alpha, a, b, beta, c, n, 1);
 }
 
