@@ -23,10 +23,17 @@ static const struct gemm_case cases[] = {
     {67, 131, 257, 1.0f, 1.0f}, {65, 1027, 3, -1.0f, 0.5f}, {128, 10, 784, 1.0f, 0.0f}, {3, 2053, 300, 2.0f, -1.0f},
     /* the register-tiled path's edges: exact tiles over two K slices, uneven slices, N past the 512-column
      * block, a single 6x64 tile, tiles plus one, alpha 0 */
-    {12, 128, 512, 1.0f, 0.0f}, {97, 130, 513, 1.0f, 1.0f}, {200, 600, 40, 0.5f, 0.0f}, {6, 64, 1, 1.0f, 0.0f},
+    {12, 128, 512, 1.0f, 0.0f}, {97, 130, 513, 1.0f, 1.0f}, {200, 600, 40, 0.5f, 0.0f}, {6, 64, 12, 1.0f, 0.0f},
     {7, 65, 257, -2.0f, 0.5f},  {9, 33, 17, 0.0f, 0.5f},
     /* one-thread products read in place (gemm_direct), also through C^T (N = 10), with short panels */
     {100, 10, 300, 1.0f, 0.5f}, {10, 130, 130, 1.0f, 0.0f}, {130, 128, 10, -1.0f, 1.0f},
+    /* edge tiles of every row count read in place (M % 6 = 1..5), narrow C threaded (N = 10, 13, 16; plain A
+     * untransposed, transposed A through C^T), N = 1 and M = 1 in the kernel, short B panels of whole
+     * vectors (784 = 12 x 64 + 16, 112 = 64 + 48, 100 = 12 x 8 + 4), the row split of a plain A */
+    {260, 10, 520, 1.0f, 0.5f}, {263, 13, 400, 1.0f, 0.0f}, {300, 16, 300, 1.0f, 1.0f}, {300, 1, 300, 1.0f, 0.0f},
+    {2000, 1, 600, 1.0f, 0.5f}, {1, 300, 300, 1.0f, 0.0f},  {8, 100, 50, 1.0f, 0.0f},   {9, 70, 40, 1.0f, 1.0f},
+    {20, 784, 70, 1.0f, 0.0f},  {10, 784, 64, 1.0f, 0.5f},  {11, 112, 90, 1.0f, 0.0f},  {31, 100, 50, 1.0f, 0.0f},
+    {401, 130, 50, 1.0f, 0.0f},
 };
 
 /* A case's operands, filled from a seed of its own: a (M x K), b (K x N), c0 (M x N) uniform in [-1, 1],
@@ -89,9 +96,11 @@ ParameterizedTest(const struct gemm_case *gc, cpu_gemm, blocked_matches_naive) {
  * sharing), and every result must equal the 1-thread result bit for bit.
  */
 Test(cpu_gemm, threads_give_the_same_bits_every_time) {
-    /* the last: a narrow C (N = 10) of a plain A, which runs untransposed on 1-vector tiles, threaded */
+    /* the last two: narrow Cs (N = 10, 13) whose plain-A products run untransposed on tiles of one or two
+     * vectors, threaded (their transposed-A products go through C^T, on one thread) */
     static const struct gemm_case shapes[] = {{130, 70, 257, 1.0f, 0.0f}, {67, 131, 257, 1.0f, 1.0f},
-                                              {200, 600, 40, 1.0f, 0.0f}, {260, 10, 520, 1.0f, 0.5f}};
+                                              {200, 600, 40, 1.0f, 0.0f}, {260, 10, 520, 1.0f, 0.5f},
+                                              {263, 13, 400, 1.0f, 0.0f}};
     struct nncl_backend *be = tu_backend("cpu");
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const struct gemm_case *gc = &shapes[s];
@@ -106,7 +115,8 @@ Test(cpu_gemm, threads_give_the_same_bits_every_time) {
             tu_ok(nncl_backend_set_threads(be, 1), "threads");
             tu_ok(nncl_op_gemm(be, trans_a, trans_b, gc->alpha, &ta, &tb, gc->beta, &tc), "gemm");
             tu_get(&tc, one);
-            /* a transposed A runs the row split (each thread packing its own rows); plain A the column split */
+            /* a transposed A runs the row split (each thread packing its own rows); a plain A with a C of
+             * several column panels the column split */
             for (int threads = 2; threads <= 3; threads++) {
                 tu_ok(nncl_backend_set_threads(be, threads), "threads");
                 for (int rep = 0; rep < (trans_a ? 10 : 50); rep++) {

@@ -16,11 +16,13 @@
  *
  * Packing B makes the kernel's loads contiguous, and a transposed B is transposed while it is packed
  * (VL x VL blocks through vector shuffles); a plain B feeding only a few row panels is read in place. A
- * plain A is read where it lies, and only a transposed A is packed. The micro-kernel keeps MR x NR
- * accumulators (6 x 64 floats with AVX-512: 24 of the 32 vector registers) and for each k loads NR / VL
- * vectors of B, broadcasts MR scalars of A and does MR * NR / VL fused multiply-adds. An edge tile runs a
- * kernel of its own size, rows x vectors (4 x 64 for the last 4 rows, 6 x 16 for the last 16 columns),
- * which reads only the rows of A that exist; a short B panel is zero-padded to whole vectors. alpha scales a tile's sum once, as it is merged into C; beta == 0 never reads C.
+ * plain A is read where it lies, and only a transposed A is packed, on the blocked path (gemm_direct reads
+ * it in place too). The micro-kernel keeps MR x NR accumulators (6 x 64 floats with AVX-512: 24 of the 32
+ * vector registers) and for each k loads NR / VL vectors of B, broadcasts MR scalars of A and does
+ * MR * NR / VL fused multiply-adds. An edge tile runs a kernel of its own size, rows x vectors (with
+ * AVX-512: 4 x 64 for the last 4 rows, 6 x 16 for the last 16 columns), which reads only the rows of A
+ * that exist and the whole vectors of B that hold its columns; a short B panel is zero-padded to NR
+ * columns. alpha scales a tile's sum once, as it is merged into C; beta == 0 never reads C.
  *
  * Results do not depend on the thread count. Threads split the rows of C at panel boundaries
  * (multiples of MR counted from row 0), or, for a plain A with few rows, the NR-column panels of each
@@ -256,7 +258,7 @@ static void pack_a(size_t m, const float *a, size_t i0, size_t i1, size_t p0, si
         for (size_t q = i0; q < i1; q += MR) {
             float *ap_bt = ap + (q - i0) * kc + p * MR;
             const size_t mr = min_size(MR, i1 - q);
-            if (mr == MR) { /* a fixed-size copy: 2.0-2.2 floats a ns against 3.0-4.5 (4096 x 256 a) */
+            if (mr == MR) { /* a fixed-size copy: 3.0-4.5 floats a ns, a loop 2.0-2.2 (4096 x 256 a) */
                 memcpy(ap_bt, a_bt + q, MR * sizeof *ap_bt);
                 continue;
             }
@@ -289,7 +291,7 @@ _Static_assert(MR == 6 && NV == GEMM_NV, "GEMM_ROWS and GEMM_VECS spell out MR r
  * fused multiply-adds as memory operands, loading each B vector once per row instead of once: the 4 x 64
  * tile took 60% of the kernel's samples for 40% of its work (`perf annotate`, 10x1024x256:tn).
  */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && defined(__SSE__)
 #define GEMM_IN_REG(x) __asm__("" : "+v"(x))
 #else
 #define GEMM_IN_REG(x) ((void)0)
@@ -337,8 +339,8 @@ _Static_assert(MR == 6 && NV == GEMM_NV, "GEMM_ROWS and GEMM_VECS spell out MR r
  * NR when packed, N for a full panel of a plain B read in place), summed in k order, then merged into the
  * rows x nr corner of c (row stride ldc, column stride cs; nr <= nv VL): c = alpha acc + beta c on the first
  * K slice (c = alpha acc when beta == 0, without reading c), c += alpha acc on later slices. Element (i, p)
- * of the A panel is a[i * a_row + p * a_col]: (MR, 1) for a packed panel, (1, K) for rows of a plain A, (1,
- * M) for a transposed A read in place; rows past `rows` are never read.
+ * of the A panel is a[i * a_row + p * a_col], (a_row, a_col) = (1, MR) for a packed panel, (K, 1) for rows
+ * of a plain A, (1, M) for a transposed A read in place; rows past `rows` are never read.
  *
  * Always inlined with constant rows (1..MR) and nv (1..NV), so that every edge tile gets a kernel of its own
  * size (micro_kernel): a 4-row edge (M = 10 is 6 + 4 rows) or a 1-vector edge (N = 784 is 12 x 64 + 16)
@@ -454,15 +456,15 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
     }
     const int threads = be->threads > 0 ? be->threads : 1;
     /*
-     * A narrow C (an output layer of 1-16 units, N < NR) fills only a vector or two of each NR-wide tile.
+     * A narrow C (an output layer of 1-16 units, N <= 16) fills only a vector or two of each NR-wide tile.
      * With A transposed (the tn of a dW), compute C^T = op(B)^T op(A)^T instead, whose rows are C's
      * columns, at MR-row granularity, storing it transposed (row stride 1, column stride N); its B operand
-     * is then the plain A, packed cheaply. Each element is the same sum in the same order (a fused
-     * multiply-add is symmetric in its factors), so the bits do not change. On one thread: C^T has one or
-     * two MR-row panels to split, and a second thread only adds barriers. With a plain A (the nt of a
-     * forward pass), C^T's B operand would be A transposed, and the transposing pack of all of A cost 1.5
-     * times the kernel (`perf record`, 256x10x1024:nt): those run untransposed, on 1-vector tiles (10 of 16
-     * lanes used). Zen 4, best of two alternating runs: 256x10x1024:nt 46 -> 61 GFLOP/s on one thread, 46 ->
+     * is then the plain A, which C^T's few row panels read in place. Each element is the same sum in the
+     * same order (a fused multiply-add is symmetric in its factors), so the bits do not change. On one
+     * thread: C^T has at most three MR-row panels to split, and a second thread only adds barriers. With a
+     * plain A (the nt of a forward pass), C^T's B operand would be A transposed, and the transposing pack
+     * of all of A cost 1.5 times the kernel (`perf record`, 256x10x1024:nt): those run untransposed, on
+     * tiles of one or two vectors (with AVX-512, 10 of 16 lanes used). Zen 4, best of two alternating runs: 256x10x1024:nt 46 -> 61 GFLOP/s on one thread, 46 ->
      * 100 on two (OpenBLAS 48, 37); 256x10x1024:tn through C^T 87.5, untransposed 44.
      */
     if (n <= 16 && m > n && trans_a) return gemm_blocked(1, !trans_b, !trans_a, n, m, k, alpha, b, a, beta, c, 1, n);
@@ -520,8 +522,8 @@ static void gemm_columns(int thread, int threads, int trans_b, int b_in_place, s
 /*
  * A product with a plain B that runs on one thread (under DIRECT_MAX multiply-adds: an output layer's
  * weight and input gradients, 10x128x128:tn and 128x128x10:nn): packing and its allocation cost as much
- * as the sums. Every full panel is read where it lies, A plain (row stride K) or transposed (column
- * stride M) and B with row stride N; only a short last panel of B is packed. The
+ * as the sums. Every panel of A and every full panel of B is read where it lies, A plain (row stride K) or
+ * transposed (column stride M) and B with row stride N; only a short last panel of B is packed. The
  * same kernel calls on the same values in the same K slices as the blocked path, so the same bits.
  */
 static enum nncl_status gemm_direct(int trans_a, size_t m, size_t n, size_t k, size_t kc_max, float alpha,
