@@ -133,6 +133,14 @@ __extension__ typedef int vi __attribute__((vector_size(VL * sizeof(int))));
     memcpy(&r##i, src + (size_t)(i) * ld_src, sizeof r##i);
 #define GEMM_T_STORE(i) memcpy(dst + (size_t)(i) * ld_dst, &r##i, sizeof r##i);
 #define GEMM_T_PAIR(i, j, b) GEMM_PAIR(r##i, r##j, b)
+/* F(0) ... F(VL - 1): the rows of a VL x VL block */
+#if GEMM_VL >= 16
+#define GEMM_T_ROWS(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7) F(8) F(9) F(10) F(11) F(12) F(13) F(14) F(15)
+#elif GEMM_VL >= 8
+#define GEMM_T_ROWS(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7)
+#else
+#define GEMM_T_ROWS(F) F(0) F(1) F(2) F(3)
+#endif
 
 /*
  * dst[q * ld_dst + i] = src[i * ld_src + q] for i, q < VL: only moves, so the values keep their bits. The
@@ -140,14 +148,7 @@ __extension__ typedef int vi __attribute__((vector_size(VL * sizeof(int))));
  * it 16 bytes at a time and shuffled it from memory (`perf annotate` of 256x10x1024:nt at 4cb2a76).
  */
 static void transpose_block(const float *restrict src, size_t ld_src, float *restrict dst, size_t ld_dst) {
-    GEMM_T_LOAD(0) GEMM_T_LOAD(1) GEMM_T_LOAD(2) GEMM_T_LOAD(3)
-#if GEMM_VL >= 8
-    GEMM_T_LOAD(4) GEMM_T_LOAD(5) GEMM_T_LOAD(6) GEMM_T_LOAD(7)
-#endif
-#if GEMM_VL >= 16
-    GEMM_T_LOAD(8) GEMM_T_LOAD(9) GEMM_T_LOAD(10) GEMM_T_LOAD(11)
-    GEMM_T_LOAD(12) GEMM_T_LOAD(13) GEMM_T_LOAD(14) GEMM_T_LOAD(15)
-#endif
+    GEMM_T_ROWS(GEMM_T_LOAD)
     /* stage 1 pairs rows i, i + 1; stage 2 rows i, i + 2; ... (bit b of i clear) */
     GEMM_T_PAIR(0, 1, 1) GEMM_T_PAIR(2, 3, 1) GEMM_T_PAIR(0, 2, 2) GEMM_T_PAIR(1, 3, 2)
 #if GEMM_VL >= 8
@@ -161,14 +162,7 @@ static void transpose_block(const float *restrict src, size_t ld_src, float *res
     GEMM_T_PAIR(0, 8, 8) GEMM_T_PAIR(1, 9, 8) GEMM_T_PAIR(2, 10, 8) GEMM_T_PAIR(3, 11, 8)
     GEMM_T_PAIR(4, 12, 8) GEMM_T_PAIR(5, 13, 8) GEMM_T_PAIR(6, 14, 8) GEMM_T_PAIR(7, 15, 8)
 #endif
-    GEMM_T_STORE(0) GEMM_T_STORE(1) GEMM_T_STORE(2) GEMM_T_STORE(3)
-#if GEMM_VL >= 8
-    GEMM_T_STORE(4) GEMM_T_STORE(5) GEMM_T_STORE(6) GEMM_T_STORE(7)
-#endif
-#if GEMM_VL >= 16
-    GEMM_T_STORE(8) GEMM_T_STORE(9) GEMM_T_STORE(10) GEMM_T_STORE(11)
-    GEMM_T_STORE(12) GEMM_T_STORE(13) GEMM_T_STORE(14) GEMM_T_STORE(15)
-#endif
+    GEMM_T_ROWS(GEMM_T_STORE)
 }
 #endif
 
