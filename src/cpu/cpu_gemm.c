@@ -242,7 +242,8 @@ static void pack_b_panel(int trans_b, size_t n, size_t k, const float *b, size_t
 
 /*
  * ap = A^T[i0:i1, p0:p0+kc] (a is K x M) as consecutive MR-row panels, each kc x MR (one column of the
- * panel after another), rows past i1 zero. Only a transposed A is packed, and only on the blocked path:
+ * panel after another); the places of rows past i1 are left as they are, since the kernel of a short
+ * panel reads only its rows. Only a transposed A is packed, and only on the blocked path:
  * the kernel reads a plain A where it lies (rows K apart), and gemm_direct a transposed one too.
  */
 static void pack_a(size_t m, const float *a, size_t i0, size_t i1, size_t p0, size_t kc, float *restrict ap) {
@@ -256,9 +257,7 @@ static void pack_a(size_t m, const float *a, size_t i0, size_t i1, size_t p0, si
                 memcpy(ap_bt, a_bt + q, MR * sizeof *ap_bt);
                 continue;
             }
-            size_t i = 0;
-            for (; i < mr; i++) ap_bt[i] = a_bt[q + i];
-            for (; i < MR; i++) ap_bt[i] = 0.0f;
+            for (size_t i = 0; i < mr; i++) ap_bt[i] = a_bt[q + i];
         }
     }
 }
@@ -469,8 +468,9 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
      * thread: C^T has at most three MR-row panels to split, and a second thread only adds barriers. With a
      * plain A (the nt of a forward pass), C^T's B operand would be A transposed, and the transposing pack
      * of all of A cost 1.5 times the kernel (`perf record`, 256x10x1024:nt): those run untransposed, on
-     * tiles of one or two vectors (with AVX-512, 10 of 16 lanes used). Zen 4, best of two alternating runs: 256x10x1024:nt 46 -> 61 GFLOP/s on one thread, 46 ->
-     * 100 on two (OpenBLAS 48, 37); 256x10x1024:tn through C^T 87.5, untransposed 44.
+     * tiles of one or two vectors (with AVX-512, 10 of 16 lanes used). Zen 4, best of two alternating runs:
+     * 256x10x1024:nt 46 -> 61 GFLOP/s on one thread, 46 -> 100 on two (OpenBLAS 48, 37); 256x10x1024:tn
+     * through C^T 87.5, untransposed 44.
      */
     if (n <= 16 && m > n && trans_a) return gemm_blocked(1, !trans_b, !trans_a, n, m, k, alpha, b, a, beta, c, 1, n);
     return gemm_blocked(threads, trans_a, trans_b, m, n, k, alpha, a, b, beta, c, n, 1);
@@ -548,6 +548,9 @@ static enum nncl_status gemm_direct(int trans_a, size_t m, size_t n, size_t k, s
             const size_t a_row = trans_a ? 1 : k, a_col = trans_a ? m : 1;
             for (size_t jr = 0; jr < n; jr += NR) {
                 const int full = jr < n_full;
+                /* a full tile on the kernel inlined: at K = 10 the call and micro_kernel's size dispatch
+                 * were a measurable share of a tile (128x128x10:nn, ec71d66); with K slices of up to
+                 * KC the blocked paths do not notice them */
                 if (full && mr == MR) {
                     tile_kernel(MR, NV, kc, a_panel, a_row, a_col, b + p0 * n + jr, n, c + i0 * rs + jr * cs, rs,
                                 cs, NR, p0 == 0, alpha, beta);
