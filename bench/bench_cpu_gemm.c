@@ -2,7 +2,7 @@
  * bench_cpu_gemm.c: the CPU reference's gemm (NNCL_OP_GEMM on the "cpu" backend, through the public
  * API) against OpenBLAS's cblas_sgemm, on the same shapes, in the same run, with the same thread count.
  *
- *   bench_cpu_gemm [--threads T] [--rounds N] [--repeat R] [--json FILE] [SHAPE ...]
+ *   bench_cpu_gemm [--threads T] [--rounds N] [--repeat R] [--json FILE] [--peak] [SHAPE ...]
  *
  * SHAPE is MxNxK with an optional :ab suffix giving op(A) and op(B), each n (as stored) or t
  * (transposed), e.g. 256x4096x1024:nt. Without shapes the default list below runs: square 1024, the
@@ -14,6 +14,10 @@
  * best median, so a burst of other load on the machine hurts neither side alone; a 0.2 s pause after
  * each library lets its idle worker threads stop spinning before the other one starts. The two
  * results are compared too (max |nncl - OpenBLAS| / (1 + |OpenBLAS|)), so a fast wrong answer shows.
+ *
+ * The table's last column is nncl's GFLOP/s as a share of the FMA ceiling measured first (fma_peak.h: T
+ * threads of independent fused multiply-adds on the gemm's vectors, no memory traffic), which no product
+ * can pass. --peak measures and prints the ceiling alone.
  *
  * T defaults to OpenMP's default (OMP_NUM_THREADS, else the core count); both libraries get T.
  * OpenBLAS is linked into this program only. OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE in the environment
@@ -31,6 +35,7 @@
 #include <omp.h>
 #endif
 
+#include "fma_peak.h"
 #include "nncl/nncl.h"
 
 struct shape {
@@ -207,14 +212,15 @@ static double gflops(const struct shape *s, double ms) {
     return 2.0 * (double)s->m * (double)s->n * (double)s->k / ms * 1e-6;
 }
 
-static int write_json(const char *path, int threads, const struct result *res, size_t count) {
+static int write_json(const char *path, int threads, double peak, const struct result *res, size_t count) {
     FILE *f = fopen(path, "w");
     if (!f) {
         perror(path);
         return 1;
     }
-    fprintf(f, "{\n  \"threads\": %d,\n  \"openblas_core\": \"%s\",\n  \"results\": [\n", threads,
-            openblas_get_corename());
+    fprintf(f, "{\n  \"threads\": %d,\n  \"openblas_core\": \"%s\",\n  \"fma_peak_gflops\": %.1f,\n"
+               "  \"results\": [\n",
+            threads, openblas_get_corename(), peak);
     for (size_t i = 0; i < count; i++) {
         const struct result *r = &res[i];
         fprintf(f,
@@ -253,12 +259,13 @@ static int parse_shape(const char *arg, struct shape *s) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: bench_cpu_gemm [--threads T] [--rounds N] [--repeat R] [--json FILE] [MxNxK[:ab] ...]\n"
-               "  a, b: n or t, op(A) and op(B) (default nn)\n");
+    fprintf(f, "usage: bench_cpu_gemm [--threads T] [--rounds N] [--repeat R] [--json FILE] [--peak] [MxNxK[:ab] ...]\n"
+               "  a, b: n or t, op(A) and op(B) (default nn)\n"
+               "  --peak: print the FMA ceiling of T threads only\n");
 }
 
 int main(int argc, char **argv) {
-    int threads = 0, repeat = 0, rounds = 3;
+    int threads = 0, repeat = 0, rounds = 3, peak_only = 0;
     const char *json = NULL;
     const size_t n_defaults = sizeof default_shapes / sizeof default_shapes[0];
     struct shape *shapes = malloc(sizeof *shapes * ((size_t)argc + n_defaults));
@@ -273,6 +280,8 @@ int main(int argc, char **argv) {
             rounds = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
             json = argv[++i];
+        } else if (strcmp(argv[i], "--peak") == 0) {
+            peak_only = 1;
         } else if (strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             free(shapes);
@@ -312,6 +321,13 @@ int main(int argc, char **argv) {
                    vars[i], v);
         }
     }
+    int peak_vl = 0;
+    const double peak = fma_peak_gflops(threads, &peak_vl);
+    if (peak_only) {
+        printf("fma_peak_gflops %.1f threads %d vector_floats %d\n", peak, threads, peak_vl);
+        free(shapes);
+        return 0;
+    }
 
     struct nncl_backend *be = NULL;
     enum nncl_status st = nncl_backend_init("cpu", &be);
@@ -321,20 +337,23 @@ int main(int argc, char **argv) {
     }
     printf("# nncl cpu (%s) vs OpenBLAS %s, %d thread%s, best of %d rounds of each library's median time\n",
            nncl_backend_device(be), openblas_get_corename(), threads, threads == 1 ? "" : "s", rounds);
-    printf("%-18s %5s %5s %5s %2s %10s %10s %10s %10s %6s %9s\n", "shape", "M", "N", "K", "op", "nncl_ms", "nncl_GF/s",
-           "blas_ms", "blas_GF/s", "ratio", "max_diff");
+    printf("# FMA ceiling (fma_peak.h): %.1f GFLOP/s on %d thread%s, %d-float vectors\n", peak, threads,
+           threads == 1 ? "" : "s", peak_vl);
+    printf("%-18s %5s %5s %5s %2s %10s %10s %10s %10s %6s %9s %6s\n", "shape", "M", "N", "K", "op", "nncl_ms",
+           "nncl_GF/s", "blas_ms", "blas_GF/s", "ratio", "max_diff", "%peak");
     struct result *res = calloc(count, sizeof *res);
     int rc = res ? 0 : 1;
     for (size_t i = 0; i < count && !rc; i++) {
         rc = bench_shape(be, &shapes[i], repeat, rounds, &res[i]);
         if (rc) break;
         const struct result *r = &res[i];
-        printf("%-18s %5zu %5zu %5zu %c%c %10.3f %10.1f %10.3f %10.1f %6.2f %9.1e\n", r->s.name, r->s.m, r->s.n, r->s.k,
-               r->s.trans_a ? 't' : 'n', r->s.trans_b ? 't' : 'n', r->nncl_ms, gflops(&r->s, r->nncl_ms), r->blas_ms,
-               gflops(&r->s, r->blas_ms), r->blas_ms / r->nncl_ms, r->max_diff);
+        printf("%-18s %5zu %5zu %5zu %c%c %10.3f %10.1f %10.3f %10.1f %6.2f %9.1e %6.1f\n", r->s.name, r->s.m, r->s.n,
+               r->s.k, r->s.trans_a ? 't' : 'n', r->s.trans_b ? 't' : 'n', r->nncl_ms, gflops(&r->s, r->nncl_ms),
+               r->blas_ms, gflops(&r->s, r->blas_ms), r->blas_ms / r->nncl_ms, r->max_diff,
+               100.0 * gflops(&r->s, r->nncl_ms) / peak);
         fflush(stdout);
     }
-    if (!rc && json) rc = write_json(json, threads, res, count);
+    if (!rc && json) rc = write_json(json, threads, peak, res, count);
     free(res);
     free(shapes);
     nncl_backend_free(be);

@@ -10,7 +10,8 @@
    over OpenBLAS (numpy's own BLAS), and PyTorch, each a fresh process per round, the three alternating
    for --rounds rounds; each side's fastest epoch counts. Targets: nncl <= 0.9 x numpy, <= 0.85 x PyTorch.
 2. The large net (1024-4096-4096-1024-10, batch 256, SGD): nncl's steady-state step (bench_cpu_step) and
-   PyTorch's on synthetic data, alternating; each side's best. Target: nncl <= 0.7 x PyTorch.
+   PyTorch's on synthetic data, alternating; each side's best. Target: nncl <= 0.7 x PyTorch. Also printed:
+   the floor, the time of the step's products alone at the FMA ceiling (`bench_cpu_gemm --peak`).
 3. GEMM: bench_cpu_gemm on square 1024 and every product of both nets (ratio = OpenBLAS time / nncl
    time; target >= 1.0).
 
@@ -244,6 +245,18 @@ def main():
               f"ratio {nn_best / pt_best:.2f} (target <= 0.70: {'met' if nn_best / pt_best <= 0.7 else 'missed'})")
         nn_med, pt_med = statistics.median(nn_all), statistics.median(pt_all)
         print(f"  medians of the rounds: nncl cpu {nn_med:.1f} ms, PyTorch {pt_med:.1f} ms, ratio {nn_med / pt_med:.2f}")
+        # The bound: the step's products alone, at the machine's FMA ceiling, and nothing else in the step.
+        gemm = os.path.join(args.build, "bench", "bench_cpu_gemm")
+        if os.path.exists(gemm):
+            out = subprocess.run([gemm, "--peak", "--threads", str(args.threads)], env=base, check=True,
+                                 capture_output=True, text=True).stdout.split()
+            peak = float(out[out.index("fma_peak_gflops") + 1])
+            sizes, batch = [1024, 4096, 4096, 1024, 10], 256
+            flops = sum(2.0 * batch * i * o * (3 if l else 2) for l, (i, o) in enumerate(zip(sizes, sizes[1:])))
+            floor = flops / peak * 1e-6
+            print(f"  floor: the step's {flops * 1e-9:.1f} GFLOP of products at the FMA ceiling of {peak:.1f} GFLOP/s "
+                  f"(bench_cpu_gemm --peak) take {floor:.1f} ms = {floor / pt_best:.2f} of PyTorch's best; "
+                  f"nncl's step runs at {flops / nn_best * 1e-6:.1f} GFLOP/s = {flops / nn_best * 1e-6 / peak:.2f} of it")
 
     if not args.skip_gemm:
         shapes = ["1024x1024x1024"]
