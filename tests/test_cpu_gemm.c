@@ -34,6 +34,9 @@ static const struct gemm_case cases[] = {
     {2000, 1, 600, 1.0f, 0.5f}, {1, 300, 300, 1.0f, 0.0f},  {8, 100, 50, 1.0f, 0.0f},   {9, 70, 40, 1.0f, 1.0f},
     {20, 784, 70, 1.0f, 0.0f},  {10, 784, 64, 1.0f, 0.5f},  {11, 112, 90, 1.0f, 0.0f},  {31, 100, 50, 1.0f, 0.0f},
     {401, 130, 50, 1.0f, 0.0f},
+    /* gemm_direct's shallow slices on 4-row tiles (K <= 32 with AVX-512): M % 4 = 3, K at the limit with
+     * a 4-row tile and a 3-row edge, just past it (33: 6-row tiles), M % 4 = 1 with a short B panel */
+    {131, 64, 20, 1.0f, 0.0f},  {7, 192, 32, 1.0f, 0.5f},   {30, 80, 33, 1.0f, 1.0f},  {129, 100, 10, 0.5f, 0.0f},
 };
 
 /* A case's operands, filled from a seed of its own: a (M x K), b (K x N), c0 (M x N) uniform in [-1, 1],

@@ -95,6 +95,12 @@ enum {
     ALIGN = 64,
     B_IN_PLACE_PANELS = 4,
     DIRECT_MAX = 1 << 20, /* multiply-adds from which products use threads; below it, plain B: gemm_direct */
+    SHORT_K = 32,         /* gemm_direct's slices up to this deep run on tiles of SHORT_MR rows */
+#if GEMM_NV == 4
+    SHORT_MR = 4, /* 16 accumulators of 16 floats */
+#else
+    SHORT_MR = MR, /* AVX2's 6 x 16 are 12 accumulators; 4 rows (8) ran 128x128x10:nn at 67 GFLOP/s, not 93 */
+#endif
 };
 
 __extension__ typedef float vf __attribute__((vector_size(VL * sizeof(float))));
@@ -538,11 +544,20 @@ static enum nncl_status gemm_direct(int trans_a, size_t m, size_t n, size_t k, s
     if (n_full < n && !(edge_b = malloc(kc_max * NR * sizeof *edge_b))) {
         return nncl_set_error(NNCL_ERR_OOM, "gemm: out of host memory for a %zu x %d packing panel", kc_max, (int)NR);
     }
+    /*
+     * Shallow slices run on SHORT_MR-row tiles. Zen 4, one thread, best of three alternating runs against
+     * 6-row tiles (GFLOP/s): K = 10: 128x128x10:nn 95.4 -> 102.9, 126x128x10:nn 94.2 -> 100.6 (so not the
+     * 2-row edge of M = 128), 128x256x10:nn 94.0 -> 104.0; 64x128x20:nn 104.2 -> 107.8; 128x128x32:nn
+     * 109.3 -> 113.1; but 96x128x64:nn 110.6 -> 104.9 and 48x128x128:nn 115.1 -> 110.8, where the taller
+     * tile's fewer B loads a multiply-add tell. A tile's height changes no element's sum. (AVX-512 only:
+     * with AVX2 SHORT_MR is MR.)
+     */
+    const size_t mr_step = kc_max <= SHORT_K ? (size_t)SHORT_MR : MR;
     for (size_t p0 = 0; p0 < k; p0 += kc_max) {
         const size_t kc = min_size(kc_max, k - p0);
         if (edge_b) pack_b_panel(0, n, k, b, p0, n_full, kc, n - n_full, edge_b);
-        for (size_t i0 = 0; i0 < m; i0 += MR) {
-            const size_t mr = min_size(MR, m - i0);
+        for (size_t i0 = 0; i0 < m; i0 += mr_step) {
+            const size_t mr = min_size(mr_step, m - i0);
             /* element (i, p) of the panel is a_panel[i * a_row + p * a_col] */
             const float *a_panel = trans_a ? a + p0 * m + i0 : a + i0 * k + p0;
             const size_t a_row = trans_a ? 1 : k, a_col = trans_a ? m : 1;
@@ -554,6 +569,11 @@ static enum nncl_status gemm_direct(int trans_a, size_t m, size_t n, size_t k, s
                 if (full && mr == MR) {
                     tile_kernel(MR, NV, kc, a_panel, a_row, a_col, b + p0 * n + jr, n, c + i0 * rs + jr * cs, rs,
                                 cs, NR, p0 == 0, alpha, beta);
+                    continue;
+                }
+                if ((int)SHORT_MR != (int)MR && full && mr == SHORT_MR) {
+                    tile_kernel(SHORT_MR, NV, kc, a_panel, a_row, a_col, b + p0 * n + jr, n, c + i0 * rs + jr * cs,
+                                rs, cs, NR, p0 == 0, alpha, beta);
                     continue;
                 }
                 micro_kernel(kc, a_panel, a_row, a_col, full ? b + p0 * n + jr : edge_b, full ? n : NR,
