@@ -37,6 +37,11 @@ static const struct gemm_case cases[] = {
     /* gemm_direct's shallow slices on 4-row tiles (K <= 32 with AVX-512): M % 4 = 3, K at the limit with
      * a 4-row tile and a 3-row edge, just past it (33: 6-row tiles), M % 4 = 1 with a short B panel */
     {131, 64, 20, 1.0f, 0.0f},  {7, 192, 32, 1.0f, 0.5f},   {30, 80, 33, 1.0f, 1.0f},  {129, 100, 10, 0.5f, 0.0f},
+    /* the dot products of a narrow C (nt, N <= 10, AVX-512): K in two blocks with a tail (N = 3, 5-row
+     * tiles and a 2-row edge), one block ending on a whole vector, 14 accumulators reduced together, N = 1
+     * over two blocks and threaded, N = 10 above the threading threshold over two blocks */
+    {37, 3, 1500, 1.0f, 0.5f},  {9, 7, 64, 1.0f, 1.0f},     {8, 1, 4200, 1.0f, 0.0f},  {300, 1, 4100, 1.0f, 0.0f},
+    {150, 10, 800, -1.0f, 0.5f},
 };
 
 /* A case's operands, filled from a seed of its own: a (M x K), b (K x N), c0 (M x N) uniform in [-1, 1],
@@ -99,11 +104,12 @@ ParameterizedTest(const struct gemm_case *gc, cpu_gemm, blocked_matches_naive) {
  * sharing), and every result must equal the 1-thread result bit for bit.
  */
 Test(cpu_gemm, threads_give_the_same_bits_every_time) {
-    /* the last two: narrow Cs (N = 10, 13) whose plain-A products run untransposed on tiles of one or two
-     * vectors, threaded (their transposed-A products go through C^T, on one thread) */
+    /* then narrow Cs (N = 10, 13, 1) whose plain-A products are threaded: nt with N <= 10 on dot products
+     * (with AVX-512; 300x1x4100 over two K blocks), the others untransposed on tiles of one or two vectors
+     * (their transposed-A products go through C^T, on one thread) */
     static const struct gemm_case shapes[] = {{130, 70, 257, 1.0f, 0.0f}, {67, 131, 257, 1.0f, 1.0f},
                                               {200, 600, 40, 1.0f, 0.0f}, {260, 10, 520, 1.0f, 0.5f},
-                                              {263, 13, 400, 1.0f, 0.0f}};
+                                              {263, 13, 400, 1.0f, 0.0f}, {300, 1, 4100, 1.0f, 0.0f}};
     struct nncl_backend *be = tu_backend("cpu");
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const struct gemm_case *gc = &shapes[s];

@@ -32,6 +32,10 @@
  * from zero, and the slices are added to C in k order (the first as alpha acc + beta C, or alpha acc
  * when beta is 0). The slice boundaries depend only on K.
  *
+ * One exception to the tiles, chosen by shape alone (AVX-512 only): a narrow C (N <= 10) of a plain A and
+ * a transposed B, an output layer's forward pass, is computed as dot products (gemm_dot), whose lanes
+ * split k and are added as a fixed tree; its bits depend on K, not on the thread count either.
+ *
  * Speed needs per-file flags: -O3 -ffp-contract=fast (ISO C mode otherwise forbids fusing a * b + c
  * into one FMA, which halves throughput) and a vector ISA, e.g. -march=native (AVX-512: 16-float
  * vectors; AVX/AVX2: 8). Without them the same code runs, correctly but several times slower, on
@@ -106,6 +110,16 @@ enum {
 __extension__ typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 
 static size_t min_size(size_t x, size_t y) { return x < y ? x : y; }
+
+/* this thread's number in its OpenMP team and the team's size (0 and 1 outside a parallel region) */
+static void team_place(int *thread, int *threads) {
+    *thread = 0;
+    *threads = 1;
+#ifdef _OPENMP
+    *thread = omp_get_thread_num();
+    *threads = omp_get_num_threads();
+#endif
+}
 
 #if defined(__GNUC__) && !defined(__clang__)
 #define GEMM_VECTOR_TRANSPOSE 1
@@ -444,6 +458,218 @@ static void gemm_tiny(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
     }
 }
 
+
+#if GEMM_VL == 16 && defined(GEMM_VECTOR_TRANSPOSE)
+/*
+ * A narrow C of a plain A and a transposed B, the forward pass of an output layer of 1-16 units (X W^T)
+ * at a small batch or a short K: each element is a dot product of a row of A and a row of B, both
+ * contiguous in k, computed as one on whole vectors. Lane l sums the products p = l, l + 16, ... in k
+ * order (fused multiply-adds from zero); the 16 lanes are then added as a halving tree (lane l + 8 into
+ * lane l, then + 4, + 2, + 1), and the last k % 16 products follow in k order. The tiles would fill only
+ * n of each vector's 16 lanes and need a transposing pack of B; OpenBLAS's small-matrix kernel, which ran
+ * these shapes at two to four times the tiles' speed, sums this way too. Zen 4, one thread, GFLOP/s,
+ * tiles -> dot products (OpenBLAS): 128x10x128:nt 49 -> 77 (42), 256x10x1024:nt 61 -> 88 (48),
+ * 64x10x128:nt 38 -> 74 (89), 64x10x784:nt -> 96 (98), 16x10x784:nt 23 -> 79 (105), 64x1x128:nt 4 -> 36-56
+ * (47-58), 128x4x128:nt 14 -> 74 (94); at N = 16, which fills the tiles' lanes, 128x16x128:nt ran 84 on
+ * tiles and 64 as dot products, so from N = 11 on the tiles stay. The order depends on K alone,
+ * so the bits depend on the shape, never on the thread count (they differ from the tiles' k-order sums
+ * by rounding; tests/test_cpu_gemm.c checks this path against the plain loop like every other).
+ *
+ * The trees of a row's n accumulators run together (dot_reduce): each level adds pairs of vectors lane
+ * block by lane block through two-vector shuffles, 15 additions for 16 trees, and leaves accumulator j's
+ * sum in lane DOT_LANE(j) (the bit reversal of j). Each sum is the same tree of the same values.
+ */
+static inline __attribute__((always_inline)) vf dot_pair(vf x, vf y, vi mx, vi my) {
+    return __builtin_shuffle(x, y, mx) + __builtin_shuffle(x, y, my);
+}
+/* one level of the trees, w = 8, 4, 2, 1: in each block of 2w lanes, x's low w lanes + its next w lanes
+ * (x[l] + x[l + w]), then y's high w lanes + the w before them (y[l] + y[l - w]) */
+#define DOT_MX(l, w) ((((l) % (2 * (w))) < (w)) ? (l) : 16 + (l))
+#define DOT_MY(l, w) ((((l) % (2 * (w))) < (w)) ? (l) + (w) : 16 + (l) - (w))
+#define DOT_LEVEL(x, y, w) dot_pair(x, y, (vi)GEMM_MASK(DOT_MX, w), (vi)GEMM_MASK(DOT_MY, w))
+static inline __attribute__((always_inline)) vf dot_reduce(vf v0, vf v1, vf v2, vf v3, vf v4, vf v5, vf v6, vf v7,
+                                                           vf v8, vf v9, vf v10, vf v11, vf v12, vf v13, vf v14,
+                                                           vf v15) {
+    const vf u0 = DOT_LEVEL(v0, v1, 8), u1 = DOT_LEVEL(v2, v3, 8), u2 = DOT_LEVEL(v4, v5, 8);
+    const vf u3 = DOT_LEVEL(v6, v7, 8), u4 = DOT_LEVEL(v8, v9, 8), u5 = DOT_LEVEL(v10, v11, 8);
+    const vf u6 = DOT_LEVEL(v12, v13, 8), u7 = DOT_LEVEL(v14, v15, 8);
+    const vf t0 = DOT_LEVEL(u0, u1, 4), t1 = DOT_LEVEL(u2, u3, 4), t2 = DOT_LEVEL(u4, u5, 4);
+    const vf t3 = DOT_LEVEL(u6, u7, 4);
+    return DOT_LEVEL(DOT_LEVEL(t0, t1, 2), DOT_LEVEL(t2, t3, 2), 1);
+}
+enum { DOT_STACK_FLOATS = 4096, DOT_MAX_N = 10 };
+#define DOT_LANE(j) ((((j) & 1) << 3) | (((j) & 2) << 1) | (((j) & 4) >> 1) | (((j) & 8) >> 3))
+
+#define DOT_ROWS(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7)
+#define DOT_COLS(F, r)                                                                                        \
+    F(r, 0) F(r, 1) F(r, 2) F(r, 3) F(r, 4) F(r, 5) F(r, 6) F(r, 7) F(r, 8) F(r, 9) F(r, 10) F(r, 11) F(r, 12)  \
+        F(r, 13) F(r, 14) F(r, 15)
+#define DOT_DECL(r, j) vf d_##r##_##j = {0};
+#define DOT_DECL_ROW(r) DOT_COLS(DOT_DECL, r)
+#define DOT_LOAD_A(r)                                                                                         \
+    vf av_##r = {0};                                                                                          \
+    if ((r) < rows) {                                                                                         \
+        memcpy(&av_##r, a + (size_t)(r) * k + p, sizeof av_##r);                                              \
+        GEMM_IN_REG(av_##r);                                                                                  \
+    }
+#define DOT_FMA(r, j)                                                                                         \
+    if ((r) < rows) d_##r##_##j += av_##r * bv;
+/* B's vector j of this chunk, then every row's product with it: 1 B register live, not n */
+#define DOT_FMA_COL(r, j)                                                                                     \
+    if ((j) < n) {                                                                                            \
+        vf bv;                                                                                                \
+        memcpy(&bv, bp + (j) * VL, sizeof bv);                                                                \
+        GEMM_IN_REG(bv); /* else GCC folds the load into every row's multiply-add, a load each */             \
+        DOT_ROWS_J(DOT_FMA, j)                                                                                \
+    }
+#define DOT_ROWS_J(F, j) F(0, j) F(1, j) F(2, j) F(3, j) F(4, j) F(5, j) F(6, j) F(7, j)
+#define DOT_STORE(r, j)                                                                                       \
+    if ((j) < n) {                                                                                            \
+        float sum = shared ? s_all[DOT_LANE((r) * n + (j))] : s_##r[DOT_LANE(j)];                             \
+        for (size_t q = k_vec; q < k; q++) sum += a[(size_t)(r) * k + q] * b[(size_t)(j) * k + q];            \
+        const float t = alpha * sum;                                                                          \
+        float *cij = c + (size_t)(r) * (size_t)n + (j);                                                       \
+        *cij = beta == 0.0f ? t : t + beta * *cij;                                                            \
+    }
+#define DOT_STORE_ROW(r)                                                                                      \
+    if ((r) < rows) {                                                                                         \
+        vf s_##r = {0};                                                                                       \
+        if (!shared) {                                                                                        \
+            s_##r = dot_reduce(d_##r##_0, d_##r##_1, d_##r##_2, d_##r##_3, d_##r##_4, d_##r##_5, d_##r##_6,    \
+                               d_##r##_7, d_##r##_8, d_##r##_9, d_##r##_10, d_##r##_11, d_##r##_12,             \
+                               d_##r##_13, d_##r##_14, d_##r##_15);                                           \
+        }                                                                                                     \
+        DOT_COLS(DOT_STORE, r)                                                                                \
+    }
+/* a K block's lane sums, kept between blocks: accumulator (r, j) at part[(r n + j) VL] */
+#define DOT_RESUME(r, j)                                                                                      \
+    if ((r) < rows && (j) < n) memcpy(&d_##r##_##j, part + ((size_t)(r) * n + (j)) * VL, sizeof d_##r##_##j);
+#define DOT_RESUME_ROW(r) DOT_COLS(DOT_RESUME, r)
+#define DOT_SUSPEND(r, j)                                                                                     \
+    if ((r) < rows && (j) < n) memcpy(part + ((size_t)(r) * n + (j)) * VL, &d_##r##_##j, sizeof d_##r##_##j);
+#define DOT_SUSPEND_ROW(r) DOT_COLS(DOT_SUSPEND, r)
+/* a tile of at most 16 accumulators reduces them all in one set of trees, accumulator (r, j) as r n + j */
+#define DOT_GATHER(r, j)                                                                                      \
+    if ((r) < rows && (j) < n) in[(r) * n + (j)] = d_##r##_##j;
+#define DOT_GATHER_ROW(r) DOT_COLS(DOT_GATHER, r)
+
+/*
+ * rows (<= 8) rows of C from a (rows x k) and all n (<= 16) rows of b (n x k), on rows x n accumulators,
+ * over the whole vectors p0 .. p1 of k (a K block). b_packed holds b's whole vectors chunk by chunk
+ * (chunk q: row j's floats 16 q .. 16 q + 15 at (q n + j) 16), so one pointer walks them; the tail
+ * k % 16 is read from b. A block that does not end K leaves its lane sums in part, and the next resumes
+ * from them (the same sums in the same order as one pass); the last reduces them and merges into C.
+ */
+static inline __attribute__((always_inline)) void dot_tile(const int rows, const int n, size_t k, size_t p0,
+                                                           size_t p1, float alpha, const float *restrict a,
+                                                           const float *restrict b,
+                                                           const float *restrict b_packed, float beta,
+                                                           float *restrict c, float *restrict part) {
+    DOT_ROWS(DOT_DECL_ROW)
+    const size_t k_vec = k / VL * VL;
+    if (p0 > 0) {
+        DOT_ROWS(DOT_RESUME_ROW)
+    }
+    const float *bp = b_packed + p0 * (size_t)n;
+    for (size_t p = p0; p < p1; p += VL, bp += (size_t)n * VL) {
+        DOT_ROWS(DOT_LOAD_A)
+        DOT_COLS(DOT_FMA_COL, 0)
+    }
+    if (p1 < k_vec) {
+        DOT_ROWS(DOT_SUSPEND_ROW)
+        return;
+    }
+    const int shared = rows * n <= 16;
+    vf s_all = {0};
+    if (shared) {
+        vf in[16] = {{0}};
+        DOT_ROWS(DOT_GATHER_ROW)
+        s_all = dot_reduce(in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], in[8], in[9], in[10], in[11],
+                           in[12], in[13], in[14], in[15]);
+    }
+    DOT_ROWS(DOT_STORE_ROW)
+}
+
+/* A tile's rows for an n-column C: about 20 accumulators (of 32 vector registers), at most 8 rows. */
+#define DOT_TILE_ROWS(n) ((n) >= 11 ? 1 : (n) >= 7 ? 2 : (n) >= 5 ? 3 : (n) >= 3 ? 5 - ((n) - 3) : 8)
+
+/* Rows i0..i1 of C for a constant n: whole tiles of DOT_TILE_ROWS(n) rows, the last rows one at a time. */
+static inline __attribute__((always_inline)) void dot_rows(const int n, size_t i0, size_t i1, size_t k, size_t p0,
+                                                           size_t p1, float alpha, const float *a, const float *b,
+                                                           const float *bp, float beta, float *c, float *parts) {
+    const size_t tile = DOT_TILE_ROWS(n);
+    size_t i = i0;
+    for (; i + tile <= i1; i += tile) {
+        dot_tile(DOT_TILE_ROWS(n), n, k, p0, p1, alpha, a + i * k, b, bp, beta, c + i * (size_t)n,
+                 parts + i * (size_t)n * VL);
+    }
+    for (; i < i1; i++) {
+        dot_tile(1, n, k, p0, p1, alpha, a + i * k, b, bp, beta, c + i * (size_t)n, parts + i * (size_t)n * VL);
+    }
+}
+
+#define DOT_CASE(r, j)                                                                                        \
+    case (j) + 1:                                                                                             \
+        dot_rows((j) + 1, i0, i1, k, p0, p1, alpha, a, b, bp, beta, c, parts);                                \
+        break;
+/*
+ * C (m x n, n <= 16) = alpha A B^T + beta C, A m x k and B n x k, both plain. Threads (from DIRECT_MAX
+ * multiply-adds) take contiguous runs of whole tiles; a row's sums do not depend on who computes it.
+ */
+static enum nncl_status gemm_dot(int n_threads, size_t m, size_t n, size_t k, float alpha, const float *a,
+                                 const float *b, float beta, float *c) {
+    const size_t tile = DOT_TILE_ROWS(n);
+    const size_t tiles = (m + tile - 1) / tile, chunks = k / VL, k_vec = chunks * VL;
+    /* K blocks of whole vectors whose packed B fits in 16 KiB of L1 (25 vectors for n = 10): a 2-row tile
+     * reads 10 vectors of B a step for 20 multiply-adds, which from L2 (K = 784, 31 KiB of B) ran at 0.66
+     * of OpenBLAS */
+    const size_t block = (DOT_STACK_FLOATS / (n * VL) < 1 ? 1 : DOT_STACK_FLOATS / (n * VL)) * VL;
+    const size_t blocks = (k_vec + block - 1) / block;
+    /* B's whole vectors, packed: on the stack up to 16 KiB (a call of a microsecond or two pays for an
+     * allocation), else on the heap with, past one K block, the tiles' lane sums between blocks */
+    _Alignas(ALIGN) float on_stack[DOT_STACK_FLOATS];
+    float *bp = on_stack, *parts = NULL;
+    if (blocks > 1) {
+        const size_t floats = (chunks * n * VL + ALIGN - 1) / ALIGN * ALIGN + m * n * VL;
+        bp = aligned_alloc(ALIGN, floats * sizeof *bp);
+        if (!bp) {
+            return nncl_set_error(NNCL_ERR_OOM, "gemm: out of host memory for %zu bytes of packing blocks",
+                                  floats * sizeof *bp);
+        }
+        parts = bp + (chunks * n * VL + ALIGN - 1) / ALIGN * ALIGN;
+    }
+    for (size_t q = 0; q < chunks; q++) {
+        for (size_t j = 0; j < n; j++) memcpy(bp + (q * n + j) * VL, b + j * k + q * VL, VL * sizeof *bp);
+    }
+    const int parallel = n_threads > 1 && m * n * k >= DIRECT_MAX;
+    if (!parallel) {
+        /* no parallel region at all: its set-up costs as much as a small product */
+        const size_t i0 = 0, i1 = m;
+        for (size_t p0 = 0; p0 < k_vec; p0 += block) {
+            const size_t p1 = min_size(k_vec, p0 + block);
+            switch (n) { DOT_COLS(DOT_CASE, 0) }
+        }
+    } else {
+#ifdef _OPENMP
+#pragma omp parallel num_threads(n_threads)
+#endif
+        {
+            int thread, threads;
+            team_place(&thread, &threads);
+            const size_t i0 = min_size(m, tiles * (size_t)thread / (size_t)threads * tile);
+            const size_t i1 = min_size(m, tiles * (size_t)(thread + 1) / (size_t)threads * tile);
+            for (size_t p0 = 0; p0 < k_vec; p0 += block) {
+                const size_t p1 = min_size(k_vec, p0 + block);
+                switch (n) { DOT_COLS(DOT_CASE, 0) }
+            }
+        }
+    }
+    if (bp != on_stack) free(bp);
+    return NNCL_OK;
+}
+#define GEMM_HAVE_DOT 1
+#endif
+
 static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                                      const float *a, const float *b, float beta, float *c, size_t rs, size_t cs);
 
@@ -473,11 +699,15 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
      * same order (a fused multiply-add is symmetric in its factors), so the bits do not change. On one
      * thread: C^T has at most three MR-row panels to split, and a second thread only adds barriers. With a
      * plain A (the nt of a forward pass), C^T's B operand would be A transposed, and the transposing pack
-     * of all of A cost 1.5 times the kernel (`perf record`, 256x10x1024:nt): those run untransposed, on
-     * tiles of one or two vectors (with AVX-512, 10 of 16 lanes used). Zen 4, best of two alternating runs:
+     * of all of A cost 1.5 times the kernel (`perf record`, 256x10x1024:nt): with AVX-512 those of a
+     * transposed B and N <= 10 are dot products (gemm_dot, above), the others run untransposed, on tiles
+     * of one or two vectors (with AVX-512, 10 of 16 lanes used). Zen 4, best of two alternating runs:
      * 256x10x1024:nt 46 -> 61 GFLOP/s on one thread, 46 -> 100 on two (OpenBLAS 48, 37); 256x10x1024:tn
      * through C^T 87.5, untransposed 44.
      */
+#ifdef GEMM_HAVE_DOT
+    if (n <= DOT_MAX_N && !trans_a && trans_b && k >= 2 * VL) return gemm_dot(threads, m, n, k, alpha, a, b, beta, c);
+#endif
     if (n <= 16 && m > n && trans_a) return gemm_blocked(1, !trans_b, !trans_a, n, m, k, alpha, b, a, beta, c, 1, n);
     return gemm_blocked(threads, trans_a, trans_b, m, n, k, alpha, a, b, beta, c, n, 1);
 }
@@ -624,11 +854,8 @@ static enum nncl_status gemm_blocked(int n_threads, int trans_a, int trans_b, si
 #pragma omp parallel if (parallel) num_threads(max_threads)
 #endif
     {
-        int thread = 0, threads = 1;
-#ifdef _OPENMP
-        thread = omp_get_thread_num();
-        threads = omp_get_num_threads();
-#endif
+        int thread, threads;
+        team_place(&thread, &threads);
         float *ap = bp + bp_floats + (size_t)thread * ap_floats;
         /* a plain A with few row panels (at most two MC chunks a thread) and a panel or more a thread */
         if (threads > 1 && !trans_a && m <= 2 * (size_t)MC * (size_t)threads && nc_max / NR >= (size_t)threads) {
