@@ -491,8 +491,8 @@ static __attribute__((noinline)) void gemm_tiny(int trans_a, int trans_b, size_t
 
 #if GEMM_VL == 16 && defined(GEMM_VECTOR_TRANSPOSE)
 /*
- * A narrow C of a plain A and a transposed B, the forward pass of an output layer of 1-16 units (X W^T)
- * at a small batch or a short K: each element is a dot product of a row of A and a row of B, both
+ * A narrow C (N <= DOT_MAX_N) of a plain A and a transposed B, the forward pass of an output layer of
+ * 1-10 units (X W^T): each element is a dot product of a row of A and a row of B, both
  * contiguous in k, computed as one on whole vectors. Lane l sums the products p = l, l + 16, ... in k
  * order (fused multiply-adds from zero); the 16 lanes are then added as a halving tree (lane l + 8 into
  * lane l, then + 4, + 2, + 1), and the last k % 16 products follow in k order. The tiles would fill only
