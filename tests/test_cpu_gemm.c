@@ -38,10 +38,11 @@ static const struct gemm_case cases[] = {
      * a 4-row tile and a 3-row edge, just past it (33: 6-row tiles), M % 4 = 1 with a short B panel */
     {131, 64, 20, 1.0f, 0.0f},  {7, 192, 32, 1.0f, 0.5f},   {30, 80, 33, 1.0f, 1.0f},  {129, 100, 10, 0.5f, 0.0f},
     /* the dot products of a narrow C (nt, N <= 10, AVX-512): K in two blocks with a tail (N = 3, 5-row
-     * tiles and a 2-row edge), one block ending on a whole vector, 14 accumulators reduced together, N = 1
-     * over two blocks and threaded, N = 10 above the threading threshold over two blocks */
-    {37, 3, 1500, 1.0f, 0.5f},  {9, 7, 64, 1.0f, 1.0f},     {8, 1, 4200, 1.0f, 0.0f},  {300, 1, 4100, 1.0f, 0.0f},
-    {150, 10, 800, -1.0f, 0.5f},
+     * tiles and a 2-row edge), one block of whole vectors with 14 accumulators reduced together and a
+     * 1-row edge, N = 1 over two blocks (threaded too), N = 10 threaded over two blocks, several
+     * 240-row groups a thread, one row */
+    {37, 3, 1500, 1.0f, 0.5f},  {9, 7, 80, 1.0f, 1.0f},     {8, 1, 4200, 1.0f, 0.0f},  {300, 1, 4200, 1.0f, 0.0f},
+    {150, 10, 800, -1.0f, 0.5f}, {1100, 10, 800, 1.0f, 0.0f}, {1, 10, 100, 1.0f, 0.5f},
 };
 
 /* A case's operands, filled from a seed of its own: a (M x K), b (K x N), c0 (M x N) uniform in [-1, 1],
@@ -104,12 +105,14 @@ ParameterizedTest(const struct gemm_case *gc, cpu_gemm, blocked_matches_naive) {
  * sharing), and every result must equal the 1-thread result bit for bit.
  */
 Test(cpu_gemm, threads_give_the_same_bits_every_time) {
-    /* then narrow Cs (N = 10, 13, 1) whose plain-A products are threaded: nt with N <= 10 on dot products
-     * (with AVX-512; 300x1x4100 over two K blocks), the others untransposed on tiles of one or two vectors
-     * (their transposed-A products go through C^T, on one thread) */
+    /* then narrow Cs (N = 10, 13, 1, 10) whose plain-A products are threaded: nt with N <= 10 on dot
+     * products (with AVX-512, in two K blocks; 1100x10x800 in several row groups a thread), the others
+     * untransposed on tiles of one or two vectors (their transposed-A products go through C^T, on one
+     * thread) */
     static const struct gemm_case shapes[] = {{130, 70, 257, 1.0f, 0.0f}, {67, 131, 257, 1.0f, 1.0f},
                                               {200, 600, 40, 1.0f, 0.0f}, {260, 10, 520, 1.0f, 0.5f},
-                                              {263, 13, 400, 1.0f, 0.0f}, {300, 1, 4100, 1.0f, 0.0f}};
+                                              {263, 13, 400, 1.0f, 0.0f}, {300, 1, 4200, 1.0f, 0.0f},
+                                              {1100, 10, 800, 1.0f, 0.0f}};
     struct nncl_backend *be = tu_backend("cpu");
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const struct gemm_case *gc = &shapes[s];
@@ -137,6 +140,36 @@ Test(cpu_gemm, threads_give_the_same_bits_every_time) {
                               gc->m, gc->n, gc->k, trans_a, trans_b, threads, rep);
                 }
             }
+        }
+        operands_free(&o);
+    }
+    tu_free_all();
+}
+
+/*
+ * The forward pass X W^T of one example gives the bits it gives inside a batch: the path a product takes
+ * may depend on M, but not a row's sum (predicting an example alone or with others must agree). Narrow
+ * outputs (N = 1, 10: dot products with AVX-512, in one K block and in two) and a wide one (N = 256, the
+ * tiles), each row of a 70-row batch against the same row computed alone.
+ */
+Test(cpu_gemm, a_row_gets_the_same_bits_alone_or_in_a_batch) {
+    static const struct gemm_case shapes[] = {{70, 10, 128, 1.0f, 0.0f}, {70, 10, 784, 1.0f, 0.0f},
+                                              {70, 1, 4200, 1.0f, 0.0f}, {70, 256, 784, 1.0f, 0.0f}};
+    struct nncl_backend *be = tu_backend("cpu");
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const struct gemm_case *gc = &shapes[s];
+        struct operands o = operands_make(gc, gc->m * 5u + gc->n * 3u + gc->k);
+        struct nncl_tensor ta = tu_tensor(be, gc->m, gc->k, o.a), tb = tu_tensor(be, gc->n, gc->k, o.b);
+        struct nncl_tensor tc = tu_tensor(be, gc->m, gc->n, o.c0);
+        tu_ok(nncl_op_gemm(be, 0, 1, 1.0f, &ta, &tb, 0.0f, &tc), "gemm");
+        tu_get(&tc, o.ref);
+        for (size_t i = 0; i < gc->m; i++) {
+            struct nncl_tensor row = tu_tensor(be, 1, gc->k, o.a + i * gc->k);
+            struct nncl_tensor out = tu_tensor(be, 1, gc->n, o.c0);
+            tu_ok(nncl_op_gemm(be, 0, 1, 1.0f, &row, &tb, 0.0f, &out), "gemm");
+            tu_get(&out, o.got);
+            cr_assert(memcmp(o.got, o.ref + i * gc->n, sizeof(float) * gc->n) == 0,
+                      "%zux%zux%zu:nt: row %zu alone differs from the batch's", gc->m, gc->n, gc->k, i);
         }
         operands_free(&o);
     }

@@ -438,6 +438,17 @@ static void scale_c(size_t m, size_t n, float beta, float *c) {
  * from zero, slice by slice as in the blocked path (the slices depend on K alone), merged into C the
  * way the kernel's edge tiles merge it, so that it gives the blocked path's bits.
  */
+/*
+ * acc + x y as the kernel's `acc += x * y` computes it: one fused multiply-add where the machine has them
+ * (-ffp-contract=fast fuses the kernel's), else a product then a sum. Spelled out for the scalar sums over
+ * k: GCC vectorizes such a loop as vector products added one by one in order, which keeps the order but
+ * drops the fusion (a row of 1x10x128:nt differed in the last bit from the same row in a batch).
+ */
+#ifdef __FP_FAST_FMAF
+#define GEMM_FMA1(x, y, acc) __builtin_fmaf((x), (y), (acc))
+#else
+#define GEMM_FMA1(x, y, acc) ((acc) + (x) * (y))
+#endif
 #define TINY_MERGE(cij, acc)                                                                                  \
     do {                                                                                                      \
         const float t_ = alpha * (acc);                                                                       \
@@ -447,17 +458,17 @@ static __attribute__((noinline)) void gemm_tiny(int trans_a, int trans_b, size_t
                                                 const float *a, const float *b, float beta, float *c,
                                                 size_t kc_max) {
     /*
-     * Each case in its own loops, no test inside them (the loop over elements with the transposes tested
-     * at each k took 5 ns an element: 200x4x1:nn 4.0 us, OpenBLAS 0.2). A plain B: a row of C up to
-     * TINY_COLS columns at a time, the j loop innermost, on vectors (each lane one element's chain in k
-     * order). A transposed B: each element a dot product over k.
+     * A plain B of 16 columns or more: a row of C up to TINY_COLS columns at a time, the j loop innermost,
+     * on vectors (each lane one element's chain in k order): 200x16x1:nn and the like. Else each element a
+     * chain over k (with 2-8 columns the vector loop's set-up for every k cost more: 4x2x200:tn 1.3 ->
+     * 3.2 us a call).
      */
     enum { TINY_COLS = 64 };
     for (size_t i = 0; i < m; i++) {
         float *c_row = c + i * n;
         for (size_t p0 = 0; p0 < k; p0 += kc_max) {
             const size_t p1 = min_size(k, p0 + kc_max);
-            if (!trans_b) {
+            if (!trans_b && n >= 16) {
                 for (size_t j0 = 0; j0 < n; j0 += TINY_COLS) {
                     const size_t nj = min_size(TINY_COLS, n - j0);
                     float acc[TINY_COLS];
@@ -465,25 +476,20 @@ static __attribute__((noinline)) void gemm_tiny(int trans_a, int trans_b, size_t
                     for (size_t p = p0; p < p1; p++) {
                         const float av = trans_a ? a[p * m + i] : a[i * k + p];
                         const float *restrict b_row = b + p * n + j0;
-                        for (size_t j = 0; j < nj; j++) acc[j] += av * b_row[j];
+                        for (size_t j = 0; j < nj; j++) acc[j] = GEMM_FMA1(av, b_row[j], acc[j]);
                     }
                     for (size_t j = 0; j < nj; j++) TINY_MERGE(c_row + j0 + j, acc[j]);
                 }
-            } else if (!trans_a) {
-                const float *restrict a_row = a + i * k;
-                for (size_t j = 0; j < n; j++) {
-                    const float *restrict b_row = b + j * k;
-                    float acc = 0.0f;
-                    for (size_t p = p0; p < p1; p++) acc += a_row[p] * b_row[p];
-                    TINY_MERGE(c_row + j, acc);
+                continue;
+            }
+            for (size_t j = 0; j < n; j++) {
+                float acc = 0.0f;
+                for (size_t p = p0; p < p1; p++) {
+                    const float av = trans_a ? a[p * m + i] : a[i * k + p];
+                    const float bv = trans_b ? b[j * k + p] : b[p * n + j];
+                    acc = GEMM_FMA1(av, bv, acc);
                 }
-            } else {
-                for (size_t j = 0; j < n; j++) {
-                    const float *restrict b_row = b + j * k;
-                    float acc = 0.0f;
-                    for (size_t p = p0; p < p1; p++) acc += a[p * m + i] * b_row[p];
-                    TINY_MERGE(c_row + j, acc);
-                }
+                TINY_MERGE(c_row + j, acc);
             }
         }
     }
@@ -497,10 +503,10 @@ static __attribute__((noinline)) void gemm_tiny(int trans_a, int trans_b, size_t
  * order (fused multiply-adds from zero); the 16 lanes are then added as a halving tree (lane l + 8 into
  * lane l, then + 4, + 2, + 1), and the last k % 16 products follow in k order. The tiles would fill only
  * n of each vector's 16 lanes and need a transposing pack of B; OpenBLAS's small-matrix kernel, which ran
- * these shapes at two to four times the tiles' speed, sums this way too. Zen 4, one thread, GFLOP/s,
- * tiles -> dot products (OpenBLAS): 128x10x128:nt 49 -> 77 (42), 256x10x1024:nt 61 -> 88 (48),
- * 64x10x128:nt 38 -> 74 (89), 64x10x784:nt -> 96 (98), 16x10x784:nt 23 -> 79 (105), 64x1x128:nt 4 -> 36-56
- * (47-58), 128x4x128:nt 14 -> 74 (94); at N = 16, which fills the tiles' lanes, 128x16x128:nt ran 84 on
+ * the small-batch ones at 2.3 to 14 times the tiles' speed, sums this way too. Zen 4, one thread,
+ * GFLOP/s, tiles -> dot products (OpenBLAS): 128x10x128:nt 49 -> 77 (42), 256x10x1024:nt 61 -> 88 (48),
+ * 64x10x128:nt 38 -> 74 (89), 16x10x784:nt 23 -> 79 (105), 64x1x128:nt 4 -> 36-56 (47-58), 128x4x128:nt
+ * 14 -> 74 (94); at N = 16, which fills the tiles' lanes, 128x16x128:nt ran 84 on
  * tiles and 64 as dot products, so from N = 11 on the tiles stay. The order depends on K alone,
  * so the bits depend on the shape, never on the thread count (they differ from the tiles' k-order sums
  * by rounding; tests/test_cpu_gemm.c checks this path against the plain loop like every other).
@@ -527,7 +533,7 @@ static inline __attribute__((always_inline)) vf dot_reduce(vf v0, vf v1, vf v2, 
     const vf t3 = DOT_LEVEL(u6, u7, 4);
     return DOT_LEVEL(DOT_LEVEL(t0, t1, 2), DOT_LEVEL(t2, t3, 2), 1);
 }
-enum { DOT_STACK_FLOATS = 4096, DOT_MAX_N = 10 };
+enum { DOT_STACK_FLOATS = 4096, DOT_MAX_N = 10, DOT_GROUP = 240 /* rows: a multiple of every tile's */ };
 #define DOT_LANE(j) ((((j) & 1) << 3) | (((j) & 2) << 1) | (((j) & 4) >> 1) | (((j) & 8) >> 3))
 
 #define DOT_ROWS(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7)
@@ -556,7 +562,7 @@ enum { DOT_STACK_FLOATS = 4096, DOT_MAX_N = 10 };
 #define DOT_STORE(r, j)                                                                                       \
     if ((j) < n) {                                                                                            \
         float sum = shared ? s_all[DOT_LANE((r) * n + (j))] : s_##r[DOT_LANE(j)];                             \
-        for (size_t q = k_vec; q < k; q++) sum += a[(size_t)(r) * k + q] * b[(size_t)(j) * k + q];            \
+        for (size_t q = k_vec; q < k; q++) sum = GEMM_FMA1(a[(size_t)(r) * k + q], b[(size_t)(j) * k + q], sum); \
         const float t = alpha * sum;                                                                          \
         float *cij = c + (size_t)(r) * (size_t)n + (j);                                                       \
         *cij = beta == 0.0f ? t : t + beta * *cij;                                                            \
@@ -623,7 +629,11 @@ static inline __attribute__((always_inline)) void dot_tile(const int rows, const
 /* A tile's rows for an n-column C: about 20 accumulators (of 32 vector registers), at most 8 rows. */
 #define DOT_TILE_ROWS(n) ((n) >= 11 ? 1 : (n) >= 7 ? 2 : (n) >= 5 ? 3 : (n) >= 3 ? 5 - ((n) - 3) : 8)
 
-/* Rows i0..i1 of C for a constant n: whole tiles of DOT_TILE_ROWS(n) rows, the last rows one at a time. */
+/*
+ * Rows i0..i1 of C for a constant n, over the K block p0..p1: whole tiles of DOT_TILE_ROWS(n) rows, the
+ * last rows one at a time. Row i's lane sums between blocks are at parts + (i - i0) n VL (parts is NULL
+ * when K is one block).
+ */
 static inline __attribute__((always_inline)) void dot_rows(const int n, size_t i0, size_t i1, size_t k, size_t p0,
                                                            size_t p1, float alpha, const float *a, const float *b,
                                                            const float *bp, float beta, float *c, float *parts) {
@@ -631,67 +641,85 @@ static inline __attribute__((always_inline)) void dot_rows(const int n, size_t i
     size_t i = i0;
     for (; i + tile <= i1; i += tile) {
         dot_tile(DOT_TILE_ROWS(n), n, k, p0, p1, alpha, a + i * k, b, bp, beta, c + i * (size_t)n,
-                 parts + i * (size_t)n * VL);
+                 parts ? parts + (i - i0) * (size_t)n * VL : NULL);
     }
     for (; i < i1; i++) {
-        dot_tile(1, n, k, p0, p1, alpha, a + i * k, b, bp, beta, c + i * (size_t)n, parts + i * (size_t)n * VL);
+        dot_tile(1, n, k, p0, p1, alpha, a + i * k, b, bp, beta, c + i * (size_t)n,
+                 parts ? parts + (i - i0) * (size_t)n * VL : NULL);
     }
 }
 
+#define DOT_CASES(F) F(0, 0) F(0, 1) F(0, 2) F(0, 3) F(0, 4) F(0, 5) F(0, 6) F(0, 7) F(0, 8) F(0, 9)
+_Static_assert(DOT_MAX_N == 10, "DOT_CASES spells out N = 1 .. DOT_MAX_N");
 #define DOT_CASE(r, j)                                                                                        \
     case (j) + 1:                                                                                             \
-        dot_rows((j) + 1, i0, i1, k, p0, p1, alpha, a, b, bp, beta, c, parts);                                \
+        dot_rows((j) + 1, g0, g1, k, p0, p1, alpha, a, b, bp, beta, c, own);                                  \
         break;
 /*
- * C (m x n, n <= 16) = alpha A B^T + beta C, A m x k and B n x k, both plain. Threads (from DIRECT_MAX
- * multiply-adds) take contiguous runs of whole tiles; a row's sums do not depend on who computes it.
+ * Thread `thread` of `threads`' share of C: a contiguous run of whole tiles, in groups of DOT_GROUP rows,
+ * each group over every K block in order (own: the group's lane sums between blocks, or NULL).
+ */
+static inline __attribute__((always_inline)) void dot_share(int thread, int threads, size_t m, size_t n, size_t k,
+                                                            float alpha, const float *a, const float *b,
+                                                            const float *bp, float beta, float *c, float *own) {
+    const size_t tile = DOT_TILE_ROWS(n), tiles = (m + tile - 1) / tile, k_vec = k / VL * VL;
+    const size_t block = (DOT_STACK_FLOATS / (n * VL) < 1 ? 1 : DOT_STACK_FLOATS / (n * VL)) * VL;
+    const size_t i0 = min_size(m, tiles * (size_t)thread / (size_t)threads * tile);
+    const size_t i1 = min_size(m, tiles * (size_t)(thread + 1) / (size_t)threads * tile);
+    for (size_t g0 = i0; g0 < i1; g0 += DOT_GROUP) {
+        const size_t g1 = min_size(i1, g0 + DOT_GROUP);
+        for (size_t p0 = 0; p0 < k_vec; p0 += block) {
+            const size_t p1 = min_size(k_vec, p0 + block);
+            switch (n) { DOT_CASES(DOT_CASE) }
+        }
+    }
+}
+
+/*
+ * C (m x n, n <= DOT_MAX_N) = alpha A B^T + beta C, A m x k and B n x k, both plain. Threads (from
+ * DIRECT_MAX multiply-adds) take contiguous runs of whole tiles; a row's sums do not depend on who
+ * computes it, nor on M.
  */
 static enum nncl_status gemm_dot(int n_threads, size_t m, size_t n, size_t k, float alpha, const float *a,
                                  const float *b, float beta, float *c) {
-    const size_t tile = DOT_TILE_ROWS(n);
-    const size_t tiles = (m + tile - 1) / tile, chunks = k / VL, k_vec = chunks * VL;
-    /* K blocks of whole vectors whose packed B fits in 16 KiB of L1 (25 vectors for n = 10): a 2-row tile
-     * reads 10 vectors of B a step for 20 multiply-adds, which from L2 (K = 784, 31 KiB of B) ran at 0.66
-     * of OpenBLAS */
+    const size_t chunks = k / VL, k_vec = chunks * VL;
+    /* K blocks of whole vectors whose packed B fits in 16 KiB of L1 (25 vectors for n = 10; dot_share
+     * cuts them): a 2-row tile reads 10 vectors of B a step for 20 multiply-adds, which from L2 (K = 784,
+     * 31 KiB of B) ran at 0.66 of OpenBLAS */
     const size_t block = (DOT_STACK_FLOATS / (n * VL) < 1 ? 1 : DOT_STACK_FLOATS / (n * VL)) * VL;
     const size_t blocks = (k_vec + block - 1) / block;
+    const int parallel = n_threads > 1 && m * n * k >= DIRECT_MAX;
+    const int team = parallel ? n_threads : 1;
     /* B's whole vectors, packed: on the stack up to 16 KiB (a call of a microsecond or two pays for an
-     * allocation), else on the heap with, past one K block, the tiles' lane sums between blocks */
+     * allocation), else on the heap with, past one K block, each thread's lane sums of a group of
+     * DOT_GROUP rows between blocks (the groups keep the scratch small whatever M is) */
     _Alignas(ALIGN) float on_stack[DOT_STACK_FLOATS];
     float *bp = on_stack, *parts = NULL;
+    const size_t packed = (chunks * n * VL + ALIGN - 1) / ALIGN * ALIGN, own_floats = DOT_GROUP * n * VL;
     if (blocks > 1) {
-        const size_t floats = (chunks * n * VL + ALIGN - 1) / ALIGN * ALIGN + m * n * VL;
+        const size_t floats = packed + (size_t)team * own_floats;
         bp = aligned_alloc(ALIGN, floats * sizeof *bp);
         if (!bp) {
             return nncl_set_error(NNCL_ERR_OOM, "gemm: out of host memory for %zu bytes of packing blocks",
                                   floats * sizeof *bp);
         }
-        parts = bp + (chunks * n * VL + ALIGN - 1) / ALIGN * ALIGN;
+        parts = bp + packed;
     }
     for (size_t q = 0; q < chunks; q++) {
         for (size_t j = 0; j < n; j++) memcpy(bp + (q * n + j) * VL, b + j * k + q * VL, VL * sizeof *bp);
     }
-    const int parallel = n_threads > 1 && m * n * k >= DIRECT_MAX;
     if (!parallel) {
         /* no parallel region at all: its set-up costs as much as a small product */
-        const size_t i0 = 0, i1 = m;
-        for (size_t p0 = 0; p0 < k_vec; p0 += block) {
-            const size_t p1 = min_size(k_vec, p0 + block);
-            switch (n) { DOT_COLS(DOT_CASE, 0) }
-        }
+        dot_share(0, 1, m, n, k, alpha, a, b, bp, beta, c, parts);
     } else {
 #ifdef _OPENMP
-#pragma omp parallel num_threads(n_threads)
+#pragma omp parallel num_threads(team)
 #endif
         {
             int thread, threads;
             team_place(&thread, &threads);
-            const size_t i0 = min_size(m, tiles * (size_t)thread / (size_t)threads * tile);
-            const size_t i1 = min_size(m, tiles * (size_t)(thread + 1) / (size_t)threads * tile);
-            for (size_t p0 = 0; p0 < k_vec; p0 += block) {
-                const size_t p1 = min_size(k_vec, p0 + block);
-                switch (n) { DOT_COLS(DOT_CASE, 0) }
-            }
+            dot_share(thread, threads, m, n, k, alpha, a, b, bp, beta, c,
+                      parts ? parts + (size_t)thread * own_floats : NULL);
         }
     }
     if (bp != on_stack) free(bp);
@@ -715,12 +743,17 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
         scale_c(m, n, beta, c);
         return NNCL_OK;
     }
+    const int threads = be->threads > 0 ? be->threads : 1;
+#ifdef GEMM_HAVE_DOT
+    /* before gemm_tiny: the dot products' choice depends on N and K alone, so a row of C gets the same
+     * bits whatever M is (an example predicted alone or in a batch) */
+    if (n <= DOT_MAX_N && !trans_a && trans_b && k >= 2 * VL) return gemm_dot(threads, m, n, k, alpha, a, b, beta, c);
+#endif
     const size_t n_slices = (k + KC - 1) / KC, kc_max = (k + n_slices - 1) / n_slices;
     if (m * n * k <= 4096) {
         gemm_tiny(trans_a, trans_b, m, n, k, alpha, a, b, beta, c, kc_max);
         return NNCL_OK;
     }
-    const int threads = be->threads > 0 ? be->threads : 1;
     /*
      * A narrow C (an output layer of 1-16 units, N <= 16) fills only a vector or two of each NR-wide tile.
      * With A transposed (the tn of a dW), compute C^T = op(B)^T op(A)^T instead, whose rows are C's
@@ -732,12 +765,9 @@ enum nncl_status cpu_gemm(struct nncl_backend *be, const struct nncl_op_call *ca
      * of all of A cost 1.5 times the kernel (`perf record`, 256x10x1024:nt): with AVX-512 those of a
      * transposed B and N <= 10 are dot products (gemm_dot, above), the others run untransposed, on tiles
      * of one or two vectors (with AVX-512, 10 of 16 lanes used). Zen 4, best of two alternating runs:
-     * 256x10x1024:nt 46 -> 61 GFLOP/s on one thread, 46 -> 100 on two (OpenBLAS 48, 37); 256x10x1024:tn
-     * through C^T 87.5, untransposed 44.
+     * 256x10x1024:nt 46 -> 61 GFLOP/s on one thread, 46 -> 100 on two (OpenBLAS 48, 37; as dot products
+     * now 88 and 124); 256x10x1024:tn through C^T 87.5, untransposed 44.
      */
-#ifdef GEMM_HAVE_DOT
-    if (n <= DOT_MAX_N && !trans_a && trans_b && k >= 2 * VL) return gemm_dot(threads, m, n, k, alpha, a, b, beta, c);
-#endif
     if (n <= 16 && m > n && trans_a) return gemm_blocked(1, !trans_b, !trans_a, n, m, k, alpha, b, a, beta, c, 1, n);
     return gemm_blocked(threads, trans_a, trans_b, m, n, k, alpha, a, b, beta, c, n, 1);
 }
@@ -805,12 +835,12 @@ static enum nncl_status gemm_direct(int trans_a, size_t m, size_t n, size_t k, s
         return nncl_set_error(NNCL_ERR_OOM, "gemm: out of host memory for a %zu x %d packing panel", kc_max, (int)NR);
     }
     /*
-     * Shallow slices run on SHORT_MR-row tiles. Zen 4, one thread, best of three alternating runs against
-     * 6-row tiles (GFLOP/s): K = 10: 128x128x10:nn 95.4 -> 102.9, 126x128x10:nn 94.2 -> 100.6 (so not the
-     * 2-row edge of M = 128), 128x256x10:nn 94.0 -> 104.0; 64x128x20:nn 104.2 -> 107.8; 128x128x32:nn
-     * 109.3 -> 113.1; but 96x128x64:nn 110.6 -> 104.9 and 48x128x128:nn 115.1 -> 110.8, where the taller
-     * tile's fewer B loads a multiply-add tell. A tile's height changes no element's sum. (AVX-512 only:
-     * with AVX2 SHORT_MR is MR.)
+     * Shallow slices run on SHORT_MR-row tiles. Zen 4, one thread, best of five alternating runs against
+     * 6-row tiles (GFLOP/s, calls timed back to back): 128x128x10:nn 92.8 -> 95.5, 130x128x10:tn 95.1 ->
+     * 100.2, 64x128x20:nn 104.1 -> 108.1, 128x128x32:nn 109.1 -> 113.3; timed a call at a time, also
+     * 126x128x10:nn 94.2 -> 100.6 (so not the 2-row edge of M = 128), but 96x128x64:nn 110.6 -> 104.9 and
+     * 48x128x128:nn 115.1 -> 110.8, where the taller tile's fewer B loads a multiply-add tell. A tile's
+     * height changes no element's sum. (AVX-512 only: with AVX2 SHORT_MR is MR.)
      */
     const size_t mr_step = kc_max <= SHORT_K ? (size_t)SHORT_MR : MR;
     for (size_t p0 = 0; p0 < k; p0 += kc_max) {
