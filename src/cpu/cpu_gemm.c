@@ -111,6 +111,12 @@ __extension__ typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 
 static size_t min_size(size_t x, size_t y) { return x < y ? x : y; }
 
+/* The new value of an element *c of C given t (its sum, times alpha): *c + t on a later K slice, else
+ * t + beta *c, or t when beta is 0 without reading *c, as the kernel's vector merge does it. */
+static inline float merge_c(const float *c, float t, int first, float beta) {
+    return !first ? *c + t : beta == 0.0f ? t : t + beta * *c;
+}
+
 /* this thread's number in its OpenMP team and the team's size (0 and 1 outside a parallel region) */
 static void team_place(int *thread, int *threads) {
     *thread = 0;
@@ -395,7 +401,7 @@ static inline __attribute__((always_inline)) void tile_kernel(const int rows, co
         float *c_bt = c + i * ldc;
         for (size_t j = 0; j < nr; j++) {
             const float t = tile[i][j];
-            c_bt[j * cs] = !first ? c_bt[j * cs] + t : beta == 0.0f ? t : t + beta * c_bt[j * cs];
+            c_bt[j * cs] = merge_c(&c_bt[j * cs], t, first, beta);
         }
     }
 }
@@ -449,11 +455,7 @@ static void scale_c(size_t m, size_t n, float beta, float *c) {
 #else
 #define GEMM_FMA1(x, y, acc) ((acc) + (x) * (y))
 #endif
-#define TINY_MERGE(cij, acc)                                                                                  \
-    do {                                                                                                      \
-        const float t_ = alpha * (acc);                                                                       \
-        *(cij) = p0 ? *(cij) + t_ : beta == 0.0f ? t_ : t_ + beta * *(cij);                                   \
-    } while (0)
+#define TINY_MERGE(cij, acc) (*(cij) = merge_c(cij, alpha * (acc), p0 == 0, beta))
 static __attribute__((noinline)) void gemm_tiny(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                                                 const float *a, const float *b, float beta, float *c,
                                                 size_t kc_max) {
@@ -563,9 +565,8 @@ enum { DOT_STACK_FLOATS = 4096, DOT_MAX_N = 10, DOT_GROUP = 240 /* rows: a multi
     if ((j) < n) {                                                                                            \
         float sum = shared ? s_all[DOT_LANE((r) * n + (j))] : s_##r[DOT_LANE(j)];                             \
         for (size_t q = k_vec; q < k; q++) sum = GEMM_FMA1(a[(size_t)(r) * k + q], b[(size_t)(j) * k + q], sum); \
-        const float t = alpha * sum;                                                                          \
         float *cij = c + (size_t)(r) * (size_t)n + (j);                                                       \
-        *cij = beta == 0.0f ? t : t + beta * *cij;                                                            \
+        *cij = merge_c(cij, alpha * sum, 1, beta);                                                           \
     }
 #define DOT_STORE_ROW(r)                                                                                      \
     if ((r) < rows) {                                                                                         \
@@ -655,6 +656,12 @@ _Static_assert(DOT_MAX_N == 10, "DOT_CASES spells out N = 1 .. DOT_MAX_N");
     case (j) + 1:                                                                                             \
         dot_rows((j) + 1, g0, g1, k, p0, p1, alpha, a, b, bp, beta, c, own);                                  \
         break;
+/* The floats of k in a K block: whole vectors whose packed B (n of them a chunk) fills DOT_STACK_FLOATS. */
+static size_t dot_block(size_t n) {
+    const size_t chunks = DOT_STACK_FLOATS / (n * VL);
+    return (chunks < 1 ? 1 : chunks) * VL;
+}
+
 /*
  * Thread `thread` of `threads`' share of C: a contiguous run of whole tiles, in groups of DOT_GROUP rows,
  * each group over every K block in order (own: the group's lane sums between blocks, or NULL).
@@ -663,7 +670,7 @@ static inline __attribute__((always_inline)) void dot_share(int thread, int thre
                                                             float alpha, const float *a, const float *b,
                                                             const float *bp, float beta, float *c, float *own) {
     const size_t tile = DOT_TILE_ROWS(n), tiles = (m + tile - 1) / tile, k_vec = k / VL * VL;
-    const size_t block = (DOT_STACK_FLOATS / (n * VL) < 1 ? 1 : DOT_STACK_FLOATS / (n * VL)) * VL;
+    const size_t block = dot_block(n);
     const size_t i0 = min_size(m, tiles * (size_t)thread / (size_t)threads * tile);
     const size_t i1 = min_size(m, tiles * (size_t)(thread + 1) / (size_t)threads * tile);
     for (size_t g0 = i0; g0 < i1; g0 += DOT_GROUP) {
@@ -686,7 +693,7 @@ static enum nncl_status gemm_dot(int n_threads, size_t m, size_t n, size_t k, fl
     /* K blocks of whole vectors whose packed B fits in 16 KiB of L1 (25 vectors for n = 10; dot_share
      * cuts them): a 2-row tile reads 10 vectors of B a step for 20 multiply-adds, which from L2 (K = 784,
      * 31 KiB of B) ran at 0.66 of OpenBLAS */
-    const size_t block = (DOT_STACK_FLOATS / (n * VL) < 1 ? 1 : DOT_STACK_FLOATS / (n * VL)) * VL;
+    const size_t block = dot_block(n);
     const size_t blocks = (k_vec + block - 1) / block;
     const int parallel = n_threads > 1 && m * n * k >= DIRECT_MAX;
     const int team = parallel ? n_threads : 1;
